@@ -1,0 +1,3 @@
+#!/bin/sh
+# Regenerate configure and Makefile.in from configure.ac and Makefile.am.
+exec autoreconf --install --force --warnings=all "$@"

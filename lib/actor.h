@@ -1,0 +1,97 @@
+/*
+ * The actor runtime.
+ *
+ * A loop is a thread with its own libevent event_base.  An actor lives on
+ * exactly one loop and only that loop's thread ever touches its state, so
+ * actors need no locks.  Each actor has a mailbox: a multi-producer
+ * single-consumer queue and one wake-up event, fired only when the mailbox
+ * goes from empty to non-empty.  A wake drains what was in the mailbox when
+ * it fired, so a burst of messages is handled as one batch.
+ *
+ * Messages are protobuf-c messages built on the heap (msg_new(), msg.h).
+ * Sending hands a message over: the sender never touches it again, even if
+ * the send fails.  The receiver's handler is chosen by the message's
+ * descriptor; the runtime frees the message after the handler returns,
+ * unless the handler returned ACTOR_KEPT, in which case the handler owns it.
+ *
+ * An actor spawned on a NULL loop is detached: messages sent to it queue
+ * up and nothing runs them until actor_run_pending() or actor_pop() is
+ * called.  Tests use detached actors as a fake runtime: they call a real
+ * actor's handlers through actor_run_pending() and read what it sent from a
+ * detached peer with actor_pop().
+ */
+#ifndef ACTOR_H
+#define ACTOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+struct event_base;
+struct loop;
+struct actor;
+
+/* Who sent a message and how to answer it. */
+struct envelope {
+	struct actor	*from;		/* who to answer, or NULL */
+	uint64_t	 cookie;	/* echoed in the answer */
+	uint64_t	 conn;		/* connection a remote request came on, 0 if local */
+};
+
+#define ACTOR_KEPT	1	/* handler return: it keeps the message */
+
+typedef int (*actor_handler_cb)(void *, ProtobufCMessage *,
+    const struct envelope *);
+
+struct actor_handler {
+	const ProtobufCMessageDescriptor	*descriptor;
+	actor_handler_cb			 handler;
+};
+
+struct actor_type {
+	const char			*name;
+	size_t				 size;		/* of its state */
+	int				(*init)(struct actor *, void *);
+	void				(*fini)(void *);
+	const struct actor_handler	*handlers;	/* NULL-terminated */
+};
+
+/* Loops. */
+struct loop		*loop_new(const char *);
+const char		*loop_name(struct loop *);
+struct event_base	*loop_base(struct loop *);
+int			 loop_start(struct loop *);
+void			 loop_run(struct loop *);
+void			 loop_exit(struct loop *);
+void			 loop_join(struct loop *);
+void			 loop_free(struct loop *);
+
+/* Actors. */
+struct actor	*actor_spawn(struct loop *, const struct actor_type *,
+		    const char *);
+void		 actor_free(struct actor *);
+const char	*actor_name(struct actor *);
+void		*actor_state(struct actor *);
+struct loop	*actor_loop(struct actor *);
+uint64_t	 actor_ref(struct actor *);
+struct actor	*actor_deref(uint64_t);
+
+int		 actor_post(struct actor *, void *, const struct envelope *);
+int		 actor_send(struct actor *, void *);
+int		 actor_ask(struct actor *, void *, struct actor *, uint64_t);
+int		 actor_reply(const struct envelope *, void *);
+int		 actor_reply_error(const struct envelope *, uint32_t,
+		    const char *, ...) __attribute__((__format__ (printf, 3, 4)));
+
+size_t		 actor_depth(struct actor *);
+void		 actor_set_hwm(struct actor *, size_t);
+int		 actor_busy(struct actor *);
+
+int		 actor_timer(struct actor *, uint32_t, uint64_t, int);
+void		 actor_timer_cancel(struct actor *, uint32_t);
+
+size_t		 actor_run_pending(struct actor *);
+ProtobufCMessage *actor_pop(struct actor *, struct envelope *);
+
+#endif /* ACTOR_H */

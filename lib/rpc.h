@@ -1,0 +1,37 @@
+/*
+ * The client side of the wire: one connection to one server, on the
+ * caller's event_base.  Requests get ids, are matched to their responses
+ * and time out one by one; a closed connection fails every pending request
+ * at once.  Requests written in the same loop turn go out in one write.
+ */
+#ifndef RPC_H
+#define RPC_H
+
+#include <stdint.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+struct event_base;
+struct rpc;
+
+/*
+ * Called once per request.  status is a Status of proto/frame.proto (a
+ * 900-range one for local failures), error a reason or "" and body the
+ * decoded response (NULL unless status is STATUS_OK).  The callback owns
+ * body and frees it with msg_free().
+ */
+typedef void (*rpc_cb)(uint32_t, const char *, ProtobufCMessage *, void *);
+
+struct rpc	*rpc_new(struct event_base *, const char *, char **);
+void		 rpc_free(struct rpc *);
+const char	*rpc_address(struct rpc *);
+int		 rpc_connected(struct rpc *);
+size_t		 rpc_pending(struct rpc *);
+int		 rpc_call(struct rpc *, uint32_t, const ProtobufCMessage *,
+		    uint32_t, rpc_cb, void *);
+int		 rpc_oneway(struct rpc *, uint32_t, const ProtobufCMessage *);
+uint32_t	 rpc_call_sync(struct rpc *, uint32_t, const ProtobufCMessage *,
+		    uint32_t, ProtobufCMessage **, char **);
+int		 rpc_parse_address(const char *, char **, uint16_t *, char **);
+
+#endif /* RPC_H */
