@@ -4,7 +4,8 @@
 set -e
 pkgs="build-essential autoconf automake libtool pkg-config libevent-dev
 libprotobuf-c-dev protobuf-c-compiler protobuf-compiler liblz4-dev check
-mandoc systemd curl jq bash-completion python3 python3-protobuf"
+mandoc systemd curl jq bash-completion python3 python3-protobuf clang
+libclang-rt-14-dev"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
