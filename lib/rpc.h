@@ -22,6 +22,16 @@ struct rpc;
  */
 typedef void (*rpc_cb)(uint32_t, const char *, ProtobufCMessage *, void *);
 
+/* Counters of one client, for tests and metrics. */
+struct rpc_stats {
+	uint64_t	calls;		/* requests sent, answered or not */
+	uint64_t	oneways;	/* one-way requests sent */
+	uint64_t	timeouts;	/* requests failed with STATUS_TIMEOUT */
+	uint64_t	connects;	/* connections attempted */
+	uint64_t	writes;		/* writes that emptied some of the output */
+	uint64_t	bytes_out;	/* bytes written to the socket */
+};
+
 struct rpc	*rpc_new(struct event_base *, const char *, char **);
 void		 rpc_free(struct rpc *);
 const char	*rpc_address(struct rpc *);
@@ -32,6 +42,7 @@ int		 rpc_call(struct rpc *, uint32_t, const ProtobufCMessage *,
 int		 rpc_oneway(struct rpc *, uint32_t, const ProtobufCMessage *);
 uint32_t	 rpc_call_sync(struct rpc *, uint32_t, const ProtobufCMessage *,
 		    uint32_t, ProtobufCMessage **, char **);
+void		 rpc_stats(struct rpc *, struct rpc_stats *);
 int		 rpc_parse_address(const char *, char **, uint16_t *, char **);
 
 #endif /* RPC_H */

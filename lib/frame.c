@@ -1,0 +1,213 @@
+/*
+ * Frames on the wire: a 4-byte big-endian length, then an encoded
+ * petrel.Frame.  frame_read() takes one frame off an input evbuffer;
+ * frame_write() and frame_write_msg() pack one straight into the free space
+ * of an output evbuffer, so writing a frame costs no allocation of its own
+ * and no system call: the bufferevent sends everything written in one loop
+ * turn together.  The listener (actors/listener.c) and the client
+ * (lib/rpc.c) are the callers.
+ */
+#include "config.h"
+
+#include <sys/uio.h>
+
+#include <event2/buffer.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "frame.h"
+#include "log.h"
+#include "xmalloc.h"
+
+/* Tag of Frame.body: field 7, length-delimited. */
+#define FRAME_BODY_TAG	((7 << 3) | 2)
+
+static size_t	frame_varint_size(size_t);
+static uint8_t	*frame_put_varint(uint8_t *, size_t);
+static uint8_t	*frame_put_header(uint8_t *, size_t);
+static int	frame_reserve(struct evbuffer *, size_t, struct evbuffer_iovec *);
+
+/*
+ * Take one frame off in.  Returns 1 with *frame set (the caller frees it
+ * with msg_free()), 0 when in holds no whole frame yet, or -1 with *cause
+ * set when the frame is bad: declared longer than max (nothing is read or
+ * allocated then), undecodable, or of a protocol version this release does
+ * not speak.  In the last case the frame decoded, is drained and is still
+ * returned in *frame so the caller may answer it; otherwise *frame is NULL
+ * and the connection should be closed.
+ */
+int
+frame_read(struct evbuffer *in, size_t max, Petrel__Frame **frame,
+    char **cause)
+{
+	static const uint8_t	 empty[1];
+	uint8_t			 hdr[FRAME_HEADER_SIZE];
+	const uint8_t		*data;
+	Petrel__Frame		*f;
+	size_t			 have;
+	uint32_t		 len;
+
+	*frame = NULL;
+	have = evbuffer_get_length(in);
+	if (have < FRAME_HEADER_SIZE)
+		return (0);
+	if (evbuffer_copyout(in, hdr, sizeof hdr) != (ssize_t)sizeof hdr)
+		fatalx("%s: evbuffer_copyout short", __func__);
+	len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
+	    (uint32_t)hdr[2] << 8 | hdr[3];
+	if (len > max) {
+		xasprintf(cause, "frame of %u bytes is over the limit of %zu",
+		    len, max);
+		return (-1);
+	}
+	if (have - FRAME_HEADER_SIZE < len)
+		return (0);
+
+	if (len == 0)
+		data = empty;
+	else if ((data = evbuffer_pullup(in, FRAME_HEADER_SIZE + len)) == NULL)
+		fatalx("%s: evbuffer_pullup failed", __func__);
+	else
+		data += FRAME_HEADER_SIZE;
+	f = (Petrel__Frame *)protobuf_c_message_unpack(
+	    &petrel__frame__descriptor, NULL, len, data);
+	evbuffer_drain(in, FRAME_HEADER_SIZE + len);
+	if (f == NULL) {
+		xasprintf(cause, "undecodable frame of %u bytes", len);
+		return (-1);
+	}
+	if (f->version != PETREL__PROTOCOL_VERSION__PROTOCOL_VERSION_1) {
+		xasprintf(cause, "protocol version %u is not supported",
+		    f->version);
+		*frame = f;
+		return (-1);
+	}
+	*frame = f;
+	return (1);
+}
+
+/* Bytes of the varint encoding of v. */
+static size_t
+frame_varint_size(size_t v)
+{
+	size_t	n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return (n);
+}
+
+/* Write v as a varint at p; returns the byte after it. */
+static uint8_t *
+frame_put_varint(uint8_t *p, size_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (uint8_t)v;
+	return (p);
+}
+
+/* Write the 4-byte big-endian length; returns where the frame goes. */
+static uint8_t *
+frame_put_header(uint8_t *p, size_t len)
+{
+	p[0] = (uint8_t)(len >> 24);
+	p[1] = (uint8_t)(len >> 16);
+	p[2] = (uint8_t)(len >> 8);
+	p[3] = (uint8_t)len;
+	return (p + FRAME_HEADER_SIZE);
+}
+
+/* Reserve size contiguous bytes at the end of out. */
+static int
+frame_reserve(struct evbuffer *out, size_t size, struct evbuffer_iovec *vec)
+{
+	if (evbuffer_reserve_space(out, size, vec, 1) != 1 ||
+	    vec->iov_len < size) {
+		log_warnx("%s: cannot reserve %zu bytes", __func__, size);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Append frame to out, length first.  Returns 0, or -1 if too large. */
+int
+frame_write(struct evbuffer *out, const Petrel__Frame *frame)
+{
+	struct evbuffer_iovec	 vec;
+	uint8_t			*p;
+	size_t			 len;
+
+	len = protobuf_c_message_get_packed_size(&frame->base);
+	if (len > UINT32_MAX || frame_reserve(out, FRAME_HEADER_SIZE + len,
+	    &vec) != 0)
+		return (-1);
+	p = frame_put_header(vec.iov_base, len);
+	if (protobuf_c_message_pack(&frame->base, p) != len)
+		fatalx("%s: packed size changed", __func__);
+	vec.iov_len = FRAME_HEADER_SIZE + len;
+	return (evbuffer_commit_space(out, &vec, 1));
+}
+
+/*
+ * Append a frame of protocol version 1 carrying body (NULL for none) to
+ * out.  The body is packed in place after the envelope's other fields:
+ * body is the envelope's last field, so this is exactly the encoding of
+ * the whole Frame, without packing the body twice.  error may be NULL.
+ */
+int
+frame_write_msg(struct evbuffer *out, uint32_t code, uint64_t id,
+    uint32_t flags, uint32_t status, const char *error,
+    const ProtobufCMessage *body)
+{
+	Petrel__Frame		 f = PETREL__FRAME__INIT;
+	struct evbuffer_iovec	 vec;
+	uint8_t			*p;
+	size_t			 head, blen, len;
+
+	f.version = PETREL__PROTOCOL_VERSION__PROTOCOL_VERSION_1;
+	f.code = code;
+	f.id = id;
+	f.flags = flags;
+	f.status = status;
+	if (error != NULL && *error != '\0')
+		f.error = (char *)error;
+
+	head = protobuf_c_message_get_packed_size(&f.base);
+	blen = body != NULL ? protobuf_c_message_get_packed_size(body) : 0;
+	len = head;
+	if (blen != 0)
+		len += 1 + frame_varint_size(blen) + blen;
+	if (len > UINT32_MAX || frame_reserve(out, FRAME_HEADER_SIZE + len,
+	    &vec) != 0)
+		return (-1);
+
+	p = frame_put_header(vec.iov_base, len);
+	p += protobuf_c_message_pack(&f.base, p);
+	if (blen != 0) {
+		*p++ = FRAME_BODY_TAG;
+		p = frame_put_varint(p, blen);
+		p += protobuf_c_message_pack(body, p);
+	}
+	if ((size_t)(p - (uint8_t *)vec.iov_base) != FRAME_HEADER_SIZE + len)
+		fatalx("%s: packed size changed", __func__);
+	vec.iov_len = FRAME_HEADER_SIZE + len;
+	return (evbuffer_commit_space(out, &vec, 1));
+}
+
+/* The name of a Status ("STATUS_OK"), or "STATUS_UNKNOWN". */
+const char *
+frame_status_name(uint32_t status)
+{
+	const ProtobufCEnumValue	*v;
+
+	if (status > INT32_MAX)
+		return ("STATUS_UNKNOWN");
+	v = protobuf_c_enum_descriptor_get_value(&petrel__status__descriptor,
+	    (int)status);
+	return (v != NULL ? v->name : "STATUS_UNKNOWN");
+}
