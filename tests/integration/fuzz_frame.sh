@@ -1,0 +1,60 @@
+#!/bin/sh
+# A bounded libFuzzer run over the frame decoder (tests/fuzz/fuzz_frame.c).
+# Compiles the target directly with clang, -fsanitize=fuzzer,address,undefined,
+# from the library sources it needs and the generated protobuf code of
+# $top_builddir/proto, then fuzzes a copy of tests/corpus/frame for
+# FUZZ_SECONDS (20) seconds.  Skips (77) without clang and libFuzzer
+# (packages clang and libclang-rt-14-dev).
+set -u
+: "${top_srcdir:?}" "${top_builddir:?}"
+seconds=${FUZZ_SECONDS:-20}
+cc=${FUZZ_CC:-clang}
+
+command -v "$cc" >/dev/null 2>&1 || { echo "no $cc: skipped"; exit 77; }
+command -v pkg-config >/dev/null 2>&1 || { echo "no pkg-config: skipped"; exit 77; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/petrel-fuzz.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+# Can this clang link a libFuzzer target at all?
+printf '%s\n' '#include <stddef.h>' '#include <stdint.h>' \
+    'int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)' \
+    '{ (void)d; (void)n; return 0; }' >"$tmp/probe.c"
+if ! "$cc" -fsanitize=fuzzer,address,undefined -o "$tmp/probe" \
+    "$tmp/probe.c" >/dev/null 2>&1; then
+	echo "$cc cannot link -fsanitize=fuzzer (libclang-rt-14-dev?): skipped"
+	exit 77
+fi
+
+s=$top_srcdir
+b=$top_builddir
+# shellcheck disable=SC2046
+"$cc" -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
+    -fno-sanitize-recover=all -fno-omit-frame-pointer \
+    -I"$b" -I"$b/proto" -I"$s/lib" \
+    $(pkg-config --cflags libevent_core libprotobuf-c) \
+    -o "$tmp/fuzz_frame" \
+    "$s/tests/fuzz/fuzz_frame.c" "$s/lib/frame.c" "$s/lib/codes.c" \
+    "$s/lib/msg.c" "$s/lib/log.c" "$s/lib/xmalloc.c" \
+    "$b/proto/frame.pb-c.c" "$b/proto/namesrv.pb-c.c" \
+    $(pkg-config --libs libevent_core libprotobuf-c) || exit 1
+
+mkdir "$tmp/corpus" && cp "$s"/tests/corpus/frame/* "$tmp/corpus/" || exit 1
+n=$(ls "$tmp/corpus" | wc -l)
+echo "fuzzing frame_read for ${seconds}s from $n seeds"
+ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=1 \
+"$tmp/fuzz_frame" -max_total_time="$seconds" -timeout=10 \
+    -rss_limit_mb=2048 -max_len=4096 -print_final_stats=1 \
+    -artifact_prefix="$tmp/" "$tmp/corpus" >"$tmp/log" 2>&1
+rc=$?
+grep -E '^(stat::number_of_executed_units|stat::new_units_added|#[0-9]+ +DONE)' "$tmp/log"
+if [ $rc -ne 0 ]; then
+	tail -n 60 "$tmp/log"
+	for f in "$tmp"/crash-* "$tmp"/leak-* "$tmp"/timeout-*; do
+		[ -f "$f" ] || continue
+		echo "artifact $f:"; od -A x -t x1z "$f" | head -n 20
+	done
+	exit 1
+fi
+echo "new corpus entries: $(( $(ls "$tmp/corpus" | wc -l) - n ))"
+exit 0
