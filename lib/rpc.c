@@ -99,8 +99,6 @@ struct rpc_sync {
 };
 
 static uint64_t	rpc_now(void);
-static int	rpc_resolve(const char *, uint16_t, struct sockaddr_storage *,
-		    socklen_t *, char **);
 static int	rpc_check(struct rpc *, uint32_t, const ProtobufCMessage *);
 static int	rpc_connect(struct rpc *);
 static void	rpc_close(struct rpc *);
@@ -205,8 +203,11 @@ rpc_parse_address(const char *address, char **host, uint16_t *port,
 	return (0);
 }
 
-/* Turn a numeric address or "localhost" into a socket address. */
-static int
+/*
+ * Turn a numeric IPv4 or IPv6 address or "localhost" and a port into a
+ * socket address.  Returns 0, or -1 with *cause set.
+ */
+int
 rpc_resolve(const char *host, uint16_t port, struct sockaddr_storage *ss,
     socklen_t *len, char **cause)
 {

@@ -7,6 +7,8 @@
 #ifndef RPC_H
 #define RPC_H
 
+#include <sys/socket.h>
+
 #include <stdint.h>
 
 #include <protobuf-c/protobuf-c.h>
@@ -44,5 +46,7 @@ uint32_t	 rpc_call_sync(struct rpc *, uint32_t, const ProtobufCMessage *,
 		    uint32_t, ProtobufCMessage **, char **);
 void		 rpc_stats(struct rpc *, struct rpc_stats *);
 int		 rpc_parse_address(const char *, char **, uint16_t *, char **);
+int		 rpc_resolve(const char *, uint16_t, struct sockaddr_storage *,
+		    socklen_t *, char **);
 
 #endif /* RPC_H */

@@ -1,0 +1,678 @@
+/*
+ * Tests of lib/rpc.c against a real listener (actors/listener.c) on a
+ * free loopback port with an echo actor (tests/transport_test.c): answers,
+ * error statuses, timeouts, one-way requests, a closed connection failing
+ * every pending request at once, reconnecting, connect failures, and many
+ * requests of one loop turn leaving in one write.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <check.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "codes.h"
+#include "frame.h"
+#include "listener.h"
+#include "msg.h"
+#include "rpc.h"
+#include "testutil.h"
+#include "transport_test.h"
+#include "xmalloc.h"
+#include "proto/namesrv.pb-c.h"
+
+#define MANY	200
+
+struct answers {
+	struct rpc	*rpc;
+	int		 n;		/* callbacks so far */
+	int		 order[MANY];	/* which request, in callback order */
+	uint32_t	 status[MANY];
+	size_t		 pending[MANY];	/* rpc_pending() inside the callback */
+	int		 ok;		/* values that came back right */
+	int		 free_in_cb;
+};
+
+struct slot {
+	struct answers	*a;
+	int		 i;
+	char		 key[16];
+};
+
+/* Record an answer; check a KvGetResponse carries the key sent. */
+static void
+record(uint32_t status, const char *error, ProtobufCMessage *body, void *arg)
+{
+	struct slot		*s = arg;
+	struct answers		*a = s->a;
+	Petrel__KvGetResponse	*r = (Petrel__KvGetResponse *)body;
+
+	ck_assert_ptr_nonnull(error);
+	a->order[a->n] = s->i;
+	a->status[a->n] = status;
+	a->pending[a->n] = a->rpc != NULL ? rpc_pending(a->rpc) : 0;
+	a->n++;
+	if (status == 0) {
+		ck_assert_ptr_nonnull(body);
+		if (msg_is(body, &petrel__kv_get_response__descriptor) &&
+		    strcmp(r->value, s->key) == 0)
+			a->ok++;
+	} else
+		ck_assert_ptr_null(body);
+	msg_free(body);
+	if (a->free_in_cb && a->rpc != NULL) {
+		rpc_free(a->rpc);
+		a->rpc = NULL;
+	}
+}
+
+static void
+noop(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd; (void)what; (void)arg;
+}
+
+/* Run base until *count reaches want or ms pass. */
+static void
+run_until(struct event_base *base, int *count, int want, uint64_t ms)
+{
+	struct event	*tick;
+	struct timeval	 tv = { 0, 10000 };
+	uint64_t	 deadline = test_now_ms() + ms;
+
+	tick = event_new(base, -1, EV_PERSIST, noop, NULL);
+	event_add(tick, &tv);
+	while (*count < want && test_now_ms() < deadline)
+		event_base_loop(base, EVLOOP_ONCE);
+	event_free(tick);
+}
+
+/* A KvGetRequest for key. */
+static Petrel__KvGetRequest *
+get_req(const char *key)
+{
+	Petrel__KvGetRequest	*r;
+
+	r = msg_new(&petrel__kv_get_request__descriptor);
+	msg_set_string(&r->key, key);
+	return (r);
+}
+
+/* Issue n KV_GET calls (keys "k<i>") from slot i0 on; one loop turn. */
+static void
+call_many(struct rpc *rpc, struct answers *a, struct slot *slots, int i0,
+    int n, uint32_t code, uint32_t timeout)
+{
+	Petrel__KvGetRequest	*r;
+	ProtobufCMessage	*req;
+	int			 i;
+
+	for (i = i0; i < i0 + n; i++) {
+		slots[i].a = a;
+		slots[i].i = i;
+		snprintf(slots[i].key, sizeof slots[i].key, "k%d", i);
+		r = get_req(slots[i].key);
+		req = &r->base;
+		if (code != PETREL__REQUEST_CODE__CODE_KV_GET)
+			req = msg_new(codes_lookup(code)->request);
+		ck_assert_int_eq(rpc_call(rpc, code, req, timeout, record,
+		    &slots[i]), 0);
+		if (req != &r->base)
+			msg_free(req);
+		msg_free(r);
+	}
+}
+
+/* A loopback port nothing listens on (bound, then closed). */
+static uint16_t
+dead_port(void)
+{
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof sin;
+	int			fd;
+
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	close(fd);
+	return (ntohs(sin.sin_port));
+}
+
+START_TEST(test_call_answer)
+{
+	struct tserver		 ts;
+	struct event_base	*base = event_base_new();
+	struct rpc		*rpc;
+	Petrel__KvGetRequest	*req = get_req("hello");
+	Petrel__Ping		 ping = PETREL__PING__INIT;
+	ProtobufCMessage	*resp;
+	char			*cause = NULL;
+
+	ck_assert_int_eq(tserver_start(&ts, "127.0.0.1", 0), 0);
+	rpc = rpc_new(base, ts.address, &cause);
+	ck_assert_ptr_nonnull(rpc);
+	ck_assert_str_eq(rpc_address(rpc), ts.address);
+	ck_assert_int_eq(rpc_connected(rpc), 0);
+
+	ck_assert_uint_eq(rpc_call_sync(rpc, PETREL__REQUEST_CODE__CODE_KV_GET,
+	    &req->base, 2000, &resp, &cause), 0);
+	ck_assert_ptr_null(cause);
+	ck_assert(msg_is(resp, &petrel__kv_get_response__descriptor));
+	ck_assert_str_eq(((Petrel__KvGetResponse *)resp)->value, "hello");
+	msg_free(resp);
+	ck_assert_int_eq(rpc_connected(rpc), 1);
+	ck_assert_uint_eq(rpc_pending(rpc), 0);
+
+	ping.sent_ms = 12345;
+	ck_assert_uint_eq(rpc_call_sync(rpc, PETREL__REQUEST_CODE__CODE_PING,
+	    &ping.base, 2000, &resp, &cause), 0);
+	ck_assert(msg_is(resp, &petrel__pong__descriptor));
+	ck_assert_uint_eq(((Petrel__Pong *)resp)->sent_ms, 12345);
+	ck_assert_str_eq(((Petrel__Pong *)resp)->server, TEST_SERVER);
+	msg_free(resp);
+
+	/* No body at all is an empty request. */
+	ck_assert_uint_eq(rpc_call_sync(rpc, PETREL__REQUEST_CODE__CODE_PING,
+	    NULL, 2000, NULL, NULL), 0);
+
+	msg_free(req);
+	rpc_free(rpc);
+	event_base_free(base);
+	tserver_stop(&ts);
+}
+END_TEST
+
+START_TEST(test_error_status)
+{
+	struct tserver		 ts;
+	struct event_base	*base = event_base_new();
+	struct rpc		*rpc;
+	Petrel__KvPutRequest	*put;
+	Petrel__KvGetRequest	*get = get_req("wrong");
+	ProtobufCMessage	*resp = NULL;
+	char			*cause = NULL;
+
+	ck_assert_int_eq(tserver_start(&ts, "127.0.0.1", 0), 0);
+	rpc = rpc_new(base, ts.address, &cause);
+
+	put = msg_new(&petrel__kv_put_request__descriptor);
+	msg_set_string(&put->namespace_, "error");
+	msg_set_string(&put->key, "5");
+	msg_set_string(&put->value, "no such key");
+	ck_assert_uint_eq(rpc_call_sync(rpc, PETREL__REQUEST_CODE__CODE_KV_PUT,
+	    &put->base, 2000, &resp, &cause), PETREL__STATUS__STATUS_NOT_FOUND);
+	ck_assert_ptr_null(resp);
+	ck_assert_str_eq(cause, "no such key");
+	free(cause);
+	cause = NULL;
+
+	/* No text: the cause is the status name. */
+	msg_set_string(&put->key, "8");
+	msg_set_string(&put->value, "");
+	ck_assert_uint_eq(rpc_call_sync(rpc, PETREL__REQUEST_CODE__CODE_KV_PUT,
+	    &put->base, 2000, &resp, &cause),
+	    PETREL__STATUS__STATUS_NO_PERMISSION);
+	ck_assert_str_eq(cause, "STATUS_NO_PERMISSION");
+	free(cause);
+	cause = NULL;
+
+	/* The actor answered with the wrong message type. */
+	ck_assert_uint_eq(rpc_call_sync(rpc, PETREL__REQUEST_CODE__CODE_KV_GET,
+	    &get->base, 2000, &resp, &cause),
+	    PETREL__STATUS__STATUS_SYSTEM_ERROR);
+	free(cause);
+
+	msg_free(put);
+	msg_free(get);
+	rpc_free(rpc);
+	event_base_free(base);
+	tserver_stop(&ts);
+}
+END_TEST
+
+START_TEST(test_timeout)
+{
+	struct tserver		 ts;
+	struct event_base	*base = event_base_new();
+	struct rpc		*rpc;
+	struct answers		 a;
+	struct slot		 slots[3];
+	struct rpc_stats	 st;
+	Petrel__KvDeleteRequest	 del = PETREL__KV_DELETE_REQUEST__INIT;
+	Petrel__KvGetRequest	*get = get_req("after");
+	ProtobufCMessage	*resp;
+	char			*cause = NULL;
+	uint64_t		 t0, dt;
+	uint32_t		 timeouts[3] = { 300, 100, 200 };
+	int			 i;
+
+	ck_assert_int_eq(tserver_start(&ts, "127.0.0.1", 0), 0);
+	rpc = rpc_new(base, ts.address, &cause);
+
+	t0 = test_now_ms();
+	ck_assert_uint_eq(rpc_call_sync(rpc,
+	    PETREL__REQUEST_CODE__CODE_KV_DELETE, &del.base, 150, &resp,
+	    &cause), PETREL__STATUS__STATUS_TIMEOUT);
+	dt = test_now_ms() - t0;
+	ck_assert_uint_ge(dt, 150);
+	ck_assert_uint_lt(dt, 3000);
+	ck_assert_ptr_nonnull(strstr(cause, "in time"));
+	free(cause);
+	cause = NULL;
+	ck_assert_uint_eq(rpc_pending(rpc), 0);
+
+	/* Deadlines fire in their order, not the order of the calls. */
+	memset(&a, 0, sizeof a);
+	for (i = 0; i < 3; i++) {
+		slots[i].a = &a;
+		slots[i].i = i;
+		ck_assert_int_eq(rpc_call(rpc,
+		    PETREL__REQUEST_CODE__CODE_KV_DELETE, &del.base,
+		    timeouts[i], record, &slots[i]), 0);
+	}
+	run_until(base, &a.n, 3, TEST_WAIT_MS);
+	ck_assert_int_eq(a.n, 3);
+	ck_assert_int_eq(a.order[0], 1);
+	ck_assert_int_eq(a.order[1], 2);
+	ck_assert_int_eq(a.order[2], 0);
+	for (i = 0; i < 3; i++)
+		ck_assert_uint_eq(a.status[i], PETREL__STATUS__STATUS_TIMEOUT);
+	rpc_stats(rpc, &st);
+	ck_assert_uint_eq(st.timeouts, 4);
+
+	/* The connection is still good. */
+	ck_assert_uint_eq(rpc_call_sync(rpc, PETREL__REQUEST_CODE__CODE_KV_GET,
+	    &get->base, 2000, &resp, &cause), 0);
+	msg_free(resp);
+	ck_assert_uint_eq(st.connects, 1);
+
+	msg_free(get);
+	rpc_free(rpc);
+	event_base_free(base);
+	tserver_stop(&ts);
+}
+END_TEST
+
+START_TEST(test_oneway)
+{
+	struct tserver		 ts;
+	struct event_base	*base = event_base_new();
+	struct rpc		*rpc;
+	struct rpc_stats	 st;
+	Petrel__KvPutRequest	 put = PETREL__KV_PUT_REQUEST__INIT;
+	Petrel__KvListRequest	 list = PETREL__KV_LIST_REQUEST__INIT;
+	ProtobufCMessage	*resp;
+	char			*cause = NULL;
+	int			 i;
+
+	ck_assert_int_eq(tserver_start(&ts, "127.0.0.1", 0), 0);
+	rpc = rpc_new(base, ts.address, &cause);
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(rpc_oneway(rpc,
+		    PETREL__REQUEST_CODE__CODE_KV_PUT, &put.base), 0);
+	ck_assert_int_eq(rpc_oneway(rpc, PETREL__REQUEST_CODE__CODE_PING,
+	    NULL), 0);
+	ck_assert_uint_eq(rpc_pending(rpc), 0);
+
+	/* The puts arrived, in order, before the list; nothing answered them. */
+	ck_assert_uint_eq(rpc_call_sync(rpc, PETREL__REQUEST_CODE__CODE_KV_LIST,
+	    &list.base, 2000, &resp, &cause), 0);
+	ck_assert_uint_eq(((Petrel__KvListResponse *)resp)->n_entries, 3);
+	msg_free(resp);
+	rpc_stats(rpc, &st);
+	ck_assert_uint_eq(st.oneways, 4);
+	ck_assert_uint_eq(st.calls, 1);
+
+	rpc_free(rpc);
+	event_base_free(base);
+	tserver_stop(&ts);
+}
+END_TEST
+
+START_TEST(test_closed_fails_pending)
+{
+	struct tserver		 ts;
+	struct event_base	*base = event_base_new();
+	struct rpc		*rpc;
+	struct answers		 a;
+	struct slot		 slots[10];
+	struct rpc_stats	 st;
+	Petrel__ListenerReady	*ready;
+	Petrel__KvGetRequest	*get = get_req("again");
+	ProtobufCMessage	*resp;
+	char			*cause = NULL;
+	int			 i;
+
+	ck_assert_int_eq(tserver_start(&ts, "127.0.0.1", 0), 0);
+	rpc = rpc_new(base, ts.address, &cause);
+	memset(&a, 0, sizeof a);
+	a.rpc = rpc;
+	call_many(rpc, &a, slots, 0, 10, PETREL__REQUEST_CODE__CODE_KV_DELETE,
+	    0);
+	/* Once the ping is answered the listener has read the ten. */
+	ck_assert_uint_eq(rpc_call_sync(rpc, PETREL__REQUEST_CODE__CODE_PING,
+	    NULL, 2000, NULL, NULL), 0);
+	ck_assert_uint_eq(rpc_pending(rpc), 10);
+
+	tserver_stop_listener(&ts, ts.listener);
+	run_until(base, &a.n, 10, TEST_WAIT_MS);
+	ck_assert_int_eq(a.n, 10);
+	for (i = 0; i < 10; i++) {
+		ck_assert_uint_eq(a.status[i],
+		    PETREL__STATUS__STATUS_CONNECTION_CLOSED);
+		ck_assert_int_eq(a.order[i], i);
+		ck_assert_uint_eq(a.pending[i], 0);	/* all at once */
+	}
+	ck_assert_int_eq(rpc_connected(rpc), 0);
+
+	/* A new listener on the same port: the next call reconnects. */
+	ts.extra = actor_spawn(ts.loop, &listener_actor, "listener2");
+	ready = tserver_listen(&ts, ts.extra, "127.0.0.1", ts.port, 0);
+	ck_assert_ptr_nonnull(ready);
+	ck_assert_str_eq(ready->error, "");
+	msg_free(ready);
+	ck_assert_uint_eq(rpc_call_sync(rpc, PETREL__REQUEST_CODE__CODE_KV_GET,
+	    &get->base, 2000, &resp, &cause), 0);
+	msg_free(resp);
+	rpc_stats(rpc, &st);
+	ck_assert_uint_eq(st.connects, 2);
+
+	msg_free(get);
+	rpc_free(rpc);
+	event_base_free(base);
+	tserver_stop(&ts);
+}
+END_TEST
+
+START_TEST(test_connect_failed)
+{
+	struct event_base	*base = event_base_new();
+	struct rpc		*rpc;
+	struct answers		 a;
+	struct slot		 slots[3];
+	char			 addr[64], *cause = NULL;
+	uint64_t		 t0 = test_now_ms();
+	int			 i;
+
+	snprintf(addr, sizeof addr, "127.0.0.1:%u", dead_port());
+	rpc = rpc_new(base, addr, &cause);
+	ck_assert_ptr_nonnull(rpc);
+	ck_assert_uint_eq(rpc_call_sync(rpc, PETREL__REQUEST_CODE__CODE_PING,
+	    NULL, 2000, NULL, &cause), PETREL__STATUS__STATUS_CONNECT_FAILED);
+	ck_assert_ptr_nonnull(strstr(cause, "connect to 127.0.0.1:"));
+	free(cause);
+	ck_assert_uint_lt(test_now_ms() - t0, 1500);
+	ck_assert_int_eq(rpc_connected(rpc), 0);
+
+	/* Again, several at once: each fails, none hangs. */
+	memset(&a, 0, sizeof a);
+	call_many(rpc, &a, slots, 0, 3, PETREL__REQUEST_CODE__CODE_KV_GET,
+	    2000);
+	run_until(base, &a.n, 3, TEST_WAIT_MS);
+	ck_assert_int_eq(a.n, 3);
+	for (i = 0; i < 3; i++)
+		ck_assert_uint_eq(a.status[i],
+		    PETREL__STATUS__STATUS_CONNECT_FAILED);
+	ck_assert_uint_eq(rpc_pending(rpc), 0);
+	rpc_free(rpc);
+	event_base_free(base);
+}
+END_TEST
+
+START_TEST(test_one_write)
+{
+	struct tserver		 ts;
+	struct event_base	*base = event_base_new();
+	struct rpc		*rpc;
+	struct answers		*a = xcalloc(1, sizeof *a);
+	struct slot		*slots = xcalloc(MANY, sizeof *slots);
+	struct rpc_stats	 st;
+	char			*cause = NULL;
+
+	ck_assert_int_eq(tserver_start(&ts, "127.0.0.1", 0), 0);
+	rpc = rpc_new(base, ts.address, &cause);
+
+	/* Before the connection is up, then on it. */
+	call_many(rpc, a, slots, 0, MANY / 2,
+	    PETREL__REQUEST_CODE__CODE_KV_GET, 5000);
+	run_until(base, &a->n, MANY / 2, TEST_WAIT_MS);
+	ck_assert_int_eq(a->ok, MANY / 2);
+	rpc_stats(rpc, &st);
+	ck_assert_uint_eq(st.calls, MANY / 2);
+	ck_assert_uint_eq(st.writes, 1);
+
+	call_many(rpc, a, slots, MANY / 2, MANY / 2,
+	    PETREL__REQUEST_CODE__CODE_KV_GET, 5000);
+	run_until(base, &a->n, MANY, TEST_WAIT_MS);
+	ck_assert_int_eq(a->ok, MANY);
+	rpc_stats(rpc, &st);
+	ck_assert_uint_eq(st.writes, 2);
+
+	rpc_free(rpc);
+	event_base_free(base);
+	tserver_stop(&ts);
+	free(slots);
+	free(a);
+}
+END_TEST
+
+START_TEST(test_free_pending)
+{
+	struct tserver		 ts;
+	struct event_base	*base = event_base_new();
+	struct rpc		*rpc;
+	struct answers		 a;
+	struct slot		 slots[5];
+	char			*cause = NULL;
+	int			 i;
+
+	ck_assert_int_eq(tserver_start(&ts, "127.0.0.1", 0), 0);
+
+	/* rpc_free() runs every callback before it returns. */
+	rpc = rpc_new(base, ts.address, &cause);
+	memset(&a, 0, sizeof a);
+	call_many(rpc, &a, slots, 0, 5, PETREL__REQUEST_CODE__CODE_KV_DELETE,
+	    0);
+	rpc_free(rpc);
+	ck_assert_int_eq(a.n, 5);
+	for (i = 0; i < 5; i++)
+		ck_assert_uint_eq(a.status[i],
+		    PETREL__STATUS__STATUS_CONNECTION_CLOSED);
+
+	/* rpc_free() from a callback: the rest fail, nothing is touched
+	 * after the free. */
+	rpc = rpc_new(base, ts.address, &cause);
+	memset(&a, 0, sizeof a);
+	a.rpc = rpc;
+	a.free_in_cb = 1;
+	call_many(rpc, &a, slots, 0, 5, PETREL__REQUEST_CODE__CODE_KV_GET,
+	    2000);
+	run_until(base, &a.n, 5, TEST_WAIT_MS);
+	ck_assert_int_eq(a.n, 5);
+	ck_assert_uint_eq(a.status[0], 0);
+	for (i = 1; i < 5; i++)
+		ck_assert_uint_eq(a.status[i],
+		    PETREL__STATUS__STATUS_CONNECTION_CLOSED);
+	ck_assert_ptr_null(a.rpc);
+
+	event_base_free(base);
+	tserver_stop(&ts);
+}
+END_TEST
+
+START_TEST(test_not_sent)
+{
+	struct event_base	*base = event_base_new();
+	struct rpc		*rpc;
+	Petrel__Ping		 ping = PETREL__PING__INIT;
+	char			*cause = NULL;
+
+	rpc = rpc_new(base, "127.0.0.1:1", &cause);
+	ck_assert_int_eq(rpc_call(rpc, 4242, NULL, 0, record, NULL), -1);
+	ck_assert_int_eq(rpc_call(rpc, PETREL__REQUEST_CODE__CODE_KV_GET,
+	    &ping.base, 0, record, NULL), -1);
+	ck_assert_int_eq(rpc_oneway(rpc, 0, NULL), -1);
+	ck_assert_uint_eq(rpc_call_sync(rpc, PETREL__REQUEST_CODE__CODE_KV_GET,
+	    &ping.base, 100, NULL, &cause), PETREL__STATUS__STATUS_NOT_SENT);
+	free(cause);
+	ck_assert_uint_eq(rpc_pending(rpc), 0);
+	rpc_free(rpc);
+	event_base_free(base);
+}
+END_TEST
+
+START_TEST(test_ipv6)
+{
+	struct tserver		 ts;
+	struct event_base	*base;
+	struct rpc		*rpc;
+	char			*cause = NULL;
+
+	if (tserver_start(&ts, "::1", 0) != 0) {
+		/* No IPv6 loopback here; nothing to test. */
+		tserver_stop(&ts);
+		return;
+	}
+	ck_assert_ptr_nonnull(strstr(ts.address, "[::1]:"));
+	base = event_base_new();
+	rpc = rpc_new(base, ts.address, &cause);
+	ck_assert_ptr_nonnull(rpc);
+	ck_assert_uint_eq(rpc_call_sync(rpc, PETREL__REQUEST_CODE__CODE_PING,
+	    NULL, 2000, NULL, NULL), 0);
+	rpc_free(rpc);
+	event_base_free(base);
+	tserver_stop(&ts);
+}
+END_TEST
+
+/* Parse address; check the host and port, or that cause has want. */
+static void
+parse(const char *address, const char *host, int port, const char *want)
+{
+	char		*h = NULL, *cause = NULL;
+	uint16_t	 p = 0;
+
+	if (want == NULL) {
+		ck_assert_int_eq(rpc_parse_address(address, &h, &p, &cause), 0);
+		ck_assert_str_eq(h, host);
+		ck_assert_int_eq(p, port);
+		free(h);
+		return;
+	}
+	ck_assert_int_eq(rpc_parse_address(address, &h, &p, &cause), -1);
+	ck_assert_ptr_null(h);
+	ck_assert_msg(strstr(cause, want) != NULL, "%s: \"%s\" lacks \"%s\"",
+	    address, cause, want);
+	free(cause);
+}
+
+START_TEST(test_parse_address)
+{
+	struct event_base	*base = event_base_new();
+	char			*cause = NULL;
+
+	parse("127.0.0.1:9876", "127.0.0.1", 9876, NULL);
+	parse("[::1]:80", "::1", 80, NULL);
+	parse("localhost:1", "localhost", 1, NULL);
+	parse("h:65535", "h", 65535, NULL);
+	parse("h:0", "h", 0, NULL);
+	parse("", NULL, 0, "empty");
+	parse("::1:80", NULL, 0, "brackets");
+	parse("host", NULL, 0, "no port");
+	parse("host:", NULL, 0, "no port");
+	parse(":80", NULL, 0, "no host");
+	parse("[]:80", NULL, 0, "no host");
+	parse("[::1]", NULL, 0, "no port");
+	parse("[::1]80", NULL, 0, "no port");
+	parse("[::1:80", NULL, 0, "]");
+	parse("h:65536", NULL, 0, "over 65535");
+	parse("h:99999999999999999999", NULL, 0, "bad port");
+	parse("h:12a", NULL, 0, "bad port");
+	parse("h:-1", NULL, 0, "bad port");
+
+	ck_assert_ptr_null(rpc_new(base, "example.com:80", &cause));
+	ck_assert_ptr_nonnull(strstr(cause, "not a numeric"));
+	free(cause);
+	ck_assert_ptr_null(rpc_new(base, "127.0.0.1:0", &cause));
+	ck_assert_ptr_nonnull(strstr(cause, "port 0"));
+	free(cause);
+	ck_assert_ptr_null(rpc_new(base, "1.2.3.4", &cause));
+	free(cause);
+	event_base_free(base);
+}
+END_TEST
+
+START_TEST(test_throughput)
+{
+	struct tserver		 ts;
+	struct event_base	*base = event_base_new();
+	struct rpc		*rpc;
+	struct answers		*a = xcalloc(1, sizeof *a);
+	struct slot		*slots = xcalloc(MANY, sizeof *slots);
+	struct rpc_stats	 st;
+	char			*cause = NULL;
+	uint64_t		 t0, dt;
+	int			 round, rounds = 50;
+
+	ck_assert_int_eq(tserver_start(&ts, "127.0.0.1", 0), 0);
+	rpc = rpc_new(base, ts.address, &cause);
+	ck_assert_uint_eq(rpc_call_sync(rpc, PETREL__REQUEST_CODE__CODE_PING,
+	    NULL, 2000, NULL, NULL), 0);
+	t0 = test_now_ms();
+	for (round = 0; round < rounds; round++) {
+		memset(a, 0, sizeof *a);
+		call_many(rpc, a, slots, 0, MANY,
+		    PETREL__REQUEST_CODE__CODE_KV_GET, 5000);
+		run_until(base, &a->n, MANY, TEST_WAIT_MS);
+		ck_assert_int_eq(a->ok, MANY);
+	}
+	dt = test_now_ms() - t0;
+	rpc_stats(rpc, &st);
+	fprintf(stderr, "rpc: %d calls in batches of %d in %llu ms "
+	    "(%.0f/s), %llu writes\n", rounds * MANY, MANY,
+	    (unsigned long long)dt, dt ? rounds * MANY * 1000.0 / dt : 0.0,
+	    (unsigned long long)st.writes);
+	rpc_free(rpc);
+	event_base_free(base);
+	tserver_stop(&ts);
+	free(slots);
+	free(a);
+}
+END_TEST
+
+Suite *
+rpc_suite(void)
+{
+	Suite	*s = suite_create("rpc");
+	TCase	*tc;
+
+	tc = tcase_create("rpc_call");
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, test_call_answer);
+	tcase_add_test(tc, test_error_status);
+	tcase_add_test(tc, test_timeout);
+	tcase_add_test(tc, test_oneway);
+	tcase_add_test(tc, test_closed_fails_pending);
+	tcase_add_test(tc, test_connect_failed);
+	tcase_add_test(tc, test_one_write);
+	tcase_add_test(tc, test_free_pending);
+	tcase_add_test(tc, test_not_sent);
+	tcase_add_test(tc, test_ipv6);
+	tcase_add_test(tc, test_throughput);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("rpc_parse_address");
+	tcase_add_test(tc, test_parse_address);
+	suite_add_tcase(s, tc);
+	return (s);
+}
