@@ -179,6 +179,7 @@ cli_call(struct cli *cli, uint32_t code, const ProtobufCMessage *req,
 	char		*cause, *why = NULL, *tmp;
 	const char	*address = NULL;
 	size_t		 i;
+	void		(*sigpipe)(int);
 
 	*resp = NULL;
 	*error = NULL;
@@ -186,7 +187,7 @@ cli_call(struct cli *cli, uint32_t code, const ProtobufCMessage *req,
 		fatalx("%s: event_base_new failed", __func__);
 
 	/* Writes to a socket the peer closed must fail, not kill us. */
-	signal(SIGPIPE, SIG_IGN);
+	sigpipe = signal(SIGPIPE, SIG_IGN);
 	for (i = 0; i < cli->nnamesrv; i++) {
 		address = cli->namesrv[i];
 		cause = NULL;
@@ -211,7 +212,7 @@ cli_call(struct cli *cli, uint32_t code, const ProtobufCMessage *req,
 		    worst != PETREL__STATUS__STATUS_PROTOCOL_ERROR))
 			worst = status;
 	}
-	signal(SIGPIPE, SIG_DFL);
+	signal(SIGPIPE, sigpipe);
 
 	if (i == cli->nnamesrv) {
 		xasprintf(error, "no name server answered (%s)",

@@ -89,6 +89,8 @@ static char	*cmd_option_text(const struct cmd_option *);
 static void	 cmd_print_wrapped(FILE *, const char *, size_t);
 static void	 cmd_print_options(FILE *, const char *,
 		     const struct cmd_option *, const struct cmd_option *);
+static void	 cmd_bad_option(char **, const char *, const char *,
+		     const struct option *);
 static int	 cmd_prefix(const char *, const char *);
 static void	 cmd_complete_options(FILE *, const char *,
 		     const struct cmd_option *, const struct cmd_option *);
@@ -320,12 +322,7 @@ cmd_parse(const struct cmd_entry *entry, struct cli *cli, int argc,
 			cli->json = 1;
 			continue;
 		case '?':
-			if (optopt != 0)
-				xasprintf(cause, "%sunknown option \"-%c\"",
-				    name, optopt);
-			else
-				xasprintf(cause, "%sunknown option \"%s\"",
-				    name, argv[optind - 1]);
+			cmd_bad_option(cause, name, argv[optind - 1], longopts);
 			goto out;
 		case ':':
 			xasprintf(cause, "%soption \"%s\" needs an argument",
@@ -356,6 +353,34 @@ cmd_parse(const struct cmd_entry *entry, struct cli *cli, int argc,
 out:
 	free(name);
 	return (rc);
+}
+
+/*
+ * Explain what getopt_long refused in word: an unknown letter or long
+ * option, or an argument given to a long option that takes none.
+ */
+static void
+cmd_bad_option(char **cause, const char *name, const char *word,
+    const struct option *longopts)
+{
+	const char	*eq;
+	size_t		 len;
+
+	if (strncmp(word, "--", 2) == 0 && (eq = strchr(word, '=')) != NULL) {
+		len = (size_t)(eq - word - 2);
+		for (; longopts->name != NULL; longopts++) {
+			if (strlen(longopts->name) == len &&
+			    strncmp(longopts->name, word + 2, len) == 0) {
+				xasprintf(cause, "%soption \"--%s\" takes no "
+				    "argument", name, longopts->name);
+				return;
+			}
+		}
+	}
+	if (optopt > 0 && optopt < 128 && isalnum(optopt))
+		xasprintf(cause, "%sunknown option \"-%c\"", name, optopt);
+	else
+		xasprintf(cause, "%sunknown option \"%s\"", name, word);
 }
 
 /* The value of the named option, "" for a switch, NULL if not given. */
