@@ -1,0 +1,401 @@
+/*
+ * What every petrel subcommand shares: the name server list, one request
+ * sent to the name servers in turn until one answers (lib/rpc.h), the
+ * mapping of answers to sysexits(3) exit codes, and the output of results
+ * and errors as human text or as one JSON document (lib/json.h).
+ *
+ * A name server that cannot be reached (refused, closed, timed out or
+ * talking nonsense) is skipped for the next one in the list; an answer of
+ * any status ends the search.  Errors go to stderr, in JSON mode as
+ * {"error":{"code":...,"status":...,"message":...}}.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "cli.h"
+#include "json.h"
+#include "log.h"
+#include "msg.h"
+#include "proto/frame.pb-c.h"
+#include "rpc.h"
+#include "xmalloc.h"
+
+/* What each Status means to the user of the command line. */
+static const struct cli_status {
+	uint32_t	 status;
+	int		 exit;
+	const char	*code;		/* the "code" of a JSON error */
+	const char	*text;
+} cli_statuses[] = {
+	{ PETREL__STATUS__STATUS_OK, EX_OK, "ok", "success" },
+	{ PETREL__STATUS__STATUS_SYSTEM_ERROR, EX_UNAVAILABLE,
+	  "system_error", "the server failed" },
+	{ PETREL__STATUS__STATUS_SYSTEM_BUSY, EX_TEMPFAIL,
+	  "system_busy", "the server is busy" },
+	{ PETREL__STATUS__STATUS_REQUEST_CODE_NOT_SUPPORTED, EX_PROTOCOL,
+	  "request_code_not_supported", "the server does not know this request" },
+	{ PETREL__STATUS__STATUS_BAD_REQUEST, EX_DATAERR,
+	  "bad_request", "the server refused the request" },
+	{ PETREL__STATUS__STATUS_NOT_FOUND, 1,
+	  "not_found", "not found" },
+	{ PETREL__STATUS__STATUS_FRAME_TOO_LARGE, EX_DATAERR,
+	  "frame_too_large", "the request is too large" },
+	{ PETREL__STATUS__STATUS_VERSION_NOT_SUPPORTED, EX_PROTOCOL,
+	  "version_not_supported", "the server speaks another protocol version" },
+	{ PETREL__STATUS__STATUS_NO_PERMISSION, EX_NOPERM,
+	  "no_permission", "permission denied" },
+	{ PETREL__STATUS__STATUS_TIMEOUT, EX_TEMPFAIL,
+	  "timeout", "timed out" },
+	{ PETREL__STATUS__STATUS_CONNECTION_CLOSED, EX_UNAVAILABLE,
+	  "unavailable", "connection closed" },
+	{ PETREL__STATUS__STATUS_CONNECT_FAILED, EX_UNAVAILABLE,
+	  "unavailable", "cannot connect" },
+	{ PETREL__STATUS__STATUS_PROTOCOL_ERROR, EX_PROTOCOL,
+	  "protocol_error", "the server sent something undecodable" },
+};
+static const struct cli_status cli_status_unknown = {
+	0, EX_PROTOCOL, "unknown_status", "the server answered an unknown status"
+};
+
+static const struct cli_status *cli_status_find(uint32_t);
+static int	 cli_skip(uint32_t);
+static int	 cli_report(struct cli *, int, const char *,
+		     const uint32_t *, const char *, const char *);
+
+/* Look up a status; unknown ones share one entry. */
+static const struct cli_status *
+cli_status_find(uint32_t status)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof cli_statuses / sizeof cli_statuses[0]; i++) {
+		if (cli_statuses[i].status == status)
+			return (&cli_statuses[i]);
+	}
+	return (&cli_status_unknown);
+}
+
+/* The exit code for an answer with this status. */
+int
+cli_exit_code(uint32_t status)
+{
+	return (cli_status_find(status)->exit);
+}
+
+/*
+ * Use the name servers in list, separated by semicolons (commas and spaces
+ * work too).  Each must be a valid host:port.  0, or -1 with *cause set.
+ */
+int
+cli_set_namesrv(struct cli *cli, const char *list, char **cause)
+{
+	char		*copy, *next, *word, *host, *why;
+	uint16_t	 port;
+
+	cli_clear(cli);
+	copy = next = xstrdup(list);
+	while ((word = strsep(&next, ";, \t")) != NULL) {
+		if (*word == '\0')
+			continue;
+		host = why = NULL;
+		if (rpc_parse_address(word, &host, &port, &why) != 0) {
+			xasprintf(cause, "bad name server address \"%s\": %s",
+			    word, why != NULL ? why : "not host:port");
+			free(why);
+			free(copy);
+			cli_clear(cli);
+			return (-1);
+		}
+		free(host);
+		cli->namesrv = xreallocarray(cli->namesrv, cli->nnamesrv + 1,
+		    sizeof *cli->namesrv);
+		cli->namesrv[cli->nnamesrv++] = xstrdup(word);
+	}
+	free(copy);
+	if (cli->nnamesrv == 0) {
+		*cause = xstrdup("no name server address given");
+		return (-1);
+	}
+	return (0);
+}
+
+/* Free the name server list and the event base. */
+void
+cli_clear(struct cli *cli)
+{
+	size_t	i;
+
+	for (i = 0; i < cli->nnamesrv; i++)
+		free(cli->namesrv[i]);
+	free(cli->namesrv);
+	cli->namesrv = NULL;
+	cli->nnamesrv = 0;
+	if (cli->base != NULL)
+		event_base_free(cli->base);
+	cli->base = NULL;
+}
+
+/* Whether a failed call should move on to the next name server. */
+static int
+cli_skip(uint32_t status)
+{
+	switch (status) {
+	case PETREL__STATUS__STATUS_TIMEOUT:
+	case PETREL__STATUS__STATUS_CONNECTION_CLOSED:
+	case PETREL__STATUS__STATUS_CONNECT_FAILED:
+	case PETREL__STATUS__STATUS_PROTOCOL_ERROR:
+		return (1);
+	}
+	return (0);
+}
+
+/*
+ * Send request code with req to the name servers in order until one
+ * answers, and return the Status of that answer.  On STATUS_OK *resp is
+ * the response, checked to be a want (the caller frees it with msg_free());
+ * otherwise *error says why (the caller frees it).  When no name server
+ * answers, the status is the most telling failure: a protocol error, else
+ * a timeout, else STATUS_CONNECT_FAILED.
+ */
+uint32_t
+cli_call(struct cli *cli, uint32_t code, const ProtobufCMessage *req,
+    const ProtobufCMessageDescriptor *want, ProtobufCMessage **resp,
+    char **error)
+{
+	struct rpc	*rpc;
+	uint32_t	 status = PETREL__STATUS__STATUS_CONNECT_FAILED;
+	uint32_t	 worst = PETREL__STATUS__STATUS_CONNECT_FAILED;
+	char		*cause, *why = NULL, *tmp;
+	const char	*address = NULL;
+	size_t		 i;
+	void		(*sigpipe)(int);
+
+	*resp = NULL;
+	*error = NULL;
+	if (cli->base == NULL && (cli->base = event_base_new()) == NULL)
+		fatalx("%s: event_base_new failed", __func__);
+
+	/* Writes to a socket the peer closed must fail, not kill us. */
+	sigpipe = signal(SIGPIPE, SIG_IGN);
+	for (i = 0; i < cli->nnamesrv; i++) {
+		address = cli->namesrv[i];
+		cause = NULL;
+		if ((rpc = rpc_new(cli->base, address, &cause)) != NULL) {
+			status = rpc_call_sync(rpc, code, req, cli->timeout_ms,
+			    resp, &cause);
+			rpc_free(rpc);
+		} else
+			status = PETREL__STATUS__STATUS_CONNECT_FAILED;
+		if (!cli_skip(status))
+			break;
+		msg_free(*resp);
+		*resp = NULL;
+		xasprintf(&tmp, "%s%s%s: %s", why != NULL ? why : "",
+		    why != NULL ? "; " : "", address, cause != NULL ? cause :
+		    cli_status_find(status)->text);
+		free(why);
+		free(cause);
+		why = tmp;
+		if (status == PETREL__STATUS__STATUS_PROTOCOL_ERROR ||
+		    (status == PETREL__STATUS__STATUS_TIMEOUT &&
+		    worst != PETREL__STATUS__STATUS_PROTOCOL_ERROR))
+			worst = status;
+	}
+	signal(SIGPIPE, sigpipe);
+
+	if (i == cli->nnamesrv) {
+		xasprintf(error, "no name server answered (%s)",
+		    why != NULL ? why : "none given");
+		free(why);
+		return (worst);
+	}
+	free(why);
+	if (status != PETREL__STATUS__STATUS_OK) {
+		msg_free(*resp);
+		*resp = NULL;
+		if (cause == NULL || *cause == '\0') {
+			free(cause);
+			cause = xstrdup(cli_status_find(status)->text);
+		}
+		*error = cause;
+		return (status);
+	}
+	free(cause);
+	if (*resp == NULL || (want != NULL && (*resp)->descriptor != want)) {
+		xasprintf(error, "%s answered with %s, not %s", address,
+		    *resp != NULL ? (*resp)->descriptor->name : "nothing",
+		    want != NULL ? want->name : "a response");
+		msg_free(*resp);
+		*resp = NULL;
+		return (PETREL__STATUS__STATUS_PROTOCOL_ERROR);
+	}
+	return (status);
+}
+
+/*
+ * Report an error on stderr, as a line of text or in JSON mode as one JSON
+ * document, and return exit.  status is NULL when the error is not an
+ * answer's; usage is a usage line to add, or NULL.
+ */
+static int
+cli_report(struct cli *cli, int exit, const char *code,
+    const uint32_t *status, const char *usage, const char *msg)
+{
+	struct json	*j;
+
+	if (cli != NULL && cli->json) {
+		j = json_new(0);
+		json_object_open(j, NULL);
+		json_object_open(j, "error");
+		json_string(j, "code", code);
+		if (status != NULL)
+			json_uint(j, "status", *status);
+		json_string(j, "message", msg);
+		if (usage != NULL)
+			json_string(j, "usage", usage);
+		json_object_close(j);
+		json_object_close(j);
+		json_write(j, stderr);
+		json_free(j);
+	} else {
+		fprintf(stderr, "petrel: %s\n", msg);
+		if (usage != NULL)
+			fprintf(stderr, "usage: %s\n", usage);
+	}
+	return (exit);
+}
+
+/* Report an error with this exit code and JSON code; returns exit. */
+int
+cli_error(struct cli *cli, int exit, const char *code, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+	int	 rc;
+
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	rc = cli_report(cli, exit, code, NULL, NULL, msg);
+	free(msg);
+	return (rc);
+}
+
+/* Report a bad command line and its usage line; returns EX_USAGE. */
+int
+cli_usage_error(struct cli *cli, const char *usage, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	cli_report(cli, EX_USAGE, "usage", NULL, usage, msg);
+	free(msg);
+	return (EX_USAGE);
+}
+
+/*
+ * Report arguments a verb cannot use, prefixed with the verb's name and
+ * followed by its usage line; returns EX_USAGE.
+ */
+int
+cli_bad_args(struct cli *cli, const struct cmd_args *args, const char *fmt,
+    ...)
+{
+	const struct cmd_entry	*e = args->entry;
+	va_list			 ap;
+	char			*msg, *usage;
+
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	usage = cmd_usage(e);
+	cli_usage_error(cli, usage, "%s%s%s: %s", e->noun,
+	    e->verb != NULL ? " " : "", e->verb != NULL ? e->verb : "", msg);
+	free(usage);
+	free(msg);
+	return (EX_USAGE);
+}
+
+/*
+ * Report a failed request: what was asked (a printf format), then why.
+ * Returns the exit code for status.
+ */
+int
+cli_fail(struct cli *cli, uint32_t status, const char *error,
+    const char *fmt, ...)
+{
+	const struct cli_status	*st = cli_status_find(status);
+	va_list			 ap;
+	char			*what, *msg;
+	int			 rc;
+
+	va_start(ap, fmt);
+	xvasprintf(&what, fmt, ap);
+	va_end(ap);
+	xasprintf(&msg, "%s: %s", what, error != NULL ? error : st->text);
+	rc = cli_report(cli, st->exit, st->code, &status, NULL, msg);
+	free(msg);
+	free(what);
+	return (rc);
+}
+
+/* An emitter for this invocation's JSON document: indented on a terminal. */
+struct json *
+cli_json_new(struct cli *cli)
+{
+	return (json_new(isatty(STDOUT_FILENO) ? JSON_PRETTY : 0));
+}
+
+/* Print the JSON document to stdout and free it; returns an exit code. */
+int
+cli_json_print(struct cli *cli, struct json *j)
+{
+	int	rc = EX_OK;
+
+	if (json_write(j, stdout) != 0)
+		rc = cli_error(cli, EX_IOERR, "io_error", "stdout: %s",
+		    strerror(errno));
+	json_free(j);
+	return (rc);
+}
+
+/*
+ * Print a table to stdout (without headers if the verb got --no-headers)
+ * and free it; returns an exit code.
+ */
+int
+cli_table_print(struct cli *cli, struct table *t, const struct cmd_args *args)
+{
+	int	rc = EX_OK;
+
+	if (table_print(t, stdout, !cmd_has(args, "no-headers")) != 0 ||
+	    fflush(stdout) != 0)
+		rc = cli_error(cli, EX_IOERR, "io_error", "stdout: %s",
+		    strerror(errno));
+	table_free(t);
+	return (rc);
+}
+
+/* Wall-clock milliseconds since the epoch, as the name servers use. */
+uint64_t
+cli_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+}
