@@ -445,3 +445,29 @@ consumequeue_tag_hash(const char *tag, size_t len)
 	}
 	return (h == 0 ? 1 : h);
 }
+
+/* Remove every file of topic/queue_id under root, whatever state they are in. */
+int
+consumequeue_wipe(const char *root, const char *topic, size_t topic_len,
+    uint32_t queue_id, char **cause)
+{
+	char		*dir;
+	uint64_t	*list = NULL;
+	size_t		 n, i;
+	int		 r = -1;
+
+	xasprintf(&dir, "%s/consumequeue/%.*s/%u", root, (int)topic_len,
+	    topic, queue_id);
+	if (mapfile_list(dir, 1, &list, &n, cause) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (mapfile_remove(dir, list[i], cause) != 0)
+			goto out;
+	}
+	mapfile_sync_dir(dir);
+	r = 0;
+out:
+	free(list);
+	free(dir);
+	return (r);
+}

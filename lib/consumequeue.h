@@ -25,6 +25,8 @@ struct consumequeue	*consumequeue_open(const char *, const char *, size_t,
 			    uint32_t, uint32_t, char **);
 void			 consumequeue_close(struct consumequeue *);
 int			 consumequeue_destroy(struct consumequeue *, char **);
+int			 consumequeue_wipe(const char *, const char *, size_t,
+			    uint32_t, char **);
 const char		*consumequeue_topic(struct consumequeue *, size_t *);
 uint32_t		 consumequeue_queue_id(struct consumequeue *);
 uint64_t		 consumequeue_first(struct consumequeue *);

@@ -45,7 +45,7 @@ st_fill(struct st_msg *sm, const char *topic, uint32_t qid, uint64_t seq,
 	n = snprintf(sm->props, sizeof sm->props,
 	    "KEYS\001key-%llu k%llu\002TAGS\001tag%llu\002UNIQ_KEY\001id-%s-%llu\002a\001b",
 	    (unsigned long long)seq, (unsigned long long)(seq % 7),
-	    (unsigned long long)(seq % 3), topic, (unsigned long long)seq);
+	    (unsigned long long)(seq % 4), topic, (unsigned long long)seq);
 	if (body_len > sizeof sm->body)
 		body_len = sizeof sm->body;
 	for (i = 0; i < body_len; i++)
