@@ -159,6 +159,7 @@ daemon_parse_args(struct daemon_args *args, const char *name,
 		switch (ch) {
 		case 'f':
 			args->conf = optarg;
+			args->conf_given = 1;
 			break;
 		case 'p':
 			errno = 0;

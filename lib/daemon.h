@@ -18,6 +18,7 @@ struct loop;
 
 struct daemon_args {
 	const char	*conf;		/* -f FILE, else the default */
+	int		 conf_given;	/* -f was given: the file must exist */
 	long		 port;		/* -p PORT, else -1 */
 	int		 foreground;	/* -d */
 	int		 check;		/* -n */
