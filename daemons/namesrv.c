@@ -1,0 +1,349 @@
+/*
+ * petrel-namesrv: the name server.  main() only composes: it reads the
+ * command line and the configuration, starts three loops (main: the
+ * supervisor and signals; net: listener, route manager and heartbeat
+ * scanner; kv: the key/value store, which blocks on fsync), spawns the
+ * actors, hands the supervisor (lib/daemon.c) their configurations, and
+ * runs until a signal stops it.  SIGHUP rereads the file and applies what
+ * can change while running; a bad file leaves the old configuration.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "actor.h"
+#include "conf.h"
+#include "daemon.h"
+#include "listener.h"
+#include "log.h"
+#include "msg.h"
+#include "namesrv.h"
+#include "xmalloc.h"
+
+#include "proto/frame.pb-c.h"
+#include "proto/namesrvd.pb-c.h"
+#include "proto/transport.pb-c.h"
+
+#define NAMESRV_PROG	"petrel-namesrv"
+#define NAMESRV_CONF	SYSCONFDIR "/petrel/namesrv.conf"
+#define NAMESRV_KVFILE	"kvConfig"
+#define NAMESRV_DATADIR	"petrel-data/namesrv"
+
+struct namesrv_conf {
+	char	*listen_address;
+	int64_t	 listen_port;
+	char	*kv_config_path;
+	int64_t	 scan_interval;
+	int64_t	 broker_expire;
+	int64_t	 max_frame;
+	int	 log_level;
+};
+
+struct namesrv {
+	struct daemon_args	 args;
+	struct namesrv_conf	 conf;
+	struct daemon		*daemon;
+	struct actor		*listener;
+	struct actor		*route_manager;
+	struct actor		*scanner;
+	struct actor		*kvstore;
+	uint32_t		 port;		/* bound */
+};
+
+static const char *const namesrv_log_levels[] = {
+	"warning", "info", "debug", NULL
+};
+
+/* Every key of the name server's configuration file; see petrel.conf(5). */
+static const struct conf_key namesrv_keys[] = {
+	{ "listenAddress", CONF_STRING, 1, 255, "0.0.0.0",
+	  offsetof(struct namesrv_conf, listen_address), 0, NULL },
+	{ "listenPort", CONF_INT, 0, 65535, "9876",
+	  offsetof(struct namesrv_conf, listen_port), 0, NULL },
+	{ "kvConfigPath", CONF_STRING, 0, PATH_MAX - 16, "",
+	  offsetof(struct namesrv_conf, kv_config_path), 0, NULL },
+	{ "scanNotActiveBrokerInterval", CONF_DURATION, 10, 3600000, "10s",
+	  offsetof(struct namesrv_conf, scan_interval), CONF_RELOAD, NULL },
+	{ "brokerChannelExpiredTime", CONF_DURATION, 10, 86400000, "120s",
+	  offsetof(struct namesrv_conf, broker_expire), CONF_RELOAD, NULL },
+	{ "maxFrameSize", CONF_SIZE, 4096, 1LL << 30, "16m",
+	  offsetof(struct namesrv_conf, max_frame), 0, NULL },
+	{ "logLevel", CONF_ENUM, 0, 0, "info",
+	  offsetof(struct namesrv_conf, log_level), CONF_RELOAD,
+	  namesrv_log_levels },
+	{ NULL, 0, 0, 0, NULL, 0, 0, NULL }
+};
+
+/*
+ * Build a configuration: defaults, the file (a missing default file is
+ * fine, a missing -f file is not), then the command line.  Fills the
+ * defaults that depend on the environment.  0, or -1 with cause.
+ */
+static int
+namesrv_load(struct namesrv *ns, struct namesrv_conf *c, char **cause)
+{
+	const char	*state;
+	char		 port[16], *dir, *p;
+
+	memset(c, 0, sizeof *c);
+	conf_defaults(namesrv_keys, c);
+	if ((ns->args.conf_given || access(ns->args.conf, F_OK) == 0) &&
+	    conf_load(namesrv_keys, c, ns->args.conf, cause) != 0)
+		goto fail;
+	if (ns->args.port != -1) {
+		snprintf(port, sizeof port, "%ld", ns->args.port);
+		if (conf_set(namesrv_keys, c, "listenPort", port, cause) != 0)
+			goto fail;
+	}
+	if (*c->kv_config_path == '\0') {
+		/* $STATE_DIRECTORY may list several; the first is ours. */
+		state = getenv("STATE_DIRECTORY");
+		if (state != NULL && *state != '\0') {
+			dir = xstrdup(state);
+			if ((p = strchr(dir, ':')) != NULL)
+				*p = '\0';
+		} else
+			dir = xstrdup(NAMESRV_DATADIR);
+		free(c->kv_config_path);
+		xasprintf(&c->kv_config_path, "%s/%s", dir, NAMESRV_KVFILE);
+		free(dir);
+	}
+	return (0);
+
+fail:
+	conf_free(namesrv_keys, c);
+	return (-1);
+}
+
+/* The verbosity: the file's logLevel, raised by each -v. */
+static int
+namesrv_verbosity(struct namesrv *ns)
+{
+	return (ns->conf.log_level + ns->args.verbose);
+}
+
+static void *
+namesrv_route_manager_config(struct namesrv *ns)
+{
+	Petrel__RouteManagerConfig	*c;
+
+	c = msg_new(&petrel__route_manager_config__descriptor);
+	c->broker_expire_ms = (uint64_t)ns->conf.broker_expire;
+	return (c);
+}
+
+static void *
+namesrv_scanner_config(struct namesrv *ns)
+{
+	Petrel__HeartbeatScannerConfig	*c;
+
+	c = msg_new(&petrel__heartbeat_scanner_config__descriptor);
+	c->interval_ms = (uint64_t)ns->conf.scan_interval;
+	c->route_manager = actor_ref(ns->route_manager);
+	return (c);
+}
+
+static void *
+namesrv_kvstore_config(struct namesrv *ns)
+{
+	Petrel__KvStoreConfig	*c;
+
+	c = msg_new(&petrel__kv_store_config__descriptor);
+	msg_set_string(&c->path, ns->conf.kv_config_path);
+	return (c);
+}
+
+/* Route a request code to an actor in the listener's configuration. */
+static void
+namesrv_route(Petrel__ListenerConfig *c, uint32_t code, struct actor *a)
+{
+	Petrel__ListenerRoute	*r;
+
+	r = msg_new(&petrel__listener_route__descriptor);
+	r->code = code;
+	r->actor = actor_ref(a);
+	msg_array_add((void ***)&c->routes, &c->n_routes, r);
+}
+
+static void *
+namesrv_listener_config(struct namesrv *ns)
+{
+	static const uint32_t	 rm_codes[] = {
+		PETREL__REQUEST_CODE__CODE_REGISTER_BROKER,
+		PETREL__REQUEST_CODE__CODE_UNREGISTER_BROKER,
+		PETREL__REQUEST_CODE__CODE_GET_ROUTE,
+		PETREL__REQUEST_CODE__CODE_GET_CLUSTER_INFO,
+		PETREL__REQUEST_CODE__CODE_GET_TOPIC_LIST,
+		PETREL__REQUEST_CODE__CODE_DELETE_TOPIC
+	};
+	static const uint32_t	 kv_codes[] = {
+		PETREL__REQUEST_CODE__CODE_KV_PUT,
+		PETREL__REQUEST_CODE__CODE_KV_GET,
+		PETREL__REQUEST_CODE__CODE_KV_DELETE,
+		PETREL__REQUEST_CODE__CODE_KV_LIST
+	};
+	Petrel__ListenerConfig	*c;
+	char			*server;
+	size_t			 i;
+
+	c = msg_new(&petrel__listener_config__descriptor);
+	msg_set_string(&c->host, ns->conf.listen_address);
+	c->port = (uint32_t)ns->conf.listen_port;
+	c->max_frame = (uint32_t)ns->conf.max_frame;
+	xasprintf(&server, "%s %s", NAMESRV_PROG, PACKAGE_VERSION);
+	msg_set_string(&c->server, server);
+	free(server);
+	for (i = 0; i < sizeof rm_codes / sizeof rm_codes[0]; i++)
+		namesrv_route(c, rm_codes[i], ns->route_manager);
+	for (i = 0; i < sizeof kv_codes / sizeof kv_codes[0]; i++)
+		namesrv_route(c, kv_codes[i], ns->kvstore);
+	c->watchers = xcalloc(1, sizeof *c->watchers);
+	c->watchers[c->n_watchers++] = actor_ref(ns->route_manager);
+	return (c);
+}
+
+/* The supervisor's hook: an actor took its configuration. */
+static void
+namesrv_configured(void *arg, struct actor *a, const ProtobufCMessage *m)
+{
+	struct namesrv	*ns = arg;
+
+	if (a == ns->listener && msg_is(m, &petrel__listener_ready__descriptor))
+		ns->port = ((const Petrel__ListenerReady *)m)->port;
+}
+
+/* The supervisor's hook: everything is configured (or reconfigured). */
+static void
+namesrv_ready(void *arg)
+{
+	struct namesrv	*ns = arg;
+
+	log_info("listening on %s:%u", ns->conf.listen_address, ns->port);
+	daemon_notify("READY=1\nSTATUS=listening on %s:%u",
+	    ns->conf.listen_address, ns->port);
+}
+
+/* The supervisor's hook on SIGHUP: reread the file, apply what changed. */
+static void
+namesrv_reload(void *arg)
+{
+	struct namesrv		*ns = arg;
+	struct namesrv_conf	 next;
+	int64_t			 scan = ns->conf.scan_interval;
+	int64_t			 expire = ns->conf.broker_expire;
+	char			*cause;
+
+	if (namesrv_load(ns, &next, &cause) != 0) {
+		log_warnx("%s", cause);
+		log_warnx("reload failed: keeping the running configuration");
+		free(cause);
+		return;
+	}
+	if (conf_merge(namesrv_keys, &ns->conf, &next) == 0)
+		log_info("reload: nothing to change");
+	conf_free(namesrv_keys, &next);
+	log_setverbose(namesrv_verbosity(ns));
+	if (ns->conf.broker_expire != expire)
+		daemon_reconfigure(ns->daemon, ns->route_manager,
+		    namesrv_route_manager_config(ns));
+	if (ns->conf.scan_interval != scan)
+		daemon_reconfigure(ns->daemon, ns->scanner,
+		    namesrv_scanner_config(ns));
+}
+
+static const struct daemon_hooks namesrv_hooks = {
+	.configured = namesrv_configured,
+	.ready = namesrv_ready,
+	.reload = namesrv_reload,
+	.alive = NULL
+};
+
+int
+main(int argc, char **argv)
+{
+	struct namesrv	 ns;
+	struct loop	*main_loop, *net, *kv;
+	char		*cause;
+	int		 rc;
+
+	memset(&ns, 0, sizeof ns);
+	rc = daemon_parse_args(&ns.args, NAMESRV_PROG, NAMESRV_CONF, argc,
+	    argv);
+	if (rc != -1)
+		return (rc);
+	log_init(NAMESRV_PROG, LOG_LEVEL_INFO + ns.args.verbose);
+	if (namesrv_load(&ns, &ns.conf, &cause) != 0) {
+		fprintf(stderr, "%s\n", cause);
+		free(cause);
+		return (EX_CONFIG);
+	}
+	if (ns.args.print_config || ns.args.check) {
+		if (ns.args.print_config)
+			conf_print(namesrv_keys, &ns.conf, stdout);
+		else
+			fprintf(stderr, "%s: configuration OK\n",
+			    ns.args.conf);
+		conf_free(namesrv_keys, &ns.conf);
+		return (EX_OK);
+	}
+	log_setverbose(namesrv_verbosity(&ns));
+
+	daemon_libevent_init();
+	if (!ns.args.foreground && getenv("NOTIFY_SOCKET") == NULL &&
+	    daemon_detach() != 0)
+		fatal("fork");
+
+	main_loop = loop_new("main");
+	net = loop_new("net");
+	kv = loop_new("kv");
+	ns.daemon = daemon_new(main_loop, &namesrv_hooks, &ns);
+	ns.kvstore = actor_spawn(kv, &kvstore_actor, "kvstore");
+	ns.route_manager = actor_spawn(net, &route_manager_actor,
+	    "route_manager");
+	ns.scanner = actor_spawn(net, &heartbeat_scanner_actor,
+	    "heartbeat_scanner");
+	ns.listener = actor_spawn(net, &listener_actor, "listener");
+	if (ns.kvstore == NULL || ns.route_manager == NULL ||
+	    ns.scanner == NULL || ns.listener == NULL)
+		fatalx("cannot spawn the actors");
+
+	daemon_configure(ns.daemon, ns.kvstore, namesrv_kvstore_config(&ns),
+	    EX_DATAERR);
+	daemon_configure(ns.daemon, ns.route_manager,
+	    namesrv_route_manager_config(&ns), EX_CONFIG);
+	daemon_configure(ns.daemon, ns.scanner, namesrv_scanner_config(&ns),
+	    EX_CONFIG);
+	daemon_configure(ns.daemon, ns.listener, namesrv_listener_config(&ns),
+	    EX_UNAVAILABLE);
+	if (loop_start(net) != 0 || loop_start(kv) != 0)
+		fatalx("cannot start the loops");
+
+	log_info("starting %s %s", NAMESRV_PROG, PACKAGE_VERSION);
+	rc = daemon_run(ns.daemon);
+
+	loop_exit(net);
+	loop_exit(kv);
+	loop_join(net);
+	loop_join(kv);
+	actor_free(ns.listener);
+	actor_free(ns.scanner);
+	actor_free(ns.route_manager);
+	actor_free(ns.kvstore);
+	daemon_free(ns.daemon);
+	loop_free(kv);
+	loop_free(net);
+	loop_free(main_loop);
+	conf_free(namesrv_keys, &ns.conf);
+	libevent_global_shutdown();
+	log_info("stopped%s", rc == EX_OK ? "" : " after an error");
+	return (rc);
+}

@@ -1,0 +1,735 @@
+/*
+ * Daemon plumbing shared by every Petrel daemon: the command line
+ * (-f -p -d -n -v --print-config -h -V), sd_notify(3) written by hand
+ * (READY, STATUS, RELOADING, STOPPING, WATCHDOG), signals on the main
+ * loop's event_base (SIGTERM/SIGINT stop, SIGHUP reload, SIGPIPE ignored),
+ * libevent's own messages routed into log.c, and the supervisor.
+ *
+ * The supervisor is an actor on the main loop.  A daemon's main() spawns
+ * its actors, hands the supervisor one configuration message per actor
+ * (daemon_configure()), and calls daemon_run().  The supervisor asks each
+ * actor its configuration in that order, one at a time, and waits for the
+ * answer (Petrel__Configured, Petrel__ListenerReady or Petrel__Error) before
+ * the next, so the listener, configured last, never feeds an actor that is
+ * not ready.  When all have answered it calls the ready hook.  On SIGTERM
+ * it asks Petrel__Stop of every actor in reverse order, one at a time, and
+ * leaves the main loop when the last answers Petrel__Stopped (or when one
+ * takes longer than DAEMON_STOP_TIMEOUT_MS).
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "actor.h"
+#include "daemon.h"
+#include "log.h"
+#include "msg.h"
+#include "xmalloc.h"
+
+#include "proto/runtime.pb-c.h"
+#include "proto/transport.pb-c.h"
+
+/* Cookies of the supervisor's questions: the phase, then the step. */
+#define DAEMON_PHASE_CONFIGURE	1ULL
+#define DAEMON_PHASE_RECONFIGURE 2ULL
+#define DAEMON_PHASE_STOP	3ULL
+#define DAEMON_COOKIE(p, i)	(((p) << 32) | (uint64_t)(i))
+#define DAEMON_TIMER_STOP	1
+
+struct daemon_step {
+	struct actor	*actor;
+	void		*config;	/* until asked; then the actor owns it */
+	int		 status;	/* exit status if it refuses */
+};
+
+struct daemon {
+	struct actor		*self;
+	struct loop		*loop;
+	const struct daemon_hooks *hooks;
+	void			*arg;
+
+	struct daemon_step	*steps;
+	u_int			 nsteps;
+	u_int			 next;		/* configuring: step asked */
+	u_int			 stopping;	/* stopping: steps left */
+	int			 state;
+	int			 status;	/* exit status of daemon_run() */
+	u_int			 reloading;	/* reconfigurations unanswered */
+
+	struct event		*ev_term;
+	struct event		*ev_int;
+	struct event		*ev_hup;
+	struct event		*ev_watchdog;
+	int			 watchdog_stuck;
+};
+
+static int	daemon_init(struct actor *, void *);
+static void	daemon_fini(void *);
+static int	daemon_on_configured(void *, ProtobufCMessage *,
+		    const struct envelope *);
+static int	daemon_on_listener_ready(void *, ProtobufCMessage *,
+		    const struct envelope *);
+static int	daemon_on_error(void *, ProtobufCMessage *,
+		    const struct envelope *);
+static int	daemon_on_stopped(void *, ProtobufCMessage *,
+		    const struct envelope *);
+static int	daemon_on_tick(void *, ProtobufCMessage *,
+		    const struct envelope *);
+
+static void	daemon_answer(struct daemon *, const struct envelope *,
+		    const char *, const ProtobufCMessage *);
+static void	daemon_next(struct daemon *);
+static void	daemon_stop_next(struct daemon *);
+
+static const struct actor_handler daemon_handlers[] = {
+	{ &petrel__configured__descriptor,	daemon_on_configured },
+	{ &petrel__listener_ready__descriptor,	daemon_on_listener_ready },
+	{ &petrel__error__descriptor,		daemon_on_error },
+	{ &petrel__stopped__descriptor,		daemon_on_stopped },
+	{ &petrel__tick__descriptor,		daemon_on_tick },
+	{ NULL, NULL }
+};
+
+static const struct actor_type daemon_actor = {
+	.name = "supervisor",
+	.size = sizeof(struct daemon),
+	.init = daemon_init,
+	.fini = daemon_fini,
+	.handlers = daemon_handlers
+};
+
+static int	daemon_ready_fd = -1;	/* to the parent while detaching */
+
+static const struct option daemon_longopts[] = {
+	{ "config",		required_argument,	NULL, 'f' },
+	{ "port",		required_argument,	NULL, 'p' },
+	{ "foreground",		no_argument,		NULL, 'd' },
+	{ "check",		no_argument,		NULL, 'n' },
+	{ "verbose",		no_argument,		NULL, 'v' },
+	{ "print-config",	no_argument,		NULL, 'P' },
+	{ "help",		no_argument,		NULL, 'h' },
+	{ "version",		no_argument,		NULL, 'V' },
+	{ NULL,			0,			NULL, 0 }
+};
+
+/* Print the one-line usage to stderr. */
+void
+daemon_usage(const char *name)
+{
+	fprintf(stderr, "usage: %s [-dhnVv] [-f file] [-p port] "
+	    "[--print-config]\n", name);
+}
+
+/*
+ * Parse the command line every daemon takes.  Returns -1 to go on, else
+ * the status to exit with at once (0 after -h or -V, EX_USAGE).
+ */
+int
+daemon_parse_args(struct daemon_args *args, const char *name,
+    const char *defconf, int argc, char **argv)
+{
+	char	*end;
+	int	 ch;
+
+	memset(args, 0, sizeof *args);
+	args->conf = defconf;
+	args->port = -1;
+	opterr = 0;
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, ":f:p:dnvhV", daemon_longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			args->conf = optarg;
+			args->conf_given = 1;
+			break;
+		case 'p':
+			errno = 0;
+			args->port = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || errno != 0 ||
+			    args->port < 0 || args->port > 65535) {
+				fprintf(stderr, "%s: -p: bad port \"%s\"\n",
+				    name, optarg);
+				return (EX_USAGE);
+			}
+			break;
+		case 'd':
+			args->foreground = 1;
+			break;
+		case 'n':
+			args->check = 1;
+			break;
+		case 'v':
+			args->verbose++;
+			break;
+		case 'P':
+			args->print_config = 1;
+			break;
+		case 'h':
+			printf("usage: %s [-dhnVv] [-f file] [-p port] "
+			    "[--print-config]\n"
+			    "  -d             stay in the foreground, log to "
+			    "stderr\n"
+			    "  -f file        configuration file (default %s)\n"
+			    "  -n             check the configuration and exit\n"
+			    "  -p port        listen on this port (0: any free "
+			    "one)\n"
+			    "  -v             more verbose (twice: debug)\n"
+			    "  --print-config print the effective configuration "
+			    "and exit\n"
+			    "  -V             print the version and exit\n",
+			    name, defconf);
+			return (EX_OK);
+		case 'V':
+			printf("%s %s\n", name, PACKAGE_VERSION);
+			return (EX_OK);
+		case ':':
+			fprintf(stderr, "%s: option requires an argument: "
+			    "%s\n", name, argv[optind - 1]);
+			daemon_usage(name);
+			return (EX_USAGE);
+		default:
+			if (optopt != 0)
+				fprintf(stderr, "%s: unknown option: -%c\n",
+				    name, optopt);
+			else
+				fprintf(stderr, "%s: unknown option: %s\n",
+				    name, argv[optind - 1]);
+			daemon_usage(name);
+			return (EX_USAGE);
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "%s: unexpected argument: %s\n", name,
+		    argv[optind]);
+		daemon_usage(name);
+		return (EX_USAGE);
+	}
+	return (-1);
+}
+
+/*
+ * Send one state datagram to $NOTIFY_SOCKET (sd_notify(3)).  Does nothing
+ * when it is unset; returns -1 if it is set but the send failed.
+ */
+int
+daemon_notify(const char *fmt, ...)
+{
+	struct sockaddr_un	 sun;
+	const char		*path;
+	va_list			 ap;
+	char			*msg;
+	size_t			 plen;
+	socklen_t		 slen;
+	ssize_t			 n;
+	int			 fd, len, saved_errno = errno;
+
+	path = getenv("NOTIFY_SOCKET");
+	if (path == NULL || *path == '\0')
+		return (0);
+	plen = strlen(path);
+	if ((*path != '/' && *path != '@') || plen < 2 ||
+	    plen >= sizeof sun.sun_path) {
+		log_warnx("%s: NOTIFY_SOCKET \"%s\" is not a socket path",
+		    __func__, path);
+		return (-1);
+	}
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, plen);
+	if (sun.sun_path[0] == '@')
+		sun.sun_path[0] = '\0';
+	slen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen);
+
+	va_start(ap, fmt);
+	len = xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1) {
+		log_warn("%s: socket", __func__);
+		free(msg);
+		return (-1);
+	}
+	n = sendto(fd, msg, (size_t)len, MSG_NOSIGNAL,
+	    (struct sockaddr *)&sun, slen);
+	if (n != len)
+		log_warn("%s: sendto %s", __func__, path);
+	close(fd);
+	free(msg);
+	errno = saved_errno;
+	return (n == len ? 0 : -1);
+}
+
+/* libevent's diagnostics, into log.c. */
+static void
+daemon_libevent_log(int severity, const char *msg)
+{
+	switch (severity) {
+	case EVENT_LOG_DEBUG:
+		log_debug("libevent: %s", msg);
+		break;
+	case EVENT_LOG_MSG:
+		log_info("libevent: %s", msg);
+		break;
+	default:
+		log_warnx("libevent: %s", msg);
+		break;
+	}
+}
+
+/* libevent found a broken invariant of its own. */
+static void
+daemon_libevent_fatal(int err)
+{
+	fatalx("libevent: fatal error %d", err);
+}
+
+/* Set libevent up for loops on threads; call before any base exists. */
+void
+daemon_libevent_init(void)
+{
+	event_set_log_callback(daemon_libevent_log);
+	event_set_fatal_callback(daemon_libevent_fatal);
+	if (evthread_use_pthreads() != 0)
+		fatalx("%s: evthread_use_pthreads failed", __func__);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/*
+ * Go to the background: the parent waits until the child is ready (it
+ * calls daemon_detached_ready()) and exits 0, or exits with the child's
+ * status if the child dies first.  Call before any thread is started.
+ * Returns 0 in the child, -1 if fork(2) failed.
+ */
+int
+daemon_detach(void)
+{
+	pid_t	 pid;
+	ssize_t	 n;
+	char	 c;
+	int	 p[2], status, fd;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return (-1);
+	switch (pid = fork()) {
+	case -1:
+		close(p[0]);
+		close(p[1]);
+		return (-1);
+	case 0:
+		close(p[0]);
+		daemon_ready_fd = p[1];
+		setsid();
+		if ((fd = open("/dev/null", O_RDWR)) != -1) {
+			dup2(fd, STDIN_FILENO);
+			dup2(fd, STDOUT_FILENO);
+			if (fd > STDERR_FILENO)
+				close(fd);
+		}
+		return (0);
+	default:
+		close(p[1]);
+		do
+			n = read(p[0], &c, 1);
+		while (n == -1 && errno == EINTR);
+		if (n == 1)
+			_exit(EX_OK);
+		if (waitpid(pid, &status, 0) == -1 || !WIFEXITED(status))
+			_exit(EX_SOFTWARE);
+		_exit(WEXITSTATUS(status));
+	}
+}
+
+/* Tell a waiting parent (daemon_detach()) that the daemon is ready. */
+void
+daemon_detached_ready(void)
+{
+	if (daemon_ready_fd == -1)
+		return;
+	(void)write(daemon_ready_fd, "", 1);
+	close(daemon_ready_fd);
+	daemon_ready_fd = -1;
+}
+
+/* SIGTERM, SIGINT: stop; SIGHUP: reload. */
+static void
+daemon_signal(evutil_socket_t sig, short events, void *arg)
+{
+	struct daemon	*d = arg;
+
+	switch (sig) {
+	case SIGHUP:
+		if (d->state != DAEMON_RUNNING) {
+			log_info("SIGHUP ignored: not running yet");
+			return;
+		}
+		log_info("reloading on SIGHUP");
+		daemon_notify("RELOADING=1");
+		if (d->hooks->reload != NULL)
+			d->hooks->reload(d->arg);
+		if (d->reloading == 0 && d->hooks->ready != NULL)
+			d->hooks->ready(d->arg);
+		break;
+	default:
+		log_info("stopping on signal %d", (int)sig);
+		daemon_stop(d, EX_OK);
+		break;
+	}
+}
+
+/* Pet the watchdog unless the daemon says it is stuck. */
+static void
+daemon_watchdog(evutil_socket_t fd, short events, void *arg)
+{
+	struct daemon	*d = arg;
+
+	if (d->hooks->alive != NULL && !d->hooks->alive(d->arg)) {
+		if (!d->watchdog_stuck)
+			log_warnx("not petting the watchdog: a loop is stuck");
+		d->watchdog_stuck = 1;
+		return;
+	}
+	d->watchdog_stuck = 0;
+	daemon_notify("WATCHDOG=1");
+}
+
+/* Arm the watchdog timer if systemd asked for one ($WATCHDOG_USEC). */
+static void
+daemon_watchdog_start(struct daemon *d)
+{
+	const char	*s, *p;
+	char		*end;
+	unsigned long long usec;
+	struct timeval	 tv;
+
+	if ((s = getenv("WATCHDOG_USEC")) == NULL || *s == '\0')
+		return;
+	if ((p = getenv("WATCHDOG_PID")) != NULL && *p != '\0' &&
+	    strtoll(p, NULL, 10) != (long long)getpid())
+		return;
+	errno = 0;
+	usec = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || usec == 0) {
+		log_warnx("ignoring WATCHDOG_USEC \"%s\"", s);
+		return;
+	}
+	usec /= 2;
+	tv.tv_sec = (time_t)(usec / 1000000);
+	tv.tv_usec = (suseconds_t)(usec % 1000000);
+	d->ev_watchdog = event_new(loop_base(d->loop), -1, EV_PERSIST,
+	    daemon_watchdog, d);
+	if (d->ev_watchdog == NULL || event_add(d->ev_watchdog, &tv) != 0)
+		fatalx("%s: cannot add the watchdog timer", __func__);
+	log_debug("watchdog every %llu us", usec);
+}
+
+/* Actor init: nothing to set up until daemon_new() fills the state. */
+static int
+daemon_init(struct actor *a, void *state)
+{
+	struct daemon	*d = state;
+
+	d->self = a;
+	return (0);
+}
+
+/* Actor fini: free configurations never handed out. */
+static void
+daemon_fini(void *state)
+{
+	struct daemon	*d = state;
+	u_int		 i;
+
+	for (i = 0; i < d->nsteps; i++)
+		msg_free(d->steps[i].config);
+	free(d->steps);
+}
+
+/*
+ * Make the supervisor on the main loop, install the signal events on its
+ * base and arm the watchdog.  hooks and arg must outlive it.
+ */
+struct daemon *
+daemon_new(struct loop *loop, const struct daemon_hooks *hooks, void *arg)
+{
+	struct actor		*a;
+	struct daemon		*d;
+	struct event_base	*base = loop_base(loop);
+
+	a = actor_spawn(loop, &daemon_actor, "supervisor");
+	if (a == NULL)
+		fatalx("%s: cannot spawn the supervisor", __func__);
+	d = actor_state(a);
+	d->self = a;
+	d->loop = loop;
+	d->hooks = hooks;
+	d->arg = arg;
+	d->state = DAEMON_CONFIGURING;
+
+	signal(SIGPIPE, SIG_IGN);
+	d->ev_term = evsignal_new(base, SIGTERM, daemon_signal, d);
+	d->ev_int = evsignal_new(base, SIGINT, daemon_signal, d);
+	d->ev_hup = evsignal_new(base, SIGHUP, daemon_signal, d);
+	if (d->ev_term == NULL || d->ev_int == NULL || d->ev_hup == NULL ||
+	    evsignal_add(d->ev_term, NULL) != 0 ||
+	    evsignal_add(d->ev_int, NULL) != 0 ||
+	    evsignal_add(d->ev_hup, NULL) != 0)
+		fatalx("%s: cannot install signal events", __func__);
+	daemon_watchdog_start(d);
+	return (d);
+}
+
+/* Remove the events and free the supervisor (before its loop is freed). */
+void
+daemon_free(struct daemon *d)
+{
+	if (d == NULL)
+		return;
+	if (d->ev_watchdog != NULL)
+		event_free(d->ev_watchdog);
+	event_free(d->ev_term);
+	event_free(d->ev_int);
+	event_free(d->ev_hup);
+	actor_free(d->self);
+}
+
+/*
+ * Add an actor and its configuration message (handed over) to the start
+ * sequence; status is what daemon_run() returns if the actor refuses it.
+ */
+void
+daemon_configure(struct daemon *d, struct actor *a, void *config,
+    int status)
+{
+	struct daemon_step	*s;
+
+	if (d->state != DAEMON_CONFIGURING || d->next != 0)
+		fatalx("%s: the daemon has already started", __func__);
+	d->steps = xreallocarray(d->steps, d->nsteps + 1, sizeof *d->steps);
+	s = &d->steps[d->nsteps++];
+	s->actor = a;
+	s->config = config;
+	s->status = status;
+}
+
+/*
+ * Hand a new configuration to a running actor (from the reload hook); the
+ * ready hook runs again once every such actor has answered.
+ */
+void
+daemon_reconfigure(struct daemon *d, struct actor *a, void *config)
+{
+	u_int	i;
+
+	for (i = 0; i < d->nsteps; i++) {
+		if (d->steps[i].actor == a)
+			break;
+	}
+	if (i == d->nsteps || d->state != DAEMON_RUNNING) {
+		msg_free(config);
+		return;
+	}
+	d->reloading++;
+	actor_ask(a, config, d->self, DAEMON_COOKIE(DAEMON_PHASE_RECONFIGURE,
+	    i));
+}
+
+/* Ask the next actor its configuration, or declare the daemon ready. */
+static void
+daemon_next(struct daemon *d)
+{
+	struct daemon_step	*s;
+	void			*config;
+
+	if (d->next == d->nsteps) {
+		d->state = DAEMON_RUNNING;
+		if (d->hooks->ready != NULL)
+			d->hooks->ready(d->arg);
+		daemon_detached_ready();
+		return;
+	}
+	s = &d->steps[d->next];
+	config = s->config;
+	s->config = NULL;
+	actor_ask(s->actor, config, d->self,
+	    DAEMON_COOKIE(DAEMON_PHASE_CONFIGURE, d->next));
+	d->next++;
+}
+
+/*
+ * Configure every actor, run the main loop until the daemon has stopped,
+ * and return the exit status.
+ */
+int
+daemon_run(struct daemon *d)
+{
+	daemon_next(d);
+	loop_run(d->loop);
+	d->state = DAEMON_STOPPED;
+	return (d->status);
+}
+
+/* Begin stopping with this exit status (later calls keep the first). */
+void
+daemon_stop(struct daemon *d, int status)
+{
+	if (d->state == DAEMON_STOPPING || d->state == DAEMON_STOPPED)
+		return;
+	daemon_notify("STOPPING=1");
+	d->state = DAEMON_STOPPING;
+	d->status = status;
+	d->stopping = d->next;		/* everything asked so far */
+	daemon_stop_next(d);
+}
+
+/* Ask the next actor, in reverse order, to stop; leave when none is left. */
+static void
+daemon_stop_next(struct daemon *d)
+{
+	u_int	i;
+
+	actor_timer_cancel(d->self, DAEMON_TIMER_STOP);
+	if (d->stopping == 0) {
+		loop_exit(d->loop);
+		return;
+	}
+	i = --d->stopping;
+	actor_timer(d->self, DAEMON_TIMER_STOP, DAEMON_STOP_TIMEOUT_MS, 0);
+	actor_ask(d->steps[i].actor, msg_new(&petrel__stop__descriptor),
+	    d->self, DAEMON_COOKIE(DAEMON_PHASE_STOP, i));
+}
+
+/* The current state, DAEMON_CONFIGURING to DAEMON_STOPPED. */
+int
+daemon_state(struct daemon *d)
+{
+	return (d->state);
+}
+
+/* An answer to a configuration: error is "" when it was taken. */
+static void
+daemon_answer(struct daemon *d, const struct envelope *env,
+    const char *error, const ProtobufCMessage *m)
+{
+	uint64_t		 phase = env->cookie >> 32;
+	u_int			 i = (u_int)(env->cookie & 0xffffffffU);
+	struct daemon_step	*s;
+	const char		*name;
+
+	if (i >= d->nsteps) {
+		log_warnx("%s: answer for unknown step %u", __func__, i);
+		return;
+	}
+	s = &d->steps[i];
+	name = actor_name(s->actor);
+	if (phase == DAEMON_PHASE_RECONFIGURE) {
+		if (d->reloading > 0)
+			d->reloading--;
+		if (*error != '\0')
+			log_warnx("%s: new configuration refused: %s", name,
+			    error);
+		else if (d->hooks->configured != NULL)
+			d->hooks->configured(d->arg, s->actor, m);
+		if (d->reloading == 0 && d->state == DAEMON_RUNNING &&
+		    d->hooks->ready != NULL)
+			d->hooks->ready(d->arg);
+		return;
+	}
+	if (phase != DAEMON_PHASE_CONFIGURE || d->state != DAEMON_CONFIGURING ||
+	    i + 1 != d->next) {
+		log_debug("%s: late answer from %s ignored", __func__, name);
+		return;
+	}
+	if (*error != '\0') {
+		log_warnx("%s: %s", name, error);
+		daemon_stop(d, s->status);
+		return;
+	}
+	log_debug("%s: configured", name);
+	if (d->hooks->configured != NULL)
+		d->hooks->configured(d->arg, s->actor, m);
+	if (d->state == DAEMON_CONFIGURING)
+		daemon_next(d);
+}
+
+static int
+daemon_on_configured(void *state, ProtobufCMessage *m,
+    const struct envelope *env)
+{
+	Petrel__Configured	*c = (Petrel__Configured *)m;
+
+	daemon_answer(state, env, c->error, m);
+	return (0);
+}
+
+static int
+daemon_on_listener_ready(void *state, ProtobufCMessage *m,
+    const struct envelope *env)
+{
+	Petrel__ListenerReady	*r = (Petrel__ListenerReady *)m;
+
+	daemon_answer(state, env, r->error, m);
+	return (0);
+}
+
+static int
+daemon_on_error(void *state, ProtobufCMessage *m,
+    const struct envelope *env)
+{
+	Petrel__Error	*e = (Petrel__Error *)m;
+	struct daemon	*d = state;
+
+	if ((env->cookie >> 32) == DAEMON_PHASE_STOP) {
+		log_warnx("stop refused: %s", e->text);
+		if (d->state == DAEMON_STOPPING)
+			daemon_stop_next(d);
+		return (0);
+	}
+	daemon_answer(d, env, *e->text != '\0' ? e->text : "failed", m);
+	return (0);
+}
+
+static int
+daemon_on_stopped(void *state, ProtobufCMessage *m,
+    const struct envelope *env)
+{
+	struct daemon	*d = state;
+	u_int		 i = (u_int)(env->cookie & 0xffffffffU);
+
+	if ((env->cookie >> 32) != DAEMON_PHASE_STOP || d->state !=
+	    DAEMON_STOPPING || i != d->stopping)
+		return (0);
+	log_debug("%s: stopped", actor_name(d->steps[i].actor));
+	daemon_stop_next(d);
+	return (0);
+}
+
+static int
+daemon_on_tick(void *state, ProtobufCMessage *m, const struct envelope *env)
+{
+	struct daemon	*d = state;
+
+	if (d->state != DAEMON_STOPPING)
+		return (0);
+	log_warnx("%s did not stop within %d ms; going on",
+	    actor_name(d->steps[d->stopping].actor), DAEMON_STOP_TIMEOUT_MS);
+	daemon_stop_next(d);
+	return (0);
+}
