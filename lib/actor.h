@@ -19,6 +19,21 @@
  * called.  Tests use detached actors as a fake runtime: they call a real
  * actor's handlers through actor_run_pending() and read what it sent from a
  * detached peer with actor_pop().
+ *
+ * Shutdown, in this order (actor_shutdown() does all of it):
+ *  1. actor_stop_all(): asks each actor, last spawned first, for
+ *     Petrel__Stop and waits for its Petrel__Stopped before the next, so an
+ *     actor stops only after those that feed it.  An actor type without a
+ *     Stop handler is answered Stopped by the runtime.  Call it from a
+ *     thread that runs no loop, typically the main thread after loop_run()
+ *     returned; a loop not running then (the main loop) is started on a
+ *     thread of its own so its actors can answer.
+ *  2. loop_exit() and loop_join() every loop.
+ *  3. actor_free() every actor, last spawned first: fini, then every
+ *     message still queued is freed.  An actor's fini must not send.
+ *  4. loop_free() every loop.
+ * After step 2 nothing runs any more, so messages in flight either were
+ * handled or sit in a mailbox and step 3 frees them.
  */
 #ifndef ACTOR_H
 #define ACTOR_H
@@ -66,6 +81,8 @@ void			 loop_run(struct loop *);
 void			 loop_exit(struct loop *);
 void			 loop_join(struct loop *);
 void			 loop_free(struct loop *);
+int			 loop_running(struct loop *);
+struct loop		*loop_current(void);
 
 /* Actors. */
 struct actor	*actor_spawn(struct loop *, const struct actor_type *,
@@ -85,6 +102,7 @@ int		 actor_reply_error(const struct envelope *, uint32_t,
 		    const char *, ...) __attribute__((__format__ (printf, 3, 4)));
 
 size_t		 actor_depth(struct actor *);
+uint64_t	 actor_wakes(struct actor *);
 void		 actor_set_hwm(struct actor *, size_t);
 int		 actor_busy(struct actor *);
 
@@ -93,5 +111,10 @@ void		 actor_timer_cancel(struct actor *, uint32_t);
 
 size_t		 actor_run_pending(struct actor *);
 ProtobufCMessage *actor_pop(struct actor *, struct envelope *);
+
+/* Shutdown. */
+int		 actor_stop_all(struct actor **, size_t, int);
+int		 actor_shutdown(struct loop **, size_t, struct actor **, size_t,
+		    int);
 
 #endif /* ACTOR_H */

@@ -1,0 +1,224 @@
+/*
+ * Loops: a thread each with its own libevent event_base, where actors
+ * (lib/actor.c) run.  loop_run() runs a loop on the calling thread (a
+ * daemon's main loop), loop_start() on a thread of its own.  Other threads
+ * only ever touch a loop's base through libevent calls that take the base
+ * lock (event_active(), event_add(), event_base_loopexit()), which is why
+ * evthread_use_pthreads() is called once before the first base exists.
+ *
+ * A base is set to look for new I/O and timers every LOOP_MAX_CALLBACKS
+ * callbacks, so a loop full of busy actors still reads its sockets.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "actor.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#define LOOP_MAX_CALLBACKS	64
+
+struct loop {
+	char			*name;
+	struct event_base	*base;
+	pthread_t		 thread;
+	int			 joinable;	/* thread started, not joined */
+	_Atomic(int)		 running;
+};
+
+static void	 loop_threads_init(void);
+static void	 loop_dispatch(struct loop *);
+static void	*loop_main(void *);
+
+static pthread_once_t		 loop_once = PTHREAD_ONCE_INIT;
+static _Thread_local struct loop *loop_self;
+
+/* Make libevent thread-safe; once, before any base exists. */
+static void
+loop_threads_init(void)
+{
+	if (evthread_use_pthreads() != 0)
+		fatalx("%s: evthread_use_pthreads failed", __func__);
+}
+
+/* A new loop with its event_base; nothing runs until loop_run/start. */
+struct loop *
+loop_new(const char *name)
+{
+	struct loop		*l;
+	struct event_config	*cfg;
+
+	pthread_once(&loop_once, loop_threads_init);
+	l = xcalloc(1, sizeof *l);
+	l->name = xstrdup(name != NULL ? name : "loop");
+	if ((cfg = event_config_new()) == NULL)
+		fatalx("%s: event_config_new failed", __func__);
+	if (event_config_set_max_dispatch_interval(cfg, NULL,
+	    LOOP_MAX_CALLBACKS, 0) != 0)
+		fatalx("%s: event_config_set_max_dispatch_interval", __func__);
+	if ((l->base = event_base_new_with_config(cfg)) == NULL)
+		fatalx("%s: event_base_new failed", __func__);
+	event_config_free(cfg);
+	return (l);
+}
+
+/* The loop's name. */
+const char *
+loop_name(struct loop *l)
+{
+	return (l->name);
+}
+
+/* The loop's event_base, for events of actors that live on it. */
+struct event_base *
+loop_base(struct loop *l)
+{
+	return (l->base);
+}
+
+/* Run the loop on this thread until loop_exit(); it is marked running. */
+static void
+loop_dispatch(struct loop *l)
+{
+	struct loop	*prev = loop_self;
+
+	loop_self = l;
+	if (event_base_loop(l->base, EVLOOP_NO_EXIT_ON_EMPTY) == -1)
+		log_warnx("%s: loop %s failed", __func__, l->name);
+	loop_self = prev;
+	/*
+	 * Release: whoever sees the loop stopped (loop_free, a restart) also
+	 * sees everything its last callbacks did.
+	 */
+	atomic_store_explicit(&l->running, 0, memory_order_release);
+}
+
+/* Run the loop on the calling thread until loop_exit(). */
+void
+loop_run(struct loop *l)
+{
+	/* Acquire: pairs with the release when the loop last stopped. */
+	if (atomic_exchange_explicit(&l->running, 1,
+	    memory_order_acquire) != 0) {
+		log_warnx("%s: loop %s is running already", __func__, l->name);
+		return;
+	}
+	loop_dispatch(l);
+}
+
+/* A loop thread. */
+static void *
+loop_main(void *arg)
+{
+	loop_dispatch(arg);
+	return (NULL);
+}
+
+/*
+ * Run the loop on a thread of its own, joining first a thread that ran it
+ * before.  The thread blocks asynchronous signals, so they go to the main
+ * thread (libevent's signal events work from any thread).  -1 if it is
+ * running already or the thread cannot start.
+ */
+int
+loop_start(struct loop *l)
+{
+	static const int	 sync_signals[] = {
+		SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS
+	};
+	sigset_t		 set, old;
+	char			 tname[16];
+	size_t			 i;
+	int			 error;
+
+	/* Acquire: pairs with the release when the loop last stopped. */
+	if (atomic_exchange_explicit(&l->running, 1,
+	    memory_order_acquire) != 0) {
+		log_warnx("%s: loop %s is running already", __func__, l->name);
+		return (-1);
+	}
+	loop_join(l);		/* a thread that ran it before and ended */
+	sigfillset(&set);
+	for (i = 0; i < sizeof sync_signals / sizeof sync_signals[0]; i++)
+		sigdelset(&set, sync_signals[i]);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	error = pthread_create(&l->thread, NULL, loop_main, l);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (error != 0) {
+		/* Relaxed: nothing ran. */
+		atomic_store_explicit(&l->running, 0, memory_order_relaxed);
+		errno = error;
+		log_warn("%s: loop %s", __func__, l->name);
+		return (-1);
+	}
+	l->joinable = 1;
+	snprintf(tname, sizeof tname, "%s", l->name);
+	pthread_setname_np(l->thread, tname);
+	return (0);
+}
+
+/*
+ * Ask the loop to return once the callbacks now active have run.  Any
+ * thread; if the loop is not running, its next run returns at once.
+ */
+void
+loop_exit(struct loop *l)
+{
+	if (event_base_loopexit(l->base, NULL) != 0)
+		log_warnx("%s: loop %s", __func__, l->name);
+}
+
+/* Wait for the loop's thread to end; nothing if it has none. */
+void
+loop_join(struct loop *l)
+{
+	int	 error;
+
+	if (!l->joinable)
+		return;
+	if ((error = pthread_join(l->thread, NULL)) != 0)
+		fatalx("%s: loop %s: %s", __func__, l->name, strerror(error));
+	l->joinable = 0;
+}
+
+/*
+ * Free a loop that no longer runs.  Free its actors first: their events
+ * belong to its base.
+ */
+void
+loop_free(struct loop *l)
+{
+	if (l == NULL)
+		return;
+	if (loop_running(l))
+		fatalx("%s: loop %s is still running", __func__, l->name);
+	loop_join(l);
+	event_base_free(l->base);
+	free(l->name);
+	free(l);
+}
+
+/* Whether the loop is running or started on its own thread. */
+int
+loop_running(struct loop *l)
+{
+	/* Acquire: pairs with the release when the loop stopped. */
+	return (atomic_load_explicit(&l->running, memory_order_acquire));
+}
+
+/* The loop the calling thread is running, or NULL. */
+struct loop *
+loop_current(void)
+{
+	return (loop_self);
+}
