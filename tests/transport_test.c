@@ -182,6 +182,7 @@ tserver_listen(struct tserver *ts, struct actor *listener, const char *host,
 	msg_set_string(&cfg->host, host);
 	cfg->port = port;
 	cfg->max_frame = max_frame;
+	cfg->max_unsent = ts->max_unsent;
 	msg_set_string(&cfg->server, TEST_SERVER);
 	tserver_route(cfg, PETREL__REQUEST_CODE__CODE_KV_GET, ts->echo);
 	tserver_route(cfg, PETREL__REQUEST_CODE__CODE_KV_PUT, ts->echo);
