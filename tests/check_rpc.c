@@ -132,9 +132,9 @@ call_many(struct rpc *rpc, struct answers *a, struct slot *slots, int i0,
 	}
 }
 
-/* A loopback port nothing listens on (bound, then closed). */
-static uint16_t
-dead_port(void)
+/* A listening socket on a free loopback port; *port gets it. */
+static int
+listening(uint16_t *port)
 {
 	struct sockaddr_in	sin;
 	socklen_t		len = sizeof sin;
@@ -145,9 +145,20 @@ dead_port(void)
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	ck_assert_int_eq(listen(fd, 4), 0);
 	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	close(fd);
-	return (ntohs(sin.sin_port));
+	*port = ntohs(sin.sin_port);
+	return (fd);
+}
+
+/* A loopback port nothing listens on (it did, then closed). */
+static uint16_t
+dead_port(void)
+{
+	uint16_t	port;
+
+	close(listening(&port));
+	return (port);
 }
 
 START_TEST(test_call_answer)
@@ -431,25 +442,6 @@ START_TEST(test_connect_failed)
 }
 END_TEST
 
-/* A listening socket on a free loopback port; *port gets it. */
-static int
-fake_server(uint16_t *port)
-{
-	struct sockaddr_in	sin;
-	socklen_t		len = sizeof sin;
-	int			fd;
-
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
-	ck_assert_int_eq(listen(fd, 4), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	*port = ntohs(sin.sin_port);
-	return (fd);
-}
-
 START_TEST(test_bad_server)
 {
 	struct event_base	*base = event_base_new();
@@ -463,7 +455,7 @@ START_TEST(test_bad_server)
 	uint16_t		 port;
 	int			 lfd, fd, i;
 
-	lfd = fake_server(&port);
+	lfd = listening(&port);
 	snprintf(addr, sizeof addr, "127.0.0.1:%u", port);
 	rpc = rpc_new(base, addr, &cause);
 	memset(&a, 0, sizeof a);
