@@ -51,6 +51,7 @@
 #include "proto/transport.pb-c.h"
 
 #define LISTENER_MAX_IO		(256 * 1024)	/* bytes per read or write */
+#define LISTENER_MAX_UNSENT	(4 * 1024 * 1024) /* default max_unsent */
 #define LISTENER_WARN_BURST	10		/* warnings per window */
 #define LISTENER_WARN_WINDOW	60		/* seconds */
 
@@ -58,6 +59,7 @@ struct listener_conn {
 	uint64_t		 id;
 	struct listener		*l;
 	struct bufferevent	*bev;
+	int			 paused;	/* not reading: peer not reading */
 	char			 peer[64];	/* "addr:port", "[v6]:port" */
 };
 
@@ -73,6 +75,7 @@ struct listener {
 	struct evconnlistener	*lev;
 	char			*server;	/* answered to Ping */
 	size_t			 max_frame;
+	size_t			 max_unsent;	/* answers unread: stop reading */
 	uint16_t		 port;
 
 	struct idmap		*routes;	/* code -> struct actor */
@@ -107,6 +110,7 @@ static void	listener_acceptcb(struct evconnlistener *, evutil_socket_t,
 		    struct sockaddr *, int, void *);
 static void	listener_errorcb(struct evconnlistener *, void *);
 static void	listener_readcb(struct bufferevent *, void *);
+static void	listener_writecb(struct bufferevent *, void *);
 static void	listener_eventcb(struct bufferevent *, short, void *);
 static void	listener_close(struct listener_conn *, int);
 static void	listener_close_all(struct listener *, int);
@@ -152,6 +156,7 @@ listener_init(struct actor *self, void *state)
 
 	l->self = self;
 	l->max_frame = FRAME_MAX_DEFAULT;
+	l->max_unsent = LISTENER_MAX_UNSENT;
 	l->routes = idmap_new();
 	l->conns = idmap_new();
 	l->pending = idmap_new();
@@ -290,15 +295,22 @@ listener_bind(struct listener *l, const Petrel__ListenerConfig *cfg)
 	    ((struct sockaddr_in *)&ss)->sin_port :
 	    ((struct sockaddr_in6 *)&ss)->sin6_port);
 
+	/* After a Stop, a new configuration replaces the old one. */
+	idmap_free(l->routes);
+	l->routes = idmap_new();
 	for (i = 0; i < cfg->n_routes; i++)
 		idmap_put(l->routes, cfg->routes[i]->code,
 		    actor_deref(cfg->routes[i]->actor));
+	free(l->watchers);
+	l->nwatchers = 0;
 	l->watchers = xreallocarray(NULL, cfg->n_watchers + 1,
 	    sizeof *l->watchers);
 	for (i = 0; i < cfg->n_watchers; i++)
 		l->watchers[l->nwatchers++] = actor_deref(cfg->watchers[i]);
-	if (cfg->max_frame != 0)
-		l->max_frame = cfg->max_frame;
+	l->max_frame = cfg->max_frame != 0 ? cfg->max_frame : FRAME_MAX_DEFAULT;
+	l->max_unsent = cfg->max_unsent != 0 ? cfg->max_unsent :
+	    LISTENER_MAX_UNSENT;
+	free(l->server);
 	l->server = xstrdup(*cfg->server != '\0' ? cfg->server : "petrel");
 	return (NULL);
 }
@@ -326,7 +338,8 @@ listener_acceptcb(struct evconnlistener *lev, evutil_socket_t fd,
 		return;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	bufferevent_setcb(c->bev, listener_readcb, NULL, listener_eventcb, c);
+	bufferevent_setcb(c->bev, listener_readcb, listener_writecb,
+	    listener_eventcb, c);
 	bufferevent_set_max_single_read(c->bev, LISTENER_MAX_IO);
 	bufferevent_set_max_single_write(c->bev, LISTENER_MAX_IO);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
@@ -374,15 +387,15 @@ listener_close(struct listener_conn *c, int notify)
 static void
 listener_close_all(struct listener *l, int notify)
 {
-	struct listener_conn	*c;
-	size_t			 iter;
+	struct listener_conn	**all, *c;
+	size_t			  n = 0, i, iter = 0;
 
-	for (;;) {
-		iter = 0;
-		if ((c = idmap_next(l->conns, &iter, NULL)) == NULL)
-			break;
-		listener_close(c, notify);
-	}
+	all = xreallocarray(NULL, idmap_count(l->conns) + 1, sizeof *all);
+	while ((c = idmap_next(l->conns, &iter, NULL)) != NULL)
+		all[n++] = c;
+	for (i = 0; i < n; i++)
+		listener_close(all[i], notify);
+	free(all);
 }
 
 /* The peer closed, or the connection failed. */
@@ -502,7 +515,19 @@ listener_readcb(struct bufferevent *bev, void *arg)
 	char			*cause;
 	int			 rc;
 
-	for (;;) {
+	while (!c->paused) {
+		/*
+		 * A peer that does not read its answers stops being read
+		 * until it has taken half of them.
+		 */
+		if (evbuffer_get_length(bufferevent_get_output(bev)) >
+		    c->l->max_unsent) {
+			c->paused = 1;
+			bufferevent_disable(bev, EV_READ);
+			bufferevent_setwatermark(bev, EV_WRITE,
+			    c->l->max_unsent / 2, 0);
+			break;
+		}
 		cause = NULL;
 		if ((rc = frame_read(in, c->l->max_frame, &f, &cause)) == 0)
 			break;
@@ -523,6 +548,20 @@ listener_readcb(struct bufferevent *bev, void *arg)
 			listener_request(c, f);
 		msg_free(f);
 	}
+}
+
+/* The peer took enough of its answers: read again. */
+static void
+listener_writecb(struct bufferevent *bev, void *arg)
+{
+	struct listener_conn	*c = arg;
+
+	if (!c->paused)
+		return;
+	c->paused = 0;
+	bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+	bufferevent_enable(bev, EV_READ);
+	listener_readcb(bev, c);
 }
 
 /* ListenerConfig: bind, then answer ListenerReady. */

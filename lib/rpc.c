@@ -693,7 +693,8 @@ rpc_readcb(struct bufferevent *bev, void *arg)
 		if ((rc = frame_read(in, FRAME_MAX_DEFAULT, &f, &cause)) == 0)
 			break;
 		if (rc == -1) {
-			log_warnx("%s: %s: %s", __func__, rpc->address, cause);
+			/* The callbacks say it; a CLI owns its stderr. */
+			log_debug("%s: %s: %s", __func__, rpc->address, cause);
 			msg_free(f);
 			gen = rpc->gen;
 			rpc_close(rpc);

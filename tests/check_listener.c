@@ -14,6 +14,8 @@
 
 #include <check.h>
 #include <event2/buffer.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -439,6 +441,102 @@ START_TEST(test_thousand_bad_frames)
 }
 END_TEST
 
+START_TEST(test_backpressure)
+{
+	struct tserver	 ts;
+	struct evbuffer	*chunk = evbuffer_new(), *in = evbuffer_new();
+	struct sockaddr_in sin;
+	struct pollfd	 pfd;
+	Petrel__ListenerReady *ready;
+	Petrel__KvGetRequest get = PETREL__KV_GET_REQUEST__INIT;
+	char		 key[1000];
+	Petrel__Frame	*f;
+	const uint8_t	*bytes;
+	char		*cause = NULL;
+	size_t		 len, off = 0, frames = 0, answers = 0, i;
+	ssize_t		 n;
+	uint64_t	 deadline;
+	int		 fd, stalled = 0, small = 4096;
+
+	/* A listener that holds at most 16 KiB of unread answers. */
+	ck_assert_int_eq(tserver_start(&ts, "127.0.0.1", 0), 0);
+	ts.max_unsent = 16384;
+	ts.extra = actor_spawn(ts.loop, &listener_actor, "listener2");
+	ready = tserver_listen(&ts, ts.extra, "127.0.0.1", 0, 0);
+	ck_assert_str_eq(ready->error, "");
+
+	/* Small kernel buffers on this side, so they fill quickly. */
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(ready->port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	msg_free(ready);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	ck_assert_int_eq(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
+	memset(key, 'k', sizeof key - 1);
+	key[sizeof key - 1] = '\0';
+	get.key = key;
+	for (i = 0; i < 100; i++)
+		frame_write_msg(chunk, PETREL__REQUEST_CODE__CODE_KV_GET, i + 1,
+		    0, 0, NULL, &get.base);
+	len = evbuffer_get_length(chunk);
+	bytes = evbuffer_pullup(chunk, -1);
+
+	/*
+	 * Send requests and read nothing.  The answers pile up in the
+	 * listener until it stops reading; then the kernel buffers fill and
+	 * send(2) stalls.  Without the pause it would never stall.
+	 */
+	pfd.fd = fd;
+	pfd.events = POLLOUT;
+	while (frames < 200000) {
+		n = send(fd, bytes + off, len - off, MSG_NOSIGNAL);
+		if (n > 0) {
+			if (off == 0)
+				frames += 100;
+			off = (off + (size_t)n) % len;
+			continue;
+		}
+		ck_assert_int_eq(errno, EAGAIN);
+		if (poll(&pfd, 1, 300) == 0) {
+			stalled = 1;
+			break;
+		}
+	}
+	ck_assert_msg(stalled, "never stalled after %zu requests", frames);
+
+	/* Now read: every request is answered once the peer reads again. */
+	small = 65536;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+	deadline = test_now_ms() + 30000;
+	while ((answers < frames || off != 0) && test_now_ms() < deadline) {
+		pfd.events = POLLIN | (off != 0 ? POLLOUT : 0);
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		if ((pfd.revents & POLLOUT) && off != 0 &&
+		    (n = send(fd, bytes + off, len - off, MSG_NOSIGNAL)) > 0)
+			off = (off + (size_t)n) % len;
+		if (pfd.revents & POLLIN)
+			ck_assert_int_gt(evbuffer_read(in, fd, 1 << 20), 0);
+		while (frame_read(in, FRAME_MAX_DEFAULT, &f, &cause) == 1) {
+			ck_assert_uint_eq(f->id, answers % 100 + 1);
+			ck_assert_uint_eq(f->status, 0);
+			answers++;
+			msg_free(f);
+		}
+	}
+	ck_assert_uint_eq(answers, frames);
+	fprintf(stderr, "backpressure: stalled after %zu requests\n", frames);
+	close(fd);
+	evbuffer_free(chunk);
+	evbuffer_free(in);
+	tserver_stop(&ts);
+}
+END_TEST
+
 START_TEST(test_stop)
 {
 	struct tserver	 ts;
@@ -535,6 +633,7 @@ listener_suite(void)
 	tcase_add_test(tc, test_watchers);
 	tcase_add_test(tc, test_bad_envelopes_close);
 	tcase_add_test(tc, test_thousand_bad_frames);
+	tcase_add_test(tc, test_backpressure);
 	tcase_add_test(tc, test_stop);
 	tcase_add_test(tc, test_config_errors);
 	tcase_add_test(tc, test_handlers_cover_codes);

@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 
 #include <check.h>
+#include <event2/buffer.h>
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,9 +132,9 @@ call_many(struct rpc *rpc, struct answers *a, struct slot *slots, int i0,
 	}
 }
 
-/* A loopback port nothing listens on (bound, then closed). */
-static uint16_t
-dead_port(void)
+/* A listening socket on a free loopback port; *port gets it. */
+static int
+listening(uint16_t *port)
 {
 	struct sockaddr_in	sin;
 	socklen_t		len = sizeof sin;
@@ -144,9 +145,20 @@ dead_port(void)
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	ck_assert_int_eq(listen(fd, 4), 0);
 	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	close(fd);
-	return (ntohs(sin.sin_port));
+	*port = ntohs(sin.sin_port);
+	return (fd);
+}
+
+/* A loopback port nothing listens on (it did, then closed). */
+static uint16_t
+dead_port(void)
+{
+	uint16_t	port;
+
+	close(listening(&port));
+	return (port);
 }
 
 START_TEST(test_call_answer)
@@ -430,6 +442,68 @@ START_TEST(test_connect_failed)
 }
 END_TEST
 
+START_TEST(test_bad_server)
+{
+	struct event_base	*base = event_base_new();
+	struct evbuffer		*out = evbuffer_new();
+	struct rpc		*rpc;
+	struct answers		 a;
+	struct slot		 slots[4];
+	Petrel__Frame		 raw = PETREL__FRAME__INIT;
+	uint8_t			 junk[] = { 0xff, 0xff };
+	char			 addr[64], *cause = NULL;
+	uint16_t		 port;
+	int			 lfd, fd, i;
+
+	lfd = listening(&port);
+	snprintf(addr, sizeof addr, "127.0.0.1:%u", port);
+	rpc = rpc_new(base, addr, &cause);
+	memset(&a, 0, sizeof a);
+	call_many(rpc, &a, slots, 0, 4, PETREL__REQUEST_CODE__CODE_KV_GET,
+	    5000);
+	fd = accept(lfd, NULL, NULL);
+	ck_assert_int_ge(fd, 0);
+
+	/* An undecodable body, then an answer under the wrong code. */
+	raw.version = 1;
+	raw.code = PETREL__REQUEST_CODE__CODE_KV_GET;
+	raw.id = 1;
+	raw.flags = PETREL__FRAME_FLAG__FRAME_RESPONSE;
+	raw.body.data = junk;
+	raw.body.len = sizeof junk;
+	frame_write(out, &raw);
+	frame_write_msg(out, PETREL__REQUEST_CODE__CODE_PING, 2,
+	    PETREL__FRAME_FLAG__FRAME_RESPONSE, 0, NULL, NULL);
+	/* An answer to nothing asked, and a request: both ignored. */
+	frame_write_msg(out, PETREL__REQUEST_CODE__CODE_KV_GET, 99,
+	    PETREL__FRAME_FLAG__FRAME_RESPONSE, 0, NULL, NULL);
+	frame_write_msg(out, PETREL__REQUEST_CODE__CODE_PING, 1, 0, 0, NULL,
+	    NULL);
+	ck_assert_int_eq(raw_send(fd, out), 0);
+	run_until(base, &a.n, 2, TEST_WAIT_MS);
+	ck_assert_int_eq(a.n, 2);
+	ck_assert_uint_eq(a.status[0], PETREL__STATUS__STATUS_PROTOCOL_ERROR);
+	ck_assert_uint_eq(a.status[1], PETREL__STATUS__STATUS_PROTOCOL_ERROR);
+	ck_assert_int_eq(rpc_connected(rpc), 1);
+
+	/* Then garbage: the connection goes, failing the rest. */
+	evbuffer_add(out, "HTTP/1.0 400 Bad Request\r\n\r\n", 28);
+	ck_assert_int_eq(raw_send(fd, out), 0);
+	run_until(base, &a.n, 4, TEST_WAIT_MS);
+	ck_assert_int_eq(a.n, 4);
+	for (i = 2; i < 4; i++)
+		ck_assert_uint_eq(a.status[i],
+		    PETREL__STATUS__STATUS_PROTOCOL_ERROR);
+	ck_assert_int_eq(rpc_connected(rpc), 0);
+
+	close(fd);
+	close(lfd);
+	rpc_free(rpc);
+	evbuffer_free(out);
+	event_base_free(base);
+}
+END_TEST
+
 START_TEST(test_one_write)
 {
 	struct tserver		 ts;
@@ -665,6 +739,7 @@ rpc_suite(void)
 	tcase_add_test(tc, test_oneway);
 	tcase_add_test(tc, test_closed_fails_pending);
 	tcase_add_test(tc, test_connect_failed);
+	tcase_add_test(tc, test_bad_server);
 	tcase_add_test(tc, test_one_write);
 	tcase_add_test(tc, test_free_pending);
 	tcase_add_test(tc, test_not_sent);

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <event2/buffer.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,6 +183,7 @@ tserver_listen(struct tserver *ts, struct actor *listener, const char *host,
 	msg_set_string(&cfg->host, host);
 	cfg->port = port;
 	cfg->max_frame = max_frame;
+	cfg->max_unsent = ts->max_unsent;
 	msg_set_string(&cfg->server, TEST_SERVER);
 	tserver_route(cfg, PETREL__REQUEST_CODE__CODE_KV_GET, ts->echo);
 	tserver_route(cfg, PETREL__REQUEST_CODE__CODE_KV_PUT, ts->echo);
@@ -202,6 +204,8 @@ tserver_start(struct tserver *ts, const char *host, uint32_t max_frame)
 {
 	Petrel__ListenerReady	*ready;
 
+	/* As the daemons do: writes to closed sockets fail, not kill. */
+	signal(SIGPIPE, SIG_IGN);
 	memset(ts, 0, sizeof *ts);
 	ts->loop = loop_new("test-server");
 	ts->listener = actor_spawn(ts->loop, &listener_actor, "listener");

@@ -40,6 +40,7 @@ struct tserver {
 	struct actor	*watcher;	/* detached: ConnectionClosed */
 	struct actor	*slow;		/* detached: GET_ROUTE */
 	struct actor	*extra;		/* a second listener, if any */
+	uint32_t	 max_unsent;	/* for tserver_listen() */
 	uint16_t	 port;
 	char		 address[64];
 };
