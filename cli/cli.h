@@ -21,6 +21,7 @@
 
 struct event_base;
 struct json;
+struct rpc;
 struct table;
 
 #ifndef nitems
@@ -33,11 +34,11 @@ struct table;
 
 /* Global state of one invocation. */
 struct cli {
-	char			**namesrv;	/* addresses, in order */
+	struct rpc		**namesrv;	/* one per address, in order */
 	size_t			  nnamesrv;
 	uint32_t		  timeout_ms;
 	int			  json;
-	struct event_base	 *base;		/* made on first request */
+	struct event_base	 *base;		/* the name servers' */
 };
 
 /* An option of a verb, or a global option. */

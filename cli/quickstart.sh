@@ -21,6 +21,8 @@ petrel=$build/cli/petrel
 ns=127.0.0.1:$port
 pidfile=$data/namesrv.pid
 log=$data/namesrv.log
+# The data folder is ./petrel-data wherever this runs; the name server
+# keeps its key/value table in petrel-data/namesrv.
 
 die()
 {
@@ -85,7 +87,13 @@ start()
 	fi
 
 	mkdir -p "$data/namesrv" || die "cannot create $data"
-	"$namesrv" -d -p "$port" -D "$data/namesrv" >"$log" 2>&1 &
+	cat >"$data/namesrv.conf" <<EOF
+# Written by cli/quickstart.sh: a name server for this machine only.
+listenAddress = 127.0.0.1
+listenPort = $port
+kvConfigPath = $(pwd)/petrel-data/namesrv/kvConfig
+EOF
+	"$namesrv" -d -f "$data/namesrv.conf" >"$log" 2>&1 &
 	pid=$!
 	echo "$pid" >"$pidfile"
 

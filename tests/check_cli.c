@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "proto/frame.pb-c.h"
+#include "rpc.h"
 #include "xmalloc.h"
 
 /* Word lists made by W(), freed after each test. */
@@ -470,18 +471,19 @@ START_TEST(test_namesrv)
 	ck_assert_int_eq(cli_set_namesrv(&cli, "127.0.0.1:9876", &cause), 0);
 	ck_assert_uint_eq(cli.nnamesrv, 1);
 	ck_assert_int_eq(cli_set_namesrv(&cli,
-	    ";127.0.0.1:1; 127.0.0.1:2,localhost:3;", &cause), 0);
+	    ";127.0.0.1:1; 127.0.0.1:2,[::1]:3;", &cause), 0);
 	ck_assert_uint_eq(cli.nnamesrv, 3);
-	ck_assert_str_eq(cli.namesrv[0], "127.0.0.1:1");
-	ck_assert_str_eq(cli.namesrv[1], "127.0.0.1:2");
-	ck_assert_str_eq(cli.namesrv[2], "localhost:3");
+	ck_assert_str_eq(rpc_address(cli.namesrv[0]), "127.0.0.1:1");
+	ck_assert_str_eq(rpc_address(cli.namesrv[1]), "127.0.0.1:2");
+	ck_assert_str_eq(rpc_address(cli.namesrv[2]), "[::1]:3");
 	ck_assert_int_eq(cli_set_namesrv(&cli, " ; ", &cause), -1);
 	ck_assert_str_eq(cause, "no name server address given");
 	free(cause);
 	cause = NULL;
 	ck_assert_int_eq(cli_set_namesrv(&cli, "127.0.0.1:1;nonsense",
 	    &cause), -1);
-	ck_assert_ptr_nonnull(strstr(cause, "\"nonsense\""));
+	ck_assert_ptr_nonnull(strstr(cause, "bad name server address: "
+	    "nonsense"));
 	ck_assert_uint_eq(cli.nnamesrv, 0);
 	free(cause);
 	cli_clear(&cli);
@@ -502,6 +504,8 @@ START_TEST(test_exit_codes)
 	    EX_PROTOCOL);
 	ck_assert_int_eq(cli_exit_code(PETREL__STATUS__STATUS_BAD_REQUEST),
 	    EX_DATAERR);
+	ck_assert_int_eq(cli_exit_code(PETREL__STATUS__STATUS_NOT_SENT),
+	    EX_SOFTWARE);
 	ck_assert_int_eq(cli_exit_code(12345), EX_PROTOCOL);
 }
 END_TEST

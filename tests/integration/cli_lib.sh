@@ -112,18 +112,33 @@ wait_for()
 	done
 }
 
-# start_namesrv: start a name server on loopback with its data in $tmp,
-# wait until it answers and set $ns to its host:port.
+# start_namesrv: start a name server on 127.0.0.1, port 0, with its data
+# in $tmp; read the port it bound from its READY=1 notification (through
+# tests/notify_listener) and set $ns to its host:port.
 start_namesrv()
 {
 	[ -x "$NAMESRV" ] || skip "petrel-namesrv is not built"
-	port=$(free_port)
-	mkdir -p "$tmp/namesrv"
-	"$NAMESRV" -d -p "$port" -D "$tmp/namesrv" \
-	    >"$tmp/namesrv.log" 2>&1 &
+	listener=$top_builddir/tests/notify_listener
+	[ -x "$listener" ] || skip "tests/notify_listener is not built"
+	n=$((${n:-0} + 1))
+	dir=$tmp/namesrv$n
+	mkdir -p "$dir"
+	cat >"$dir/namesrv.conf" <<CONF
+listenAddress = 127.0.0.1
+listenPort = 0
+kvConfigPath = $dir/kvConfig
+CONF
+	"$listener" -w READY=1 -t 10000 "$dir/notify" >"$dir/notify.out" &
+	nl=$!
+	wait_for 10 test -S "$dir/notify"
+	NOTIFY_SOCKET=$dir/notify "$NAMESRV" -d -f "$dir/namesrv.conf" \
+	    >"$dir/log" 2>&1 &
 	pids="$pids $!"
+	wait "$nl" || { cat "$dir/log" >&2; fail "petrel-namesrv never ready"; }
+	port=$(sed -n 's/.*STATUS=listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' \
+	    "$dir/notify.out")
+	[ -n "$port" ] || { cat "$dir/notify.out" >&2; fail "no port"; }
 	ns=127.0.0.1:$port
-	wait_for 10 "$PETREL" -n "$ns" -t 200 cluster list
 }
 
 # start_broker CLUSTER BROKER ID ADDRESS [TOPIC:READ:WRITE:PERM ...]:

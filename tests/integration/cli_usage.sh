@@ -71,7 +71,11 @@ usage_error -t 99999999999 cluster list
 usage_error help nothing
 usage_error help kv nothing
 expect 64 "$PETREL" -n 'nonsense' cluster list
-expect_grep err 'bad name server address "nonsense"'
+expect_grep err 'bad name server address: nonsense'
+expect 64 "$PETREL" -n '127.0.0.1:1;example.com:9876' cluster list
+expect_grep err 'bad name server address: example.com'
+expect 64 "$PETREL" -n ' ; ' cluster list
+expect_grep err 'no name server address given'
 expect 64 "$PETREL" -t
 expect_grep err 'needs an argument'
 
