@@ -44,7 +44,8 @@ static const struct cli_status {
 	{ PETREL__STATUS__STATUS_SYSTEM_BUSY, EX_TEMPFAIL,
 	  "system_busy", "the server is busy" },
 	{ PETREL__STATUS__STATUS_REQUEST_CODE_NOT_SUPPORTED, EX_PROTOCOL,
-	  "request_code_not_supported", "the server does not know this request" },
+	  "request_code_not_supported",
+	  "the server does not know this request" },
 	{ PETREL__STATUS__STATUS_BAD_REQUEST, EX_DATAERR,
 	  "bad_request", "the server refused the request" },
 	{ PETREL__STATUS__STATUS_NOT_FOUND, 1,
@@ -52,7 +53,8 @@ static const struct cli_status {
 	{ PETREL__STATUS__STATUS_FRAME_TOO_LARGE, EX_DATAERR,
 	  "frame_too_large", "the request is too large" },
 	{ PETREL__STATUS__STATUS_VERSION_NOT_SUPPORTED, EX_PROTOCOL,
-	  "version_not_supported", "the server speaks another protocol version" },
+	  "version_not_supported",
+	  "the server speaks another protocol version" },
 	{ PETREL__STATUS__STATUS_NO_PERMISSION, EX_NOPERM,
 	  "no_permission", "permission denied" },
 	{ PETREL__STATUS__STATUS_TIMEOUT, EX_TEMPFAIL,
@@ -67,7 +69,8 @@ static const struct cli_status {
 	  "internal", "the request was not sent" },
 };
 static const struct cli_status cli_status_unknown = {
-	0, EX_PROTOCOL, "unknown_status", "the server answered an unknown status"
+	0, EX_PROTOCOL, "unknown_status",
+	"the server answered an unknown status"
 };
 
 static const struct cli_status *cli_status_find(uint32_t);

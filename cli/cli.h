@@ -68,8 +68,8 @@ struct cmd_entry {
 	const char		*noun;
 	const char		*verb;		/* NULL: the noun alone */
 	const char		*usage;		/* positional arguments */
-	int			 lower;		/* fewest positional arguments */
-	int			 upper;		/* most; -1 for no limit */
+	int			 lower;		/* fewest arguments */
+	int			 upper;		/* most; -1: no limit */
 	const struct cmd_option	*options;	/* NULL-name terminated */
 	const char		*help;		/* one line */
 	int			 flags;
