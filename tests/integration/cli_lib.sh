@@ -147,15 +147,19 @@ CONF
 start_broker()
 {
 	if [ ! -f "$tmp/py/namesrv_pb2.py" ]; then
-		"$PYTHON3" -c 'import google.protobuf' 2>/dev/null ||
-		    skip "python3-protobuf is not installed"
+		# configure's python3 may be one without Debian's protobuf.
+		for py in "$PYTHON3" python3 /usr/bin/python3 ""; do
+			[ -n "$py" ] || skip "no python3 with python3-protobuf"
+			"$py" -c 'import google.protobuf' 2>/dev/null && break
+		done
+		PYPROTO=$py
 		mkdir -p "$tmp/py"
 		"$PROTOC" --proto_path="$top_srcdir/proto" \
 		    --python_out="$tmp/py" frame.proto namesrv.proto ||
 		    fail "protoc --python_out failed"
 	fi
 	ready=$tmp/broker.$$.$(date +%s%N)
-	"$PYTHON3" "$top_srcdir/tests/integration/cli_fakebroker.py" \
+	"$PYPROTO" "$top_srcdir/tests/integration/cli_fakebroker.py" \
 	    "$tmp/py" "$ready" "$ns" "$@" &
 	pids="$pids $!"
 	wait_for 10 test -f "$ready"
