@@ -11,6 +11,8 @@
  */
 #include "config.h"
 
+#include <sys/ioctl.h>
+
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -379,15 +381,21 @@ cli_json_print(struct cli *cli, struct json *j)
 }
 
 /*
- * Print a table to stdout (without headers if the verb got --no-headers)
- * and free it; returns an exit code.
+ * Print a table to stdout (without headers if the verb got --no-headers;
+ * cut to the width of the terminal if stdout is one) and free it; returns
+ * an exit code.
  */
 int
 cli_table_print(struct cli *cli, struct table *t, const struct cmd_args *args)
 {
-	int	rc = EX_OK;
+	struct winsize	ws;
+	size_t		max = 0;
+	int		rc = EX_OK;
 
-	if (table_print(t, stdout, !cmd_has(args, "no-headers")) != 0 ||
+	if (isatty(STDOUT_FILENO) &&
+	    ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		max = ws.ws_col;
+	if (table_print(t, stdout, !cmd_has(args, "no-headers"), max) != 0 ||
 	    fflush(stdout) != 0)
 		rc = cli_error(cli, EX_IOERR, "io_error", "stdout: %s",
 		    strerror(errno));

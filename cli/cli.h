@@ -134,7 +134,7 @@ void		 table_free(struct table *);
 void		 table_cell(struct table *, const char *, ...)
 		     __attribute__((__format__ (printf, 2, 3)));
 size_t		 table_rows(struct table *);
-int		 table_print(struct table *, FILE *, int);
+int		 table_print(struct table *, FILE *, int, size_t);
 
 /* cli/format.c */
 void		 format_age(char *, size_t, uint64_t);

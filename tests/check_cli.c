@@ -89,13 +89,13 @@ START_TEST(test_table_layout)
 	table_cell(t, "%d", 12345);
 	table_cell(t, "yy");
 	ck_assert_uint_eq(table_rows(t), 2);
-	CAPTURE(out, ck_assert_int_eq(table_print(t, f, 1), 0));
+	CAPTURE(out, ck_assert_int_eq(table_print(t, f, 1, 0), 0));
 	ck_assert_str_eq(out,
 	    "NAME         COUNT  NOTE\n"
 	    "a                7  x\n"
 	    "longer-name  12345  yy\n");
 	free(out);
-	CAPTURE(out, ck_assert_int_eq(table_print(t, f, 0), 0));
+	CAPTURE(out, ck_assert_int_eq(table_print(t, f, 0, 0), 0));
 	ck_assert_str_eq(out,
 	    "a                7  x\n"
 	    "longer-name  12345  yy\n");
@@ -110,10 +110,10 @@ START_TEST(test_table_empty)
 	char		*out;
 
 	t = table_new(test_columns, 3);
-	CAPTURE(out, table_print(t, f, 1));
+	CAPTURE(out, table_print(t, f, 1, 0));
 	ck_assert_str_eq(out, "NAME  COUNT  NOTE\n");
 	free(out);
-	CAPTURE(out, table_print(t, f, 0));
+	CAPTURE(out, table_print(t, f, 0, 0));
 	ck_assert_str_eq(out, "");
 	free(out);
 	table_free(t);
@@ -133,11 +133,43 @@ START_TEST(test_table_escapes)
 	table_cell(t, "abcd");
 	table_cell(t, "22");
 	table_cell(t, "-");
-	CAPTURE(out, table_print(t, f, 1));
+	CAPTURE(out, table_print(t, f, 1, 0));
 	ck_assert_str_eq(out,
 	    "NAME  COUNT  NOTE\n"
 	    "caf\xc3\xa9      1  two\\nlines\\tand\\x01\n"
 	    "abcd     22  -\n");
+	free(out);
+	table_free(t);
+}
+END_TEST
+
+START_TEST(test_table_fit)
+{
+	static const struct table_column cols[] = {
+		{ "K", TABLE_LEFT },
+		{ "N", TABLE_RIGHT },
+		{ "VALUE", TABLE_LEFT }
+	};
+	struct table	*t;
+	char		*out;
+
+	t = table_new(cols, 3);
+	table_cell(t, "key");
+	table_cell(t, "1234567890");
+	table_cell(t, "a rather long value \xc3\xa9\xc3\xa9\xc3\xa9 here");
+	/* Fits: untouched. */
+	CAPTURE(out, table_print(t, f, 1, 80));
+	ck_assert_str_eq(out, "K             N  VALUE\n"
+	    "key  1234567890  a rather long value \xc3\xa9\xc3\xa9\xc3\xa9 here\n");
+	free(out);
+	/* 30 columns: only the text column narrows, to 13. */
+	CAPTURE(out, table_print(t, f, 1, 30));
+	ck_assert_str_eq(out, "K             N  VALUE\n"
+	    "key  1234567890  a rather l...\n");
+	free(out);
+	/* Far too narrow: text columns stop at 8, numbers never shrink. */
+	CAPTURE(out, table_print(t, f, 0, 10));
+	ck_assert_str_eq(out, "key  1234567890  a rat...\n");
 	free(out);
 	table_free(t);
 }
@@ -149,7 +181,7 @@ START_TEST(test_table_incomplete)
 
 	t = table_new(test_columns, 3);
 	table_cell(t, "only one");
-	table_print(t, stdout, 1);
+	table_print(t, stdout, 1, 0);
 }
 END_TEST
 
@@ -520,6 +552,7 @@ cli_suite(void)
 	tcase_add_test(tc, test_table_layout);
 	tcase_add_test(tc, test_table_empty);
 	tcase_add_test(tc, test_table_escapes);
+	tcase_add_test(tc, test_table_fit);
 	tcase_add_exit_test(tc, test_table_incomplete, 1);
 	suite_add_tcase(s, tc);
 
