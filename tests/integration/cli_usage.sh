@@ -26,6 +26,8 @@ expect_grep out '--no-headers'
 expect 0 "$PETREL" -V
 expect_grep out '^petrel [0-9]+\.[0-9]+\.[0-9]+$'
 expect 0 "$PETREL" --version
+expect 0 "$PETREL" --json --version
+expect_jq out '.name == "petrel" and (.version | test("^[0-9]+[.][0-9]+[.][0-9]+$"))'
 
 # Usage errors: 64, a reason and a usage line, nothing on stdout.  None of
 # these may try to reach a name server (there is none on this port).
