@@ -43,16 +43,18 @@ running_pid()
 	return 0
 }
 
-# Run "petrel cluster list" as a user would type it.
+# petrel as a user would type it here.
+if [ "$port" = 9876 ]; then
+	petrel_cmd=$petrel
+else
+	petrel_cmd="$petrel -n $ns"
+fi
+
+# Show "petrel cluster list" and what it prints.
 cluster_list()
 {
-	if [ "$port" = 9876 ]; then
-		echo "\$ petrel cluster list"
-		"$petrel" cluster list
-	else
-		echo "\$ petrel -n $ns cluster list"
-		"$petrel" -n "$ns" cluster list
-	fi
+	echo "\$ $petrel_cmd cluster list"
+	$petrel_cmd cluster list
 }
 
 stop()
@@ -125,13 +127,8 @@ EOF
 	echo
 	cluster_list || return $?
 	echo
-	if [ "$port" = 9876 ]; then
-		try=$petrel
-	else
-		try="$petrel -n $ns"
-	fi
-	echo "Try:   $try kv put demo greeting hello"
-	echo "       $try kv get demo greeting"
+	echo "Try:   $petrel_cmd kv put demo greeting hello"
+	echo "       $petrel_cmd kv get demo greeting"
 	echo "Stop:  $0 $build stop"
 }
 

@@ -56,10 +56,15 @@ expect()
 	fi
 }
 
-# expect_out TEXT: fail unless the last stdout is exactly TEXT.
+# expect_out TEXT: fail unless the last stdout is exactly the lines of
+# TEXT ("" for no output at all).
 expect_out()
 {
-	printf '%s\n' "$1" >"$tmp/want"
+	if [ -n "$1" ]; then
+		printf '%s\n' "$1" >"$tmp/want"
+	else
+		: >"$tmp/want"
+	fi
 	if ! cmp -s "$tmp/want" "$tmp/out"; then
 		diff -u "$tmp/want" "$tmp/out" >&2
 		fail "unexpected output"
