@@ -11,6 +11,8 @@
  */
 #include "config.h"
 
+#include <sys/ioctl.h>
+
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -44,7 +46,8 @@ static const struct cli_status {
 	{ PETREL__STATUS__STATUS_SYSTEM_BUSY, EX_TEMPFAIL,
 	  "system_busy", "the server is busy" },
 	{ PETREL__STATUS__STATUS_REQUEST_CODE_NOT_SUPPORTED, EX_PROTOCOL,
-	  "request_code_not_supported", "the server does not know this request" },
+	  "request_code_not_supported",
+	  "the server does not know this request" },
 	{ PETREL__STATUS__STATUS_BAD_REQUEST, EX_DATAERR,
 	  "bad_request", "the server refused the request" },
 	{ PETREL__STATUS__STATUS_NOT_FOUND, 1,
@@ -52,7 +55,8 @@ static const struct cli_status {
 	{ PETREL__STATUS__STATUS_FRAME_TOO_LARGE, EX_DATAERR,
 	  "frame_too_large", "the request is too large" },
 	{ PETREL__STATUS__STATUS_VERSION_NOT_SUPPORTED, EX_PROTOCOL,
-	  "version_not_supported", "the server speaks another protocol version" },
+	  "version_not_supported",
+	  "the server speaks another protocol version" },
 	{ PETREL__STATUS__STATUS_NO_PERMISSION, EX_NOPERM,
 	  "no_permission", "permission denied" },
 	{ PETREL__STATUS__STATUS_TIMEOUT, EX_TEMPFAIL,
@@ -63,9 +67,12 @@ static const struct cli_status {
 	  "unavailable", "cannot connect" },
 	{ PETREL__STATUS__STATUS_PROTOCOL_ERROR, EX_PROTOCOL,
 	  "protocol_error", "the server sent something undecodable" },
+	{ PETREL__STATUS__STATUS_NOT_SENT, EX_SOFTWARE,
+	  "internal", "the request was not sent" },
 };
 static const struct cli_status cli_status_unknown = {
-	0, EX_PROTOCOL, "unknown_status", "the server answered an unknown status"
+	0, EX_PROTOCOL, "unknown_status",
+	"the server answered an unknown status"
 };
 
 static const struct cli_status *cli_status_find(uint32_t);
@@ -95,49 +102,52 @@ cli_exit_code(uint32_t status)
 
 /*
  * Use the name servers in list, separated by semicolons (commas and spaces
- * work too).  Each must be a valid host:port.  0, or -1 with *cause set.
+ * work too).  Each must be an address rpc_new() takes; nothing connects
+ * yet.  0, or -1 with *cause set.
  */
 int
 cli_set_namesrv(struct cli *cli, const char *list, char **cause)
 {
-	char		*copy, *next, *word, *host, *why;
-	uint16_t	 port;
+	struct rpc	*rpc;
+	char		*copy, *next, *word, *why;
 
 	cli_clear(cli);
+	if ((cli->base = event_base_new()) == NULL)
+		fatalx("%s: event_base_new failed", __func__);
 	copy = next = xstrdup(list);
 	while ((word = strsep(&next, ";, \t")) != NULL) {
 		if (*word == '\0')
 			continue;
-		host = why = NULL;
-		if (rpc_parse_address(word, &host, &port, &why) != 0) {
-			xasprintf(cause, "bad name server address \"%s\": %s",
-			    word, why != NULL ? why : "not host:port");
+		why = NULL;
+		if ((rpc = rpc_new(cli->base, word, &why)) == NULL) {
+			xasprintf(cause, "bad name server address: %s",
+			    why != NULL ? why : word);
 			free(why);
 			free(copy);
 			cli_clear(cli);
 			return (-1);
 		}
-		free(host);
 		cli->namesrv = xreallocarray(cli->namesrv, cli->nnamesrv + 1,
 		    sizeof *cli->namesrv);
-		cli->namesrv[cli->nnamesrv++] = xstrdup(word);
+		cli->namesrv[cli->nnamesrv++] = rpc;
 	}
 	free(copy);
 	if (cli->nnamesrv == 0) {
 		*cause = xstrdup("no name server address given");
+		cli_clear(cli);
 		return (-1);
 	}
 	return (0);
 }
 
-/* Free the name server list and the event base. */
+/* Close the name server connections and free the event base. */
 void
 cli_clear(struct cli *cli)
 {
 	size_t	i;
 
 	for (i = 0; i < cli->nnamesrv; i++)
-		free(cli->namesrv[i]);
+		rpc_free(cli->namesrv[i]);
 	free(cli->namesrv);
 	cli->namesrv = NULL;
 	cli->nnamesrv = 0;
@@ -173,7 +183,6 @@ cli_call(struct cli *cli, uint32_t code, const ProtobufCMessage *req,
     const ProtobufCMessageDescriptor *want, ProtobufCMessage **resp,
     char **error)
 {
-	struct rpc	*rpc;
 	uint32_t	 status = PETREL__STATUS__STATUS_CONNECT_FAILED;
 	uint32_t	 worst = PETREL__STATUS__STATUS_CONNECT_FAILED;
 	char		*cause, *why = NULL, *tmp;
@@ -183,27 +192,25 @@ cli_call(struct cli *cli, uint32_t code, const ProtobufCMessage *req,
 
 	*resp = NULL;
 	*error = NULL;
-	if (cli->base == NULL && (cli->base = event_base_new()) == NULL)
-		fatalx("%s: event_base_new failed", __func__);
 
 	/* Writes to a socket the peer closed must fail, not kill us. */
 	sigpipe = signal(SIGPIPE, SIG_IGN);
 	for (i = 0; i < cli->nnamesrv; i++) {
-		address = cli->namesrv[i];
+		address = rpc_address(cli->namesrv[i]);
 		cause = NULL;
-		if ((rpc = rpc_new(cli->base, address, &cause)) != NULL) {
-			status = rpc_call_sync(rpc, code, req, cli->timeout_ms,
-			    resp, &cause);
-			rpc_free(rpc);
-		} else
-			status = PETREL__STATUS__STATUS_CONNECT_FAILED;
+		status = rpc_call_sync(cli->namesrv[i], code, req,
+		    cli->timeout_ms, resp, &cause);
 		if (!cli_skip(status))
 			break;
 		msg_free(*resp);
 		*resp = NULL;
-		xasprintf(&tmp, "%s%s%s: %s", why != NULL ? why : "",
-		    why != NULL ? "; " : "", address, cause != NULL ? cause :
-		    cli_status_find(status)->text);
+		if (cause == NULL)
+			cause = xstrdup(cli_status_find(status)->text);
+		/* Name the address unless the reason does. */
+		xasprintf(&tmp, "%s%s%s%s%s", why != NULL ? why : "",
+		    why != NULL ? "; " : "",
+		    strstr(cause, address) == NULL ? address : "",
+		    strstr(cause, address) == NULL ? ": " : "", cause);
 		free(why);
 		free(cause);
 		why = tmp;
@@ -374,15 +381,21 @@ cli_json_print(struct cli *cli, struct json *j)
 }
 
 /*
- * Print a table to stdout (without headers if the verb got --no-headers)
- * and free it; returns an exit code.
+ * Print a table to stdout (without headers if the verb got --no-headers;
+ * cut to the width of the terminal if stdout is one) and free it; returns
+ * an exit code.
  */
 int
 cli_table_print(struct cli *cli, struct table *t, const struct cmd_args *args)
 {
-	int	rc = EX_OK;
+	struct winsize	ws;
+	size_t		max = 0;
+	int		rc = EX_OK;
 
-	if (table_print(t, stdout, !cmd_has(args, "no-headers")) != 0 ||
+	if (isatty(STDOUT_FILENO) &&
+	    ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		max = ws.ws_col;
+	if (table_print(t, stdout, !cmd_has(args, "no-headers"), max) != 0 ||
 	    fflush(stdout) != 0)
 		rc = cli_error(cli, EX_IOERR, "io_error", "stdout: %s",
 		    strerror(errno));

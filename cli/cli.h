@@ -21,6 +21,7 @@
 
 struct event_base;
 struct json;
+struct rpc;
 struct table;
 
 #ifndef nitems
@@ -33,11 +34,11 @@ struct table;
 
 /* Global state of one invocation. */
 struct cli {
-	char			**namesrv;	/* addresses, in order */
+	struct rpc		**namesrv;	/* one per address, in order */
 	size_t			  nnamesrv;
 	uint32_t		  timeout_ms;
 	int			  json;
-	struct event_base	 *base;		/* made on first request */
+	struct event_base	 *base;		/* the name servers' */
 };
 
 /* An option of a verb, or a global option. */
@@ -67,8 +68,8 @@ struct cmd_entry {
 	const char		*noun;
 	const char		*verb;		/* NULL: the noun alone */
 	const char		*usage;		/* positional arguments */
-	int			 lower;		/* fewest positional arguments */
-	int			 upper;		/* most; -1 for no limit */
+	int			 lower;		/* fewest arguments */
+	int			 upper;		/* most; -1: no limit */
 	const struct cmd_option	*options;	/* NULL-name terminated */
 	const char		*help;		/* one line */
 	int			 flags;
@@ -133,7 +134,7 @@ void		 table_free(struct table *);
 void		 table_cell(struct table *, const char *, ...)
 		     __attribute__((__format__ (printf, 2, 3)));
 size_t		 table_rows(struct table *);
-int		 table_print(struct table *, FILE *, int);
+int		 table_print(struct table *, FILE *, int, size_t);
 
 /* cli/format.c */
 void		 format_age(char *, size_t, uint64_t);

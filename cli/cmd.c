@@ -473,7 +473,8 @@ cmd_print_options(FILE *f, const char *title, const struct cmd_option *a,
 		for (o = tables[t]; o != NULL && o->name != NULL; o++) {
 			text = cmd_option_text(o);
 			if (strlen(text) > width)
-				fprintf(f, "  %s\n  %-*s  ", text, (int)width, "");
+				fprintf(f, "  %s\n  %-*s  ", text,
+				    (int)width, "");
 			else
 				fprintf(f, "  %-*s  ", (int)width, text);
 			cmd_print_wrapped(f, o->help, width + 4);

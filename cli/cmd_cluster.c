@@ -17,6 +17,10 @@
 #include "proto/namesrv.pb-c.h"
 
 static int	cmd_cluster_list_exec(struct cli *, struct cmd_args *);
+static int	cmd_cluster_list_json(struct cli *,
+		    const Petrel__GetClusterInfoResponse *);
+static struct table *cmd_cluster_list_table(
+		    const Petrel__GetClusterInfoResponse *);
 
 static const struct cmd_option cmd_cluster_list_options[] = {
 	CMD_OPTION_NO_HEADERS,
@@ -97,66 +101,56 @@ cmd_cluster_find_broker(Petrel__BrokerData **brokers, size_t n,
 	return (NULL);
 }
 
-/* petrel cluster list [--no-headers]. */
+/* The answer as one JSON document. */
 static int
-cmd_cluster_list_exec(struct cli *cli, struct cmd_args *args)
+cmd_cluster_list_json(struct cli *cli, const Petrel__GetClusterInfoResponse *r)
 {
-	Petrel__GetClusterInfoRequest	 req =
-					    PETREL__GET_CLUSTER_INFO_REQUEST__INIT;
-	Petrel__GetClusterInfoResponse	*r;
 	const Petrel__ClusterData	*c;
 	const Petrel__BrokerData	*b;
-	const Petrel__BrokerAddress	*a;
-	ProtobufCMessage		*resp;
 	struct json			*j;
-	struct table			*t;
-	char				*error, age[32];
-	uint64_t			 now;
-	uint32_t			 status;
-	size_t				 ci, bi, ai;
-	int				 rc;
+	uint64_t			 now = cli_now_ms();
+	size_t				 ci, bi;
 
-	status = cli_call(cli, PETREL__REQUEST_CODE__CODE_GET_CLUSTER_INFO,
-	    &req.base, &petrel__get_cluster_info_response__descriptor, &resp,
-	    &error);
-	if (status != PETREL__STATUS__STATUS_OK) {
-		rc = cli_fail(cli, status, error, "cluster list");
-		free(error);
-		return (rc);
-	}
-	r = (Petrel__GetClusterInfoResponse *)resp;
-	now = cli_now_ms();
-
-	if (cli->json) {
-		j = cli_json_new(cli);
+	j = cli_json_new(cli);
+	json_object_open(j, NULL);
+	json_array_open(j, "clusters");
+	for (ci = 0; ci < r->n_clusters; ci++) {
+		c = r->clusters[ci];
 		json_object_open(j, NULL);
-		json_array_open(j, "clusters");
-		for (ci = 0; ci < r->n_clusters; ci++) {
-			c = r->clusters[ci];
-			json_object_open(j, NULL);
-			json_string(j, "name", c->name);
-			json_array_open(j, "brokers");
-			for (bi = 0; bi < c->n_broker_names; bi++) {
-				b = cmd_cluster_find_broker(r->brokers,
-				    r->n_brokers, c->broker_names[bi]);
-				if (b != NULL)
-					cmd_cluster_json_broker(j, b, now);
-			}
-			json_array_close(j);
-			json_object_close(j);
+		json_string(j, "name", c->name);
+		json_array_open(j, "brokers");
+		for (bi = 0; bi < c->n_broker_names; bi++) {
+			b = cmd_cluster_find_broker(r->brokers, r->n_brokers,
+			    c->broker_names[bi]);
+			if (b != NULL)
+				cmd_cluster_json_broker(j, b, now);
 		}
 		json_array_close(j);
 		json_object_close(j);
-		msg_free(r);
-		return (cli_json_print(cli, j));
 	}
+	json_array_close(j);
+	json_object_close(j);
+	return (cli_json_print(cli, j));
+}
+
+/* One table row per broker address; "-" where nothing is known. */
+static struct table *
+cmd_cluster_list_table(const Petrel__GetClusterInfoResponse *r)
+{
+	const Petrel__ClusterData	*c;
+	const Petrel__BrokerData	*b;
+	const Petrel__BrokerAddress	*a;
+	struct table			*t;
+	char				 age[32];
+	uint64_t			 now = cli_now_ms();
+	size_t				 ci, bi, ai;
 
 	t = table_new(cmd_cluster_columns, nitems(cmd_cluster_columns));
 	for (ci = 0; ci < r->n_clusters; ci++) {
 		c = r->clusters[ci];
 		for (bi = 0; bi < c->n_broker_names; bi++) {
-			b = cmd_cluster_find_broker(r->brokers,
-				    r->n_brokers, c->broker_names[bi]);
+			b = cmd_cluster_find_broker(r->brokers, r->n_brokers,
+			    c->broker_names[bi]);
 			if (b == NULL || b->n_addresses == 0) {
 				table_cell(t, "%s", c->name);
 				table_cell(t, "%s", c->broker_names[bi]);
@@ -167,11 +161,6 @@ cmd_cluster_list_exec(struct cli *cli, struct cmd_args *args)
 			}
 			for (ai = 0; ai < b->n_addresses; ai++) {
 				a = b->addresses[ai];
-				table_cell(t, "%s", c->name);
-				table_cell(t, "%s", b->broker_name);
-				table_cell(t, "%llu",
-				    (unsigned long long)a->broker_id);
-				table_cell(t, "%s", a->address);
 				if (a->last_update_ms == 0)
 					snprintf(age, sizeof age, "-");
 				else {
@@ -179,10 +168,46 @@ cmd_cluster_list_exec(struct cli *cli, struct cmd_args *args)
 					    now > a->last_update_ms ?
 					    now - a->last_update_ms : 0);
 				}
+				table_cell(t, "%s", c->name);
+				table_cell(t, "%s", b->broker_name);
+				table_cell(t, "%llu",
+				    (unsigned long long)a->broker_id);
+				table_cell(t, "%s", a->address);
 				table_cell(t, "%s", age);
 			}
 		}
 	}
-	msg_free(r);
-	return (cli_table_print(cli, t, args));
+	return (t);
+}
+
+/* petrel cluster list [--no-headers]. */
+static int
+cmd_cluster_list_exec(struct cli *cli, struct cmd_args *args)
+{
+	Petrel__GetClusterInfoRequest	 req =
+	    PETREL__GET_CLUSTER_INFO_REQUEST__INIT;
+	ProtobufCMessage		*resp;
+	struct table			*t;
+	char				*error;
+	uint32_t			 status;
+	int				 rc;
+
+	status = cli_call(cli, PETREL__REQUEST_CODE__CODE_GET_CLUSTER_INFO,
+	    &req.base, &petrel__get_cluster_info_response__descriptor, &resp,
+	    &error);
+	if (status != PETREL__STATUS__STATUS_OK) {
+		rc = cli_fail(cli, status, error, "cluster list");
+		free(error);
+		return (rc);
+	}
+	if (cli->json)
+		rc = cmd_cluster_list_json(cli,
+		    (Petrel__GetClusterInfoResponse *)resp);
+	else {
+		t = cmd_cluster_list_table(
+		    (Petrel__GetClusterInfoResponse *)resp);
+		rc = cli_table_print(cli, t, args);
+	}
+	msg_free(resp);
+	return (rc);
 }

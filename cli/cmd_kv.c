@@ -76,8 +76,8 @@ static const struct table_column cmd_kv_columns[] = {
 
 static int	cmd_kv_check(struct cli *, struct cmd_args *);
 static int	cmd_kv_call(struct cli *, struct cmd_args *, uint32_t,
-		    const ProtobufCMessage *, const ProtobufCMessageDescriptor *,
-		    ProtobufCMessage **);
+		    const ProtobufCMessage *,
+		    const ProtobufCMessageDescriptor *, ProtobufCMessage **);
 static struct json *cmd_kv_json(struct cli *, struct cmd_args *);
 static int	cmd_kv_done(struct cli *, struct cmd_args *, const char *,
 		    const char *);

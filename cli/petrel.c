@@ -17,10 +17,30 @@
 #include <sysexits.h>
 
 #include "cli.h"
+#include "json.h"
 #include "log.h"
 
 static int	petrel_timeout(struct cli *, const char *);
 static int	petrel_hidden(int, char **);
+static int	petrel_version(struct cli *);
+
+/* -V: the version, as text or JSON. */
+static int
+petrel_version(struct cli *cli)
+{
+	struct json	*j;
+
+	if (!cli->json) {
+		printf("petrel %s\n", PACKAGE_VERSION);
+		return (EX_OK);
+	}
+	j = cli_json_new(cli);
+	json_object_open(j, NULL);
+	json_string(j, "name", "petrel");
+	json_string(j, "version", PACKAGE_VERSION);
+	json_object_close(j);
+	return (cli_json_print(cli, j));
+}
 
 /* Set the timeout from -t; 0 or EX_USAGE after saying why. */
 static int
@@ -88,7 +108,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (cmd_has(&args, "version")) {
-		printf("petrel %s\n", PACKAGE_VERSION);
+		rc = petrel_version(&cli);
 		goto out;
 	}
 	if (cmd_has(&args, "timeout") &&

@@ -21,6 +21,8 @@ petrel=$build/cli/petrel
 ns=127.0.0.1:$port
 pidfile=$data/namesrv.pid
 log=$data/namesrv.log
+# The data folder is ./petrel-data wherever this runs; the name server
+# keeps its key/value table in petrel-data/namesrv.
 
 die()
 {
@@ -41,16 +43,18 @@ running_pid()
 	return 0
 }
 
-# Run "petrel cluster list" as a user would type it.
+# petrel as a user would type it here.
+if [ "$port" = 9876 ]; then
+	petrel_cmd=$petrel
+else
+	petrel_cmd="$petrel -n $ns"
+fi
+
+# Show "petrel cluster list" and what it prints.
 cluster_list()
 {
-	if [ "$port" = 9876 ]; then
-		echo "\$ petrel cluster list"
-		"$petrel" cluster list
-	else
-		echo "\$ petrel -n $ns cluster list"
-		"$petrel" -n "$ns" cluster list
-	fi
+	echo "\$ $petrel_cmd cluster list"
+	$petrel_cmd cluster list
 }
 
 stop()
@@ -85,7 +89,13 @@ start()
 	fi
 
 	mkdir -p "$data/namesrv" || die "cannot create $data"
-	"$namesrv" -d -p "$port" -D "$data/namesrv" >"$log" 2>&1 &
+	cat >"$data/namesrv.conf" <<EOF
+# Written by cli/quickstart.sh: a name server for this machine only.
+listenAddress = 127.0.0.1
+listenPort = $port
+kvConfigPath = $(pwd)/petrel-data/namesrv/kvConfig
+EOF
+	"$namesrv" -d -f "$data/namesrv.conf" >"$log" 2>&1 &
 	pid=$!
 	echo "$pid" >"$pidfile"
 
@@ -117,13 +127,8 @@ start()
 	echo
 	cluster_list || return $?
 	echo
-	if [ "$port" = 9876 ]; then
-		try=$petrel
-	else
-		try="$petrel -n $ns"
-	fi
-	echo "Try:   $try kv put demo greeting hello"
-	echo "       $try kv get demo greeting"
+	echo "Try:   $petrel_cmd kv put demo greeting hello"
+	echo "       $petrel_cmd kv get demo greeting"
 	echo "Stop:  $0 $build stop"
 }
 

@@ -3,7 +3,9 @@
  * row by row, then the widths are measured and every row is printed with
  * two spaces between columns.  Headers are upper case, numbers are right
  * aligned, and no line ends in spaces.  A cell never breaks the layout:
- * control characters in it are shown escaped (\n, \t, \x01).
+ * control characters in it are shown escaped (\n, \t, \x01).  Given a
+ * width (the terminal's), the widest text columns are narrowed until a
+ * line fits and cells cut short end in "...".
  */
 #include "config.h"
 
@@ -27,6 +29,10 @@ struct table {
 static char	*table_sanitize(const char *);
 static size_t	 table_width(const char *);
 static int	 table_pad(FILE *, size_t);
+static void	 table_fit(struct table *, size_t *, size_t);
+static int	 table_put(FILE *, const char *, size_t);
+
+#define TABLE_MIN_WIDTH	8	/* never narrow a column below this */
 
 /* A table with these columns (the array must outlive the table). */
 struct table *
@@ -139,9 +145,61 @@ table_pad(FILE *f, size_t n)
 	return (0);
 }
 
-/* Print the table, with its header line if headers; 0 or -1 on error. */
+/*
+ * Narrow the widest left-aligned columns, never below TABLE_MIN_WIDTH,
+ * until a line is at most max columns wide (or nothing can shrink).
+ */
+static void
+table_fit(struct table *t, size_t *width, size_t max)
+{
+	size_t	total = 0, col, widest, cut;
+
+	for (col = 0; col < t->ncolumns; col++)
+		total += width[col] + (col > 0 ? 2 : 0);
+	while (total > max) {
+		widest = t->ncolumns;
+		for (col = 0; col < t->ncolumns; col++) {
+			if (t->columns[col].align != TABLE_LEFT ||
+			    width[col] <= TABLE_MIN_WIDTH)
+				continue;
+			if (widest == t->ncolumns || width[col] > width[widest])
+				widest = col;
+		}
+		if (widest == t->ncolumns)
+			return;
+		cut = width[widest] - TABLE_MIN_WIDTH;
+		if (cut > total - max)
+			cut = total - max;
+		width[widest] -= cut;
+		total -= cut;
+	}
+}
+
+/* Write s in at most width columns, ending in "..." if it was cut. */
+static int
+table_put(FILE *f, const char *s, size_t width)
+{
+	const char	*p;
+	size_t		 n = 0;
+
+	if (table_width(s) <= width)
+		return (fputs(s, f) == EOF ? -1 : 0);
+	for (p = s; *p != '\0'; p++) {
+		if (((unsigned char)*p & 0xc0) != 0x80 && n++ == width - 3)
+			break;
+	}
+	if (fwrite(s, 1, (size_t)(p - s), f) != (size_t)(p - s) ||
+	    fputs("...", f) == EOF)
+		return (-1);
+	return (0);
+}
+
+/*
+ * Print the table, with its header line if headers, in lines of at most
+ * max columns if max is not 0; 0 or -1 on error.
+ */
 int
-table_print(struct table *t, FILE *f, int headers)
+table_print(struct table *t, FILE *f, int headers, size_t max)
 {
 	size_t		*width, row, col, first, w;
 	const char	*s;
@@ -159,6 +217,8 @@ table_print(struct table *t, FILE *f, int headers)
 				width[col] = w;
 		}
 	}
+	if (max != 0)
+		table_fit(t, width, max);
 
 	first = headers ? 0 : 1;
 	for (row = first; row < table_rows(t) + 1; row++) {
@@ -168,12 +228,14 @@ table_print(struct table *t, FILE *f, int headers)
 			else
 				s = t->cells[(row - 1) * t->ncolumns + col];
 			w = table_width(s);
+			if (w > width[col])
+				w = width[col];
 			if (col > 0 && fputs("  ", f) == EOF)
 				goto out;
 			if (t->columns[col].align == TABLE_RIGHT &&
 			    table_pad(f, width[col] - w) != 0)
 				goto out;
-			if (fputs(s, f) == EOF)
+			if (table_put(f, s, width[col]) != 0)
 				goto out;
 			if (t->columns[col].align == TABLE_LEFT &&
 			    col != t->ncolumns - 1 &&

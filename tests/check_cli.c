@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "proto/frame.pb-c.h"
+#include "rpc.h"
 #include "xmalloc.h"
 
 /* Word lists made by W(), freed after each test. */
@@ -88,13 +89,13 @@ START_TEST(test_table_layout)
 	table_cell(t, "%d", 12345);
 	table_cell(t, "yy");
 	ck_assert_uint_eq(table_rows(t), 2);
-	CAPTURE(out, ck_assert_int_eq(table_print(t, f, 1), 0));
+	CAPTURE(out, ck_assert_int_eq(table_print(t, f, 1, 0), 0));
 	ck_assert_str_eq(out,
 	    "NAME         COUNT  NOTE\n"
 	    "a                7  x\n"
 	    "longer-name  12345  yy\n");
 	free(out);
-	CAPTURE(out, ck_assert_int_eq(table_print(t, f, 0), 0));
+	CAPTURE(out, ck_assert_int_eq(table_print(t, f, 0, 0), 0));
 	ck_assert_str_eq(out,
 	    "a                7  x\n"
 	    "longer-name  12345  yy\n");
@@ -109,10 +110,10 @@ START_TEST(test_table_empty)
 	char		*out;
 
 	t = table_new(test_columns, 3);
-	CAPTURE(out, table_print(t, f, 1));
+	CAPTURE(out, table_print(t, f, 1, 0));
 	ck_assert_str_eq(out, "NAME  COUNT  NOTE\n");
 	free(out);
-	CAPTURE(out, table_print(t, f, 0));
+	CAPTURE(out, table_print(t, f, 0, 0));
 	ck_assert_str_eq(out, "");
 	free(out);
 	table_free(t);
@@ -132,11 +133,43 @@ START_TEST(test_table_escapes)
 	table_cell(t, "abcd");
 	table_cell(t, "22");
 	table_cell(t, "-");
-	CAPTURE(out, table_print(t, f, 1));
+	CAPTURE(out, table_print(t, f, 1, 0));
 	ck_assert_str_eq(out,
 	    "NAME  COUNT  NOTE\n"
 	    "caf\xc3\xa9      1  two\\nlines\\tand\\x01\n"
 	    "abcd     22  -\n");
+	free(out);
+	table_free(t);
+}
+END_TEST
+
+START_TEST(test_table_fit)
+{
+	static const struct table_column cols[] = {
+		{ "K", TABLE_LEFT },
+		{ "N", TABLE_RIGHT },
+		{ "VALUE", TABLE_LEFT }
+	};
+	struct table	*t;
+	char		*out;
+
+	t = table_new(cols, 3);
+	table_cell(t, "key");
+	table_cell(t, "1234567890");
+	table_cell(t, "a rather long value \xc3\xa9\xc3\xa9\xc3\xa9 here");
+	/* Fits: untouched. */
+	CAPTURE(out, table_print(t, f, 1, 80));
+	ck_assert_str_eq(out, "K             N  VALUE\n"
+	    "key  1234567890  a rather long value \xc3\xa9\xc3\xa9\xc3\xa9 here\n");
+	free(out);
+	/* 30 columns: only the text column narrows, to 13. */
+	CAPTURE(out, table_print(t, f, 1, 30));
+	ck_assert_str_eq(out, "K             N  VALUE\n"
+	    "key  1234567890  a rather l...\n");
+	free(out);
+	/* Far too narrow: text columns stop at 8, numbers never shrink. */
+	CAPTURE(out, table_print(t, f, 0, 10));
+	ck_assert_str_eq(out, "key  1234567890  a rat...\n");
 	free(out);
 	table_free(t);
 }
@@ -148,7 +181,7 @@ START_TEST(test_table_incomplete)
 
 	t = table_new(test_columns, 3);
 	table_cell(t, "only one");
-	table_print(t, stdout, 1);
+	table_print(t, stdout, 1, 0);
 }
 END_TEST
 
@@ -470,18 +503,19 @@ START_TEST(test_namesrv)
 	ck_assert_int_eq(cli_set_namesrv(&cli, "127.0.0.1:9876", &cause), 0);
 	ck_assert_uint_eq(cli.nnamesrv, 1);
 	ck_assert_int_eq(cli_set_namesrv(&cli,
-	    ";127.0.0.1:1; 127.0.0.1:2,localhost:3;", &cause), 0);
+	    ";127.0.0.1:1; 127.0.0.1:2,[::1]:3;", &cause), 0);
 	ck_assert_uint_eq(cli.nnamesrv, 3);
-	ck_assert_str_eq(cli.namesrv[0], "127.0.0.1:1");
-	ck_assert_str_eq(cli.namesrv[1], "127.0.0.1:2");
-	ck_assert_str_eq(cli.namesrv[2], "localhost:3");
+	ck_assert_str_eq(rpc_address(cli.namesrv[0]), "127.0.0.1:1");
+	ck_assert_str_eq(rpc_address(cli.namesrv[1]), "127.0.0.1:2");
+	ck_assert_str_eq(rpc_address(cli.namesrv[2]), "[::1]:3");
 	ck_assert_int_eq(cli_set_namesrv(&cli, " ; ", &cause), -1);
 	ck_assert_str_eq(cause, "no name server address given");
 	free(cause);
 	cause = NULL;
 	ck_assert_int_eq(cli_set_namesrv(&cli, "127.0.0.1:1;nonsense",
 	    &cause), -1);
-	ck_assert_ptr_nonnull(strstr(cause, "\"nonsense\""));
+	ck_assert_ptr_nonnull(strstr(cause, "bad name server address: "
+	    "nonsense"));
 	ck_assert_uint_eq(cli.nnamesrv, 0);
 	free(cause);
 	cli_clear(&cli);
@@ -502,6 +536,8 @@ START_TEST(test_exit_codes)
 	    EX_PROTOCOL);
 	ck_assert_int_eq(cli_exit_code(PETREL__STATUS__STATUS_BAD_REQUEST),
 	    EX_DATAERR);
+	ck_assert_int_eq(cli_exit_code(PETREL__STATUS__STATUS_NOT_SENT),
+	    EX_SOFTWARE);
 	ck_assert_int_eq(cli_exit_code(12345), EX_PROTOCOL);
 }
 END_TEST
@@ -516,6 +552,7 @@ cli_suite(void)
 	tcase_add_test(tc, test_table_layout);
 	tcase_add_test(tc, test_table_empty);
 	tcase_add_test(tc, test_table_escapes);
+	tcase_add_test(tc, test_table_fit);
 	tcase_add_exit_test(tc, test_table_incomplete, 1);
 	suite_add_tcase(s, tc);
 

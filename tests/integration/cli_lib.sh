@@ -56,10 +56,15 @@ expect()
 	fi
 }
 
-# expect_out TEXT: fail unless the last stdout is exactly TEXT.
+# expect_out TEXT: fail unless the last stdout is exactly the lines of
+# TEXT ("" for no output at all).
 expect_out()
 {
-	printf '%s\n' "$1" >"$tmp/want"
+	if [ -n "$1" ]; then
+		printf '%s\n' "$1" >"$tmp/want"
+	else
+		: >"$tmp/want"
+	fi
 	if ! cmp -s "$tmp/want" "$tmp/out"; then
 		diff -u "$tmp/want" "$tmp/out" >&2
 		fail "unexpected output"
@@ -112,18 +117,33 @@ wait_for()
 	done
 }
 
-# start_namesrv: start a name server on loopback with its data in $tmp,
-# wait until it answers and set $ns to its host:port.
+# start_namesrv: start a name server on 127.0.0.1, port 0, with its data
+# in $tmp; read the port it bound from its READY=1 notification (through
+# tests/notify_listener) and set $ns to its host:port.
 start_namesrv()
 {
 	[ -x "$NAMESRV" ] || skip "petrel-namesrv is not built"
-	port=$(free_port)
-	mkdir -p "$tmp/namesrv"
-	"$NAMESRV" -d -p "$port" -D "$tmp/namesrv" \
-	    >"$tmp/namesrv.log" 2>&1 &
+	listener=$top_builddir/tests/notify_listener
+	[ -x "$listener" ] || skip "tests/notify_listener is not built"
+	n=$((${n:-0} + 1))
+	dir=$tmp/namesrv$n
+	mkdir -p "$dir"
+	cat >"$dir/namesrv.conf" <<CONF
+listenAddress = 127.0.0.1
+listenPort = 0
+kvConfigPath = $dir/kvConfig
+CONF
+	"$listener" -w READY=1 -t 10000 "$dir/notify" >"$dir/notify.out" &
+	nl=$!
+	wait_for 10 test -S "$dir/notify"
+	NOTIFY_SOCKET=$dir/notify "$NAMESRV" -d -f "$dir/namesrv.conf" \
+	    >"$dir/log" 2>&1 &
 	pids="$pids $!"
+	wait "$nl" || { cat "$dir/log" >&2; fail "petrel-namesrv never ready"; }
+	port=$(sed -n 's/.*STATUS=listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' \
+	    "$dir/notify.out")
+	[ -n "$port" ] || { cat "$dir/notify.out" >&2; fail "no port"; }
 	ns=127.0.0.1:$port
-	wait_for 10 "$PETREL" -n "$ns" -t 200 cluster list
 }
 
 # start_broker CLUSTER BROKER ID ADDRESS [TOPIC:READ:WRITE:PERM ...]:
@@ -132,15 +152,19 @@ start_namesrv()
 start_broker()
 {
 	if [ ! -f "$tmp/py/namesrv_pb2.py" ]; then
-		"$PYTHON3" -c 'import google.protobuf' 2>/dev/null ||
-		    skip "python3-protobuf is not installed"
+		# configure's python3 may be one without Debian's protobuf.
+		for py in "$PYTHON3" python3 /usr/bin/python3 ""; do
+			[ -n "$py" ] || skip "no python3 with python3-protobuf"
+			"$py" -c 'import google.protobuf' 2>/dev/null && break
+		done
+		PYPROTO=$py
 		mkdir -p "$tmp/py"
 		"$PROTOC" --proto_path="$top_srcdir/proto" \
 		    --python_out="$tmp/py" frame.proto namesrv.proto ||
 		    fail "protoc --python_out failed"
 	fi
 	ready=$tmp/broker.$$.$(date +%s%N)
-	"$PYTHON3" "$top_srcdir/tests/integration/cli_fakebroker.py" \
+	"$PYPROTO" "$top_srcdir/tests/integration/cli_fakebroker.py" \
 	    "$tmp/py" "$ready" "$ns" "$@" &
 	pids="$pids $!"
 	wait_for 10 test -f "$ready"

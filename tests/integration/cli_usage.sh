@@ -26,6 +26,8 @@ expect_grep out '--no-headers'
 expect 0 "$PETREL" -V
 expect_grep out '^petrel [0-9]+\.[0-9]+\.[0-9]+$'
 expect 0 "$PETREL" --version
+expect 0 "$PETREL" --json --version
+expect_jq out '.name == "petrel" and (.version | test("^[0-9]+[.][0-9]+[.][0-9]+$"))'
 
 # Usage errors: 64, a reason and a usage line, nothing on stdout.  None of
 # these may try to reach a name server (there is none on this port).
@@ -71,7 +73,11 @@ usage_error -t 99999999999 cluster list
 usage_error help nothing
 usage_error help kv nothing
 expect 64 "$PETREL" -n 'nonsense' cluster list
-expect_grep err 'bad name server address "nonsense"'
+expect_grep err 'bad name server address: nonsense'
+expect 64 "$PETREL" -n '127.0.0.1:1;example.com:9876' cluster list
+expect_grep err 'bad name server address: example.com'
+expect 64 "$PETREL" -n ' ; ' cluster list
+expect_grep err 'no name server address given'
 expect 64 "$PETREL" -t
 expect_grep err 'needs an argument'
 
