@@ -206,11 +206,12 @@ kvstore_entries(struct strmap *space, Petrel__KvEntry ***entries,
 	size_t		  nk, i;
 
 	keys = strmap_keys(space, &nk);
+	*entries = xreallocarray(*entries, *n + nk + 1, sizeof **entries);
 	for (i = 0; i < nk; i++) {
 		e = msg_new(&petrel__kv_entry__descriptor);
 		msg_set_string(&e->key, keys[i]);
 		msg_set_string(&e->value, strmap_get(space, keys[i]));
-		msg_array_add((void ***)entries, n, e);
+		(*entries)[(*n)++] = e;
 	}
 	free(keys);
 }

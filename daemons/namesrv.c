@@ -271,7 +271,7 @@ int
 main(int argc, char **argv)
 {
 	struct namesrv	 ns;
-	struct loop	*main_loop, *net, *kv;
+	struct loop	*main_loop, *net, *kv, *loops[3];
 	char		*cause;
 	int		 rc;
 
@@ -329,19 +329,10 @@ main(int argc, char **argv)
 
 	log_info("starting %s %s", NAMESRV_PROG, PACKAGE_VERSION);
 	rc = daemon_run(ns.daemon);
-
-	loop_exit(net);
-	loop_exit(kv);
-	loop_join(net);
-	loop_join(kv);
-	actor_free(ns.listener);
-	actor_free(ns.scanner);
-	actor_free(ns.route_manager);
-	actor_free(ns.kvstore);
-	daemon_free(ns.daemon);
-	loop_free(kv);
-	loop_free(net);
-	loop_free(main_loop);
+	loops[0] = main_loop;
+	loops[1] = net;
+	loops[2] = kv;
+	daemon_shutdown(ns.daemon, loops, 3);
 	conf_free(namesrv_keys, &ns.conf);
 	libevent_global_shutdown();
 	log_info("stopped%s", rc == EX_OK ? "" : " after an error");

@@ -12,9 +12,9 @@
  * answer (Petrel__Configured, Petrel__ListenerReady or Petrel__Error) before
  * the next, so the listener, configured last, never feeds an actor that is
  * not ready.  When all have answered it calls the ready hook.  On SIGTERM
- * it asks Petrel__Stop of every actor in reverse order, one at a time, and
- * leaves the main loop when the last answers Petrel__Stopped (or when one
- * takes longer than DAEMON_STOP_TIMEOUT_MS).
+ * (or when an actor refuses its configuration) it leaves the main loop;
+ * daemon_shutdown() then has the runtime ask Petrel__Stop of every actor
+ * in reverse order (actor_stop_all()), joins the loops and frees it all.
  */
 #include "config.h"
 
@@ -50,9 +50,7 @@
 /* Cookies of the supervisor's questions: the phase, then the step. */
 #define DAEMON_PHASE_CONFIGURE	1ULL
 #define DAEMON_PHASE_RECONFIGURE 2ULL
-#define DAEMON_PHASE_STOP	3ULL
 #define DAEMON_COOKIE(p, i)	(((p) << 32) | (uint64_t)(i))
-#define DAEMON_TIMER_STOP	1
 
 struct daemon_step {
 	struct actor	*actor;
@@ -69,7 +67,6 @@ struct daemon {
 	struct daemon_step	*steps;
 	u_int			 nsteps;
 	u_int			 next;		/* configuring: step asked */
-	u_int			 stopping;	/* stopping: steps left */
 	int			 state;
 	int			 status;	/* exit status of daemon_run() */
 	u_int			 reloading;	/* reconfigurations unanswered */
@@ -89,22 +86,15 @@ static int	daemon_on_listener_ready(void *, ProtobufCMessage *,
 		    const struct envelope *);
 static int	daemon_on_error(void *, ProtobufCMessage *,
 		    const struct envelope *);
-static int	daemon_on_stopped(void *, ProtobufCMessage *,
-		    const struct envelope *);
-static int	daemon_on_tick(void *, ProtobufCMessage *,
-		    const struct envelope *);
 
 static void	daemon_answer(struct daemon *, const struct envelope *,
 		    const char *, const ProtobufCMessage *);
 static void	daemon_next(struct daemon *);
-static void	daemon_stop_next(struct daemon *);
 
 static const struct actor_handler daemon_handlers[] = {
 	{ &petrel__configured__descriptor,	daemon_on_configured },
 	{ &petrel__listener_ready__descriptor,	daemon_on_listener_ready },
 	{ &petrel__error__descriptor,		daemon_on_error },
-	{ &petrel__stopped__descriptor,		daemon_on_stopped },
-	{ &petrel__tick__descriptor,		daemon_on_tick },
 	{ NULL, NULL }
 };
 
@@ -595,25 +585,36 @@ daemon_stop(struct daemon *d, int status)
 	daemon_notify("STOPPING=1");
 	d->state = DAEMON_STOPPING;
 	d->status = status;
-	d->stopping = d->next;		/* everything asked so far */
-	daemon_stop_next(d);
+	loop_exit(d->loop);
 }
 
-/* Ask the next actor, in reverse order, to stop; leave when none is left. */
-static void
-daemon_stop_next(struct daemon *d)
+/*
+ * After daemon_run(): stop every configured actor in reverse order (each
+ * has DAEMON_STOP_TIMEOUT_MS to answer), end and join the loops, free the
+ * actors, the supervisor and then the loops (all of them, the main loop
+ * among them).
+ */
+void
+daemon_shutdown(struct daemon *d, struct loop **loops, size_t nloops)
 {
-	u_int	i;
+	struct actor	**actors;
+	u_int		  i;
 
-	actor_timer_cancel(d->self, DAEMON_TIMER_STOP);
-	if (d->stopping == 0) {
-		loop_exit(d->loop);
-		return;
-	}
-	i = --d->stopping;
-	actor_timer(d->self, DAEMON_TIMER_STOP, DAEMON_STOP_TIMEOUT_MS, 0);
-	actor_ask(d->steps[i].actor, msg_new(&petrel__stop__descriptor),
-	    d->self, DAEMON_COOKIE(DAEMON_PHASE_STOP, i));
+	actors = xcalloc(d->nsteps + 1, sizeof *actors);
+	for (i = 0; i < d->nsteps; i++)
+		actors[i] = d->steps[i].actor;
+	if (actor_stop_all(actors, d->nsteps, DAEMON_STOP_TIMEOUT_MS) != 0)
+		log_warnx("not every actor stopped in time");
+	for (i = 0; i < nloops; i++)
+		loop_exit(loops[i]);
+	for (i = 0; i < nloops; i++)
+		loop_join(loops[i]);
+	for (i = d->nsteps; i-- > 0;)
+		actor_free(actors[i]);
+	free(actors);
+	daemon_free(d);
+	for (i = 0; i < nloops; i++)
+		loop_free(loops[i]);
 }
 
 /* The current state, DAEMON_CONFIGURING to DAEMON_STOPPED. */
@@ -694,42 +695,7 @@ daemon_on_error(void *state, ProtobufCMessage *m,
     const struct envelope *env)
 {
 	Petrel__Error	*e = (Petrel__Error *)m;
-	struct daemon	*d = state;
 
-	if ((env->cookie >> 32) == DAEMON_PHASE_STOP) {
-		log_warnx("stop refused: %s", e->text);
-		if (d->state == DAEMON_STOPPING)
-			daemon_stop_next(d);
-		return (0);
-	}
-	daemon_answer(d, env, *e->text != '\0' ? e->text : "failed", m);
-	return (0);
-}
-
-static int
-daemon_on_stopped(void *state, ProtobufCMessage *m,
-    const struct envelope *env)
-{
-	struct daemon	*d = state;
-	u_int		 i = (u_int)(env->cookie & 0xffffffffU);
-
-	if ((env->cookie >> 32) != DAEMON_PHASE_STOP || d->state !=
-	    DAEMON_STOPPING || i != d->stopping)
-		return (0);
-	log_debug("%s: stopped", actor_name(d->steps[i].actor));
-	daemon_stop_next(d);
-	return (0);
-}
-
-static int
-daemon_on_tick(void *state, ProtobufCMessage *m, const struct envelope *env)
-{
-	struct daemon	*d = state;
-
-	if (d->state != DAEMON_STOPPING)
-		return (0);
-	log_warnx("%s did not stop within %d ms; going on",
-	    actor_name(d->steps[d->stopping].actor), DAEMON_STOP_TIMEOUT_MS);
-	daemon_stop_next(d);
+	daemon_answer(state, env, *e->text != '\0' ? e->text : "failed", m);
 	return (0);
 }

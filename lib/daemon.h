@@ -3,11 +3,12 @@
  * and state over $NOTIFY_SOCKET (sd_notify(3) without libsystemd), the
  * systemd watchdog, signals on the main loop, libevent's diagnostics, and
  * a supervisor actor that configures the daemon's actors in order, waits
- * for each to acknowledge, and stops them in reverse order.
+ * for each to acknowledge, and at the end stops them in reverse order.
  */
 #ifndef DAEMON_H
 #define DAEMON_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <protobuf-c/protobuf-c.h>
@@ -59,6 +60,7 @@ void		 daemon_configure(struct daemon *, struct actor *, void *, int);
 void		 daemon_reconfigure(struct daemon *, struct actor *, void *);
 int		 daemon_run(struct daemon *);
 void		 daemon_stop(struct daemon *, int);
+void		 daemon_shutdown(struct daemon *, struct loop **, size_t);
 int		 daemon_state(struct daemon *);
 
 #define DAEMON_CONFIGURING	0

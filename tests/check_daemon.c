@@ -317,7 +317,7 @@ static const struct daemon_hooks thooks = {
 static int
 trun(int action, const char *err)
 {
-	struct loop		*main_loop, *other;
+	struct loop		*main_loop, *other, *loops[2];
 	struct actor		*kids[3];
 	struct tsup		 t;
 	Petrel__Configured	*c;
@@ -344,13 +344,9 @@ trun(int action, const char *err)
 	ck_assert_int_eq(loop_start(other), 0);
 	rc = daemon_run(t.d);
 	ck_assert_int_eq(daemon_state(t.d), DAEMON_STOPPED);
-	loop_exit(other);
-	loop_join(other);
-	for (i = 0; i < 3; i++)
-		actor_free(kids[i]);
-	daemon_free(t.d);
-	loop_free(other);
-	loop_free(main_loop);
+	loops[0] = main_loop;
+	loops[1] = other;
+	daemon_shutdown(t.d, loops, 2);
 	return (rc);
 }
 
@@ -366,7 +362,7 @@ START_TEST(test_supervisor_refused)
 {
 	ck_assert_int_eq(trun(0, "no way"), 71);
 	ck_assert_int_eq(treadies, 0);
-	ck_assert_str_eq(tlog, "c0 c1 s1 s0 ");
+	ck_assert_str_eq(tlog, "c0 c1 s2 s1 s0 ");
 }
 END_TEST
 
