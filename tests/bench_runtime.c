@@ -4,10 +4,13 @@
  * to one counting actor on a loop of its own, which frees it after its
  * handler, so each message costs what it costs in the daemons: an
  * allocation, a push, a dispatch and a free.  Senders respect a high-water
- * mark as sessions do, so the run measures the runtime at a steady state,
- * not the kernel handing out pages to an ever longer queue.
+ * mark as sessions do (they wait while actor_busy()), so the run measures
+ * the runtime at a steady state, with what is in flight (4096 messages,
+ * about 400 KiB) in the caches, rather than the kernel handing out pages
+ * to an ever longer queue (-w 0).
  *
  * usage: bench_runtime [--json] [-n messages] [-r repeats] [-s senders]
+ *	    [-w hwm]
  * Each configuration runs repeats times (3) and the fastest run counts.
  * With -s, only that many senders are measured (for profiling).
  */
@@ -26,7 +29,7 @@
 #include "msg.h"
 #include "runtime.pb-c.h"
 
-#define BENCH_HWM	65536	/* senders wait while the mailbox is deeper */
+#define BENCH_HWM	4096	/* default high-water mark (-w) */
 #define BENCH_SENDERS	16
 
 struct bench_counter {
@@ -65,6 +68,7 @@ static const struct actor_type bench_actor = {
 	.handlers = bench_handlers
 };
 
+static size_t		bench_hwm = BENCH_HWM;
 static pthread_mutex_t	bench_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	bench_cond = PTHREAD_COND_INITIALIZER;
 static int		bench_done;
@@ -134,7 +138,7 @@ bench_once(int nsenders, uint64_t total, struct bench_result *res)
 	l = loop_new("bench");
 	a = actor_spawn(l, &bench_actor, "counter");
 	c = actor_state(a);
-	actor_set_hwm(a, BENCH_HWM);
+	actor_set_hwm(a, bench_hwm);
 	want = (total / (uint64_t)nsenders) * (uint64_t)nsenders;
 	c->want = want;
 	bench_done = 0;
@@ -199,9 +203,11 @@ main(int argc, char **argv)
 			repeats = atoi(argv[++i]);
 		else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc)
 			only = atoi(argv[++i]);
+		else if (strcmp(argv[i], "-w") == 0 && i + 1 < argc)
+			bench_hwm = strtoull(argv[++i], NULL, 10);
 		else {
 			fprintf(stderr, "usage: %s [--json] [-n messages] "
-			    "[-r repeats] [-s senders]\n", argv[0]);
+			    "[-r repeats] [-s senders] [-w hwm]\n", argv[0]);
 			return (1);
 		}
 	}
@@ -223,8 +229,8 @@ main(int argc, char **argv)
 			bench_once(counts[i], total, &res[i]);
 	}
 	if (json) {
-		printf("{\"messages\": %llu, \"repeats\": %d, ",
-		    (unsigned long long)total, repeats);
+		printf("{\"messages\": %llu, \"repeats\": %d, \"hwm\": %zu, ",
+		    (unsigned long long)total, repeats, bench_hwm);
 		for (i = 0; i < n; i++) {
 			bench_print(counts[i] == 1 ? "senders_1" :
 			    counts[i] == 4 ? "senders_4" : "senders", 1,
