@@ -121,7 +121,10 @@ static uint64_t		 actor_stop_answered;	/* under actor_stop_lock */
 
 /*
  * Spawn an actor of type on loop l (NULL: detached).  Runs init on the
- * calling thread; NULL if init fails.
+ * calling thread; NULL if init fails (init cleans up after itself; fini is
+ * not called).  Spawn before l runs, or on l's own thread: on another
+ * thread a message or timer that init sets off could reach a handler
+ * before init returns.
  */
 struct actor *
 actor_spawn(struct loop *l, const struct actor_type *type, const char *name)

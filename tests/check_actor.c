@@ -771,7 +771,7 @@ START_TEST(test_timer_rearm)
 	ck_assert(wait_for(&r->ticks[2], 1));
 	ck_assert_int_eq(atomic_load(&r->ticks[1]), 1);
 	/* Cancelled from another thread before it fires: no tick. */
-	actor_timer(a, 1, 40, 0);
+	actor_timer(a, 1, 60000, 0);
 	actor_timer_cancel(a, 1);
 	actor_timer(a, 2, 80, 0);
 	ck_assert(wait_for(&r->ticks[2], 2));
