@@ -19,6 +19,12 @@ grep -qx "listenPort = 0" out || ns_fail "--print-config: $(cat out)"
 grep -qx "listenAddress = 127.0.0.1" out || ns_fail "--print-config address"
 grep -qx "brokerChannelExpiredTime = 2m" out || ns_fail "default expiry"
 
+# Every key is documented in petrel.conf(5).
+for key in $(sed 's/ =.*//' out); do
+	grep -q "^\.It Cm $key Ns" "$top_srcdir/man/petrel.conf.5" ||
+	    ns_fail "$key is not in petrel.conf.5"
+done
+
 # Usage errors: 64.
 "$NAMESRV" -x >out 2>err; rc=$?
 [ "$rc" -eq 64 ] || ns_fail "-x: exit $rc, not 64"
