@@ -9,7 +9,7 @@
  * its own because fsync(2) blocks.
  *
  * The file is a 20-byte header -- "PETRELKV", a version, the payload length
- * and the payload's CRC-32, each 4 bytes big-endian -- and an encoded
+ * and the payload's CRC-32C, each 4 bytes big-endian -- and an encoded
  * KvStoreFile (proto/namesrvd.proto).  The file is read when the store is
  * configured; a missing file is an empty store, any other problem is an
  * error that stops the daemon from starting, so data is never dropped
@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "actor.h"
+#include "crc32c.h"
 #include "log.h"
 #include "msg.h"
 #include "namesrv.h"
@@ -87,21 +88,6 @@ const struct actor_type kvstore_actor = {
 	.fini = kvstore_fini,
 	.handlers = kvstore_handlers
 };
-
-/* CRC-32 (IEEE 802.3, as zlib's crc32()); the file is small and rare. */
-static uint32_t
-kvstore_crc32(const uint8_t *p, size_t len)
-{
-	uint32_t	crc = 0xffffffffU;
-	int		k;
-
-	while (len-- != 0) {
-		crc ^= *p++;
-		for (k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0xedb88320U & -(crc & 1));
-	}
-	return (~crc);
-}
 
 static void
 kvstore_put32(uint8_t *p, uint32_t v)
@@ -282,7 +268,7 @@ kvstore_save(struct kvstore *kv, char **cause)
 	kvstore_put32(buf + 8, KVSTORE_VERSION);
 	kvstore_put32(buf + 12, (uint32_t)len);
 	protobuf_c_message_pack(&file->base, buf + KVSTORE_HEADER);
-	kvstore_put32(buf + 16, kvstore_crc32(buf + KVSTORE_HEADER, len));
+	kvstore_put32(buf + 16, crc32c(0, buf + KVSTORE_HEADER, len));
 	msg_free(file);
 
 	xasprintf(&tmp, "%s.tmp", kv->path);
@@ -343,7 +329,7 @@ kvstore_decode(struct kvstore *kv, const char *path, const uint8_t *buf,
 		    "announced, %zu found", path, len, size - KVSTORE_HEADER);
 		return (-1);
 	}
-	if (kvstore_crc32(buf + KVSTORE_HEADER, len) != kvstore_get32(buf + 16)) {
+	if (crc32c(0, buf + KVSTORE_HEADER, len) != kvstore_get32(buf + 16)) {
 		xasprintf(cause, "%s: corrupt: checksum mismatch", path);
 		return (-1);
 	}

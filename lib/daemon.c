@@ -659,7 +659,7 @@ daemon_answer(struct daemon *d, const struct envelope *env,
 		return;
 	}
 	if (*error != '\0') {
-		log_warnx("%s: %s", name, error);
+		log_warnx("%s refused its configuration: %s", name, error);
 		daemon_stop(d, s->status);
 		return;
 	}
