@@ -532,9 +532,11 @@ store_open(const char *root, const struct store_config *conf, char **cause)
 	if (store_rebuild(st, cause) != 0)
 		goto fail;
 	checkpoint_free(&cp);
+	/*
+	 * No checkpoint needed after recovery: the old one still holds, as
+	 * recovery only cut and rebuilt what lies after it.
+	 */
 	if (checkpoint_abort_create(root, cause) != 0)
-		goto fail;
-	if (crashed && store_flush(st, cause) != 0)
 		goto fail;
 	return (st);
 fail:

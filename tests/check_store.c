@@ -107,17 +107,17 @@ check_all(struct store *st, uint64_t total)
 			k = 0;
 			while (k < n) {
 				g.msgs = out;
-				ck_assert_int_eq(store_get(st, topics[t], 6, qid,
-				    off, 7, 1 << 20, NULL, 0, &g, &cause), 0);
-				ck_assert_int_eq(g.status, STORE_FOUND);
-				ck_assert_uint_eq(g.max, n);
+				ST_CHECK(store_get(st, topics[t], 6, qid, off, 7,
+				    1 << 20, NULL, 0, &g, &cause) == 0);
+				ST_CHECK(g.status == STORE_FOUND);
+				ST_CHECK(g.max == n);
 				for (i = 0; i < g.n; i++, k++) {
 					want = *st_fill(&sm, topics[t], qid,
 					    seqs[k], size_of(seqs[k]));
 					want.queue_offset = k;
-					ck_assert(st_same(&out[i], &want));
+					ST_CHECK(st_same(&out[i], &want));
 				}
-				ck_assert_uint_eq(g.next, k);
+				ST_CHECK(g.next == k);
 				off = g.next;
 			}
 			g.msgs = out;
