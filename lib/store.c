@@ -606,6 +606,7 @@ store_put(struct store *st, struct commitlog_msg *msgs, size_t n,
 	struct store_queue	*q;
 	size_t			 i, tl;
 	uint32_t		 size;
+	char			*why = NULL;
 
 	for (i = 0; i < n; i++) {
 		if (commitlog_validate(st->cl, &msgs[i], &size, cause) != 0)
@@ -625,7 +626,14 @@ store_put(struct store *st, struct commitlog_msg *msgs, size_t n,
 	}
 	if (commitlog_append(st->cl, msgs, n, cause) != 0)
 		goto undo;
-	return (store_dispatch(st, cause));
+	if (store_dispatch(st, cause) != 0)
+		return (-1);
+	/* Have the next segment ready before it is needed. */
+	if (commitlog_prepare(st->cl, 0, &why) != 0) {
+		log_warnx("%s", why);
+		free(why);
+	}
+	return (0);
 undo:
 	while (i-- > 0) {
 		if (!store_queued(&msgs[i]))
@@ -924,4 +932,38 @@ store_lookup_key(struct store *st, const char *topic, size_t tl,
 {
 	return (store_lookup(st, MSGINDEX_KEY, topic, tl, key, kl, begin, end,
 	    out, max));
+}
+
+/*
+ * Retention: delete commit log segments last written before cutoff_ms
+ * (UINT64_MAX: the oldest, whatever their age, when the disk is filling),
+ * at most max of them and never past what is dispatched, then the consume
+ * queue and index files that only point into deleted log.  Returns how
+ * many segments went, or -1.
+ */
+int
+store_delete_expired(struct store *st, uint64_t cutoff_ms, size_t max,
+    char **cause)
+{
+	struct store_queue	*q;
+	uint64_t		 min;
+	size_t			 i;
+	int			 n;
+
+	n = commitlog_delete_before(st->cl, cutoff_ms, st->dispatched, max,
+	    cause);
+	if (n <= 0)
+		return (n);
+	min = commitlog_min_offset(st->cl);
+	for (i = 0; i < st->nbuckets; i++) {
+		for (q = st->buckets[i]; q != NULL; q = q->next) {
+			if (consumequeue_delete_before(q->cq, min, cause) != 0)
+				return (-1);
+		}
+	}
+	if (msgindex_delete_before(st->ix, min, cause) != 0)
+		return (-1);
+	log_info("retention: deleted %d commit log segment%s; the log now "
+	    "starts at %llu", n, n == 1 ? "" : "s", (unsigned long long)min);
+	return (n);
 }
