@@ -22,7 +22,7 @@
 static struct commitlog *
 open_log(const char *dir, int readonly)
 {
-	struct commitlog_config	 conf = { SEG, 16 * 1024, readonly };
+	struct commitlog_config	 conf = { SEG, 16 * 1024, readonly, 0 };
 	struct commitlog	*cl;
 	char			*cause = NULL;
 
