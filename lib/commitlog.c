@@ -100,6 +100,9 @@ commitlog_open(const char *root, const struct commitlog_config *conf,
 	    COMMITLOG_SEGMENT_DEFAULT;
 	cl->maxmsg = conf->max_msg_size ? conf->max_msg_size :
 	    COMMITLOG_MAXMSG_DEFAULT;
+	if (conf->max_msg_size == 0 && cl->segsize >= COMMITLOG_SEGMENT_MIN &&
+	    cl->maxmsg > cl->segsize - COMMITLOG_BLANK_MIN)
+		cl->maxmsg = (uint32_t)(cl->segsize - COMMITLOG_BLANK_MIN);
 	cl->readonly = conf->readonly;
 	if (cl->segsize < COMMITLOG_SEGMENT_MIN ||
 	    cl->segsize % COMMITLOG_SEGMENT_MIN != 0 ||
@@ -288,6 +291,35 @@ commitlog_prepare(struct commitlog *cl, int warm, char **cause)
 	if (warm)
 		mapfile_touch(seg->base, cl->segsize);
 	return (0);
+}
+
+/*
+ * Read one byte of every page of [off, off + len) within the segment
+ * holding off, so those pages are in memory before the writer reaches
+ * them.  Reads, never writes: another handle may be writing there.
+ * Returns how many bytes were covered (0 if the segment is not there).
+ */
+size_t
+commitlog_warm(struct commitlog *cl, uint64_t off, size_t len)
+{
+	struct commitlog_segment	*seg;
+	volatile const uint8_t		*p;
+	size_t				 page = 4096, i, in;
+	uint8_t				 sink = 0;
+	char				*why = NULL;
+
+	if ((seg = commitlog_seg(cl, off, 0, &why)) == NULL) {
+		free(why);
+		return (0);
+	}
+	in = (size_t)(off % cl->segsize);
+	if (len > cl->segsize - in)
+		len = (size_t)(cl->segsize - in);
+	p = seg->base + in;
+	for (i = 0; i < len; i += page)
+		sink ^= p[i];
+	(void)sink;
+	return (len);
 }
 
 /* Whether topic is 1 to 127 bytes of [A-Za-z0-9_%|-]. */

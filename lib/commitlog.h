@@ -74,7 +74,7 @@ struct commitlog_msg {
 
 struct commitlog_config {
 	uint64_t	segment_size;	/* 0: COMMITLOG_SEGMENT_DEFAULT */
-	uint32_t	max_msg_size;	/* 0: COMMITLOG_MAXMSG_DEFAULT */
+	uint32_t	max_msg_size;	/* 0: the default, or what fits */
 	int		readonly;	/* a reader's view of another's log */
 	int		keep_temps;	/* another handle may be creating files */
 };
@@ -94,6 +94,7 @@ int	commitlog_append(struct commitlog *, struct commitlog_msg *, size_t,
 	    char **);
 int	commitlog_prepare(struct commitlog *, int, char **);
 int	commitlog_flush(struct commitlog *, char **);
+size_t	commitlog_warm(struct commitlog *, uint64_t, size_t);
 int	commitlog_sync(struct commitlog *, uint64_t, uint64_t, char **);
 
 int	commitlog_decode(const void *, size_t, uint64_t,
