@@ -100,6 +100,9 @@ commitlog_open(const char *root, const struct commitlog_config *conf,
 	    COMMITLOG_SEGMENT_DEFAULT;
 	cl->maxmsg = conf->max_msg_size ? conf->max_msg_size :
 	    COMMITLOG_MAXMSG_DEFAULT;
+	if (conf->max_msg_size == 0 && cl->segsize >= COMMITLOG_SEGMENT_MIN &&
+	    cl->maxmsg > cl->segsize - COMMITLOG_BLANK_MIN)
+		cl->maxmsg = (uint32_t)(cl->segsize - COMMITLOG_BLANK_MIN);
 	cl->readonly = conf->readonly;
 	if (cl->segsize < COMMITLOG_SEGMENT_MIN ||
 	    cl->segsize % COMMITLOG_SEGMENT_MIN != 0 ||
@@ -118,7 +121,8 @@ commitlog_open(const char *root, const struct commitlog_config *conf,
 	}
 	if (!cl->readonly && mapfile_mkdirs(cl->dir, cause) != 0)
 		goto fail;
-	if (mapfile_list(cl->dir, !cl->readonly, &list, &n, cause) != 0)
+	if (mapfile_list(cl->dir, !cl->readonly && !conf->keep_temps, &list,
+	    &n, cause) != 0)
 		goto fail;
 	for (i = 0; i < n; i++) {
 		if (list[i] % cl->segsize != 0) {
@@ -228,38 +232,41 @@ commitlog_segment_info(struct commitlog *cl, size_t i, uint64_t *start,
 static struct commitlog_segment *
 commitlog_seg(struct commitlog *cl, uint64_t off, int create, char **cause)
 {
-	uint64_t	 start = off - off % cl->segsize;
+	uint64_t	 start = off - off % cl->segsize, i, next;
 	uint8_t		*base;
 	char		*why = NULL;
 
-	if (cl->nsegs > 0 && off >= cl->segs[0].start) {
-		uint64_t i = (off - cl->segs[0].start) / cl->segsize;
-
-		if (i < cl->nsegs)
-			return (&cl->segs[i]);
-		if (i > cl->nsegs) {
-			xasprintf(cause, "offset %llu is past the next segment",
-			    (unsigned long long)off);
-			return (NULL);
-		}
-	} else if (cl->nsegs > 0) {
+	if (cl->nsegs > 0 && off < cl->segs[0].start) {
 		xasprintf(cause, "offset %llu was deleted (the log starts at "
 		    "%llu)", (unsigned long long)off,
 		    (unsigned long long)cl->segs[0].start);
 		return (NULL);
 	}
-	base = mapfile_open(cl->dir, start, cl->segsize, !cl->readonly, &why);
-	if (base == NULL && create && !cl->readonly) {
+	if (cl->nsegs > 0) {
+		i = (off - cl->segs[0].start) / cl->segsize;
+		if (i < cl->nsegs)
+			return (&cl->segs[i]);
+		next = cl->segs[cl->nsegs - 1].start + cl->segsize;
+	} else
+		next = start;
+	/* Map (or create) the segments up to the one holding off, in order. */
+	for (; next <= start; next += cl->segsize) {
+		base = mapfile_open(cl->dir, next, cl->segsize, !cl->readonly,
+		    &why);
+		if (base == NULL && create && !cl->readonly) {
+			free(why);
+			why = NULL;
+			base = mapfile_create(cl->dir, next, cl->segsize, 0,
+			    &why);
+		}
+		if (base == NULL) {
+			*cause = why;
+			return (NULL);
+		}
 		free(why);
 		why = NULL;
-		base = mapfile_create(cl->dir, start, cl->segsize, 0, &why);
+		commitlog_push(cl, next, base);
 	}
-	if (base == NULL) {
-		*cause = why;
-		return (NULL);
-	}
-	free(why);
-	commitlog_push(cl, start, base);
 	return (&cl->segs[cl->nsegs - 1]);
 }
 
@@ -284,6 +291,35 @@ commitlog_prepare(struct commitlog *cl, int warm, char **cause)
 	if (warm)
 		mapfile_touch(seg->base, cl->segsize);
 	return (0);
+}
+
+/*
+ * Read one byte of every page of [off, off + len) within the segment
+ * holding off, so those pages are in memory before the writer reaches
+ * them.  Reads, never writes: another handle may be writing there.
+ * Returns how many bytes were covered (0 if the segment is not there).
+ */
+size_t
+commitlog_warm(struct commitlog *cl, uint64_t off, size_t len)
+{
+	struct commitlog_segment	*seg;
+	volatile const uint8_t		*p;
+	size_t				 page = 4096, i, in;
+	uint8_t				 sink = 0;
+	char				*why = NULL;
+
+	if ((seg = commitlog_seg(cl, off, 0, &why)) == NULL) {
+		free(why);
+		return (0);
+	}
+	in = (size_t)(off % cl->segsize);
+	if (len > cl->segsize - in)
+		len = (size_t)(cl->segsize - in);
+	p = seg->base + in;
+	for (i = 0; i < len; i += page)
+		sink ^= p[i];
+	(void)sink;
+	return (len);
 }
 
 /* Whether topic is 1 to 127 bytes of [A-Za-z0-9_%|-]. */
@@ -707,6 +743,35 @@ commitlog_set_end(struct commitlog *cl, uint64_t end, char **cause)
 }
 
 /*
+ * Follow another handle that appends: the log now ends at end.  Segments
+ * it created are mapped when first read.
+ */
+void
+commitlog_follow(struct commitlog *cl, uint64_t end)
+{
+	cl->written = end;
+	if (cl->flushed > end)
+		cl->flushed = end;
+}
+
+/* Unmap the segments wholly below min, which another handle deleted. */
+void
+commitlog_forget_before(struct commitlog *cl, uint64_t min)
+{
+	size_t	n = 0;
+
+	while (n < cl->nsegs &&
+	    cl->segs[n].start + cl->segsize <= min) {
+		mapfile_unmap(cl->segs[n].base, cl->segsize);
+		n++;
+	}
+	if (n == 0)
+		return;
+	memmove(cl->segs, cl->segs + n, (cl->nsegs - n) * sizeof *cl->segs);
+	cl->nsegs -= n;
+}
+
+/*
  * Recover after a crash: trust the log below from, validate records from
  * there and end the log at the first one that fails.  Zeroes the rest of
  * that segment, removes the segments after it and syncs.  *end gets the
@@ -816,4 +881,16 @@ commitlog_prop_get(const void *props, size_t n, const char *name,
 		p = sep + 1;
 	}
 	return (NULL);
+}
+
+/*
+ * Whether a record with these flags goes into a consume queue and takes a
+ * queue offset: not a half message nor a rollback, as RocketMQ.
+ */
+int
+commitlog_is_queued(uint32_t flags)
+{
+	uint32_t	tx = flags & COMMITLOG_F_TX_MASK;
+
+	return (tx == COMMITLOG_F_TX_NONE || tx == COMMITLOG_F_TX_COMMIT);
 }

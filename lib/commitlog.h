@@ -74,8 +74,9 @@ struct commitlog_msg {
 
 struct commitlog_config {
 	uint64_t	segment_size;	/* 0: COMMITLOG_SEGMENT_DEFAULT */
-	uint32_t	max_msg_size;	/* 0: COMMITLOG_MAXMSG_DEFAULT */
+	uint32_t	max_msg_size;	/* 0: the default, or what fits */
 	int		readonly;	/* a reader's view of another's log */
+	int		keep_temps;	/* another handle may be creating files */
 };
 
 struct commitlog	*commitlog_open(const char *,
@@ -93,6 +94,7 @@ int	commitlog_append(struct commitlog *, struct commitlog_msg *, size_t,
 	    char **);
 int	commitlog_prepare(struct commitlog *, int, char **);
 int	commitlog_flush(struct commitlog *, char **);
+size_t	commitlog_warm(struct commitlog *, uint64_t, size_t);
 int	commitlog_sync(struct commitlog *, uint64_t, uint64_t, char **);
 
 int	commitlog_decode(const void *, size_t, uint64_t,
@@ -103,6 +105,8 @@ int	commitlog_next(struct commitlog *, uint64_t *, uint64_t,
 	    struct commitlog_msg *, char **);
 
 int	commitlog_set_end(struct commitlog *, uint64_t, char **);
+void	commitlog_follow(struct commitlog *, uint64_t);
+void	commitlog_forget_before(struct commitlog *, uint64_t);
 int	commitlog_recover(struct commitlog *, uint64_t, uint64_t *,
 	    char **);
 int	commitlog_delete_before(struct commitlog *, uint64_t, uint64_t,
@@ -110,6 +114,7 @@ int	commitlog_delete_before(struct commitlog *, uint64_t, uint64_t,
 int	commitlog_segment_info(struct commitlog *, size_t, uint64_t *,
 	    uint64_t *);
 
+int	commitlog_is_queued(uint32_t);
 const char *commitlog_prop_get(const void *, size_t, const char *, size_t *);
 
 #endif /* COMMITLOG_H */

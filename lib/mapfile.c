@@ -89,19 +89,24 @@ mapfile_map(int fd, const char *path, size_t size, int writable,
 
 /*
  * Create file n of size bytes in dir, preallocated and mapped read-write.
- * With warm, touch every page now so the first writes do not fault.
+ * With warm, touch every page now so the first writes do not fault.  Two
+ * creators may race (the writer and the flusher preparing ahead): each
+ * builds its own temporary and only one rename wins (RENAME_NOREPLACE);
+ * the loser maps the winner's file, so nobody ever writes into a file that
+ * another has replaced.
  */
 void *
 mapfile_create(const char *dir, uint64_t n, size_t size, int warm,
     char **cause)
 {
-	char	*path, *tmp;
-	void	*base = NULL;
-	int	 fd, error;
+	static _Atomic unsigned	 seq;
+	char			*path, *tmp;
+	void			*base = NULL;
+	int			 fd, error;
 
 	path = mapfile_path(dir, n);
-	xasprintf(&tmp, "%s.tmp", path);
-	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	xasprintf(&tmp, "%s.tmp.%ld.%u", path, (long)getpid(), seq++);
+	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd == -1) {
 		xasprintf(cause, "create %s: %s", tmp, strerror(errno));
 		goto out;
@@ -115,11 +120,17 @@ mapfile_create(const char *dir, uint64_t n, size_t size, int warm,
 		goto fail;
 	if (warm)
 		mapfile_touch(base, size);
-	if (rename(tmp, path) != 0) {
-		xasprintf(cause, "rename %s: %s", tmp, strerror(errno));
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) != 0) {
+		error = errno;
 		munmap(base, size);
 		base = NULL;
-		goto fail;
+		close(fd);
+		unlink(tmp);
+		if (error == EEXIST)
+			base = mapfile_open(dir, n, size, 1, cause);
+		else
+			xasprintf(cause, "rename %s: %s", tmp, strerror(error));
+		goto out;
 	}
 	close(fd);
 	mapfile_sync_dir(dir);
@@ -298,7 +309,7 @@ mapfile_list(const char *dir, int cleanup, uint64_t **list, size_t *count,
 		}
 		if (i != MAPFILE_NAME_LEN)
 			continue;
-		if (cleanup && strcmp(de->d_name + i, ".tmp") == 0) {
+		if (cleanup && strncmp(de->d_name + i, ".tmp", 4) == 0) {
 			xasprintf(&tmp, "%s/%s", dir, de->d_name);
 			unlink(tmp);
 			free(tmp);

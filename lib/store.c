@@ -50,6 +50,7 @@ struct store_queue {
 	struct consumequeue	*cq;
 	uint64_t		 next_offset;	/* the writer's next */
 	int			 damaged;
+	int			 arrived;	/* on the arrivals list */
 };
 
 struct store {
@@ -61,6 +62,10 @@ struct store {
 	struct store_queue	**buckets;
 	size_t			 nbuckets;
 	size_t			 nqueues;
+
+	struct store_queue	**arrivals;	/* queues dispatched to */
+	size_t			 narrivals;
+	size_t			 caparrivals;
 
 	uint64_t		 dispatched;	/* log offset */
 	uint64_t		 last_ts;	/* of the last dispatched */
@@ -178,9 +183,7 @@ store_tag_hash(const struct commitlog_msg *m)
 static int
 store_queued(const struct commitlog_msg *m)
 {
-	uint32_t	tx = m->flags & COMMITLOG_F_TX_MASK;
-
-	return (tx == COMMITLOG_F_TX_NONE || tx == COMMITLOG_F_TX_COMMIT);
+	return (commitlog_is_queued(m->flags));
 }
 
 /* Add m's unique id and keys to the index. */
@@ -229,6 +232,69 @@ store_enqueue(struct store_queue *q, const struct commitlog_msg *m,
 	return (0);
 }
 
+/* Remember that q got a new entry, once per store_arrivals() round. */
+static void
+store_arrived(struct store *st, struct store_queue *q)
+{
+	if (q->arrived)
+		return;
+	if (st->narrivals == st->caparrivals) {
+		st->caparrivals = st->caparrivals == 0 ? 16 :
+		    st->caparrivals * 2;
+		st->arrivals = xreallocarray(st->arrivals, st->caparrivals,
+		    sizeof *st->arrivals);
+	}
+	st->arrivals[st->narrivals++] = q;
+	q->arrived = 1;
+}
+
+/*
+ * Call cb(topic, queue id, new end, arg) for every queue that got
+ * messages since the last call, and forget them.
+ */
+void
+store_arrivals(struct store *st, void (*cb)(const char *, uint32_t,
+    uint64_t, void *), void *arg)
+{
+	struct store_queue	*q;
+	size_t			 i;
+
+	for (i = 0; i < st->narrivals; i++) {
+		q = st->arrivals[i];
+		q->arrived = 0;
+		cb(q->topic, q->queue_id, consumequeue_max(q->cq), arg);
+	}
+	st->narrivals = 0;
+}
+
+/* Call cb(topic, queue id, next offset, arg) for every queue. */
+void
+store_queues(struct store *st, void (*cb)(const char *, uint32_t, uint64_t,
+    void *), void *arg)
+{
+	struct store_queue	*q;
+	size_t			 i;
+
+	for (i = 0; i < st->nbuckets; i++) {
+		for (q = st->buckets[i]; q != NULL; q = q->next)
+			cb(q->topic, q->queue_id, q->next_offset, arg);
+	}
+}
+
+/* Another handle appended: the log now ends at end (then dispatch). */
+void
+store_follow(struct store *st, uint64_t end)
+{
+	commitlog_follow(st->cl, end);
+}
+
+/* Another handle deleted the log below min: unmap it. */
+void
+store_forget_before(struct store *st, uint64_t min)
+{
+	commitlog_forget_before(st->cl, min);
+}
+
 /*
  * Build consume queue and index entries for every record appended since
  * the last dispatch.
@@ -248,6 +314,7 @@ store_dispatch(struct store *st, char **cause)
 			    cause);
 			if (q == NULL || store_enqueue(q, &m, cause) != 0)
 				return (-1);
+			store_arrived(st, q);
 		}
 		if (store_index(st, &m, cause) != 0)
 			return (-1);
@@ -430,9 +497,12 @@ store_drop_past_end(struct store *st, char **cause)
 	return (0);
 }
 
-/* Write a checkpoint at the current dispatch point. */
+/*
+ * Write a checkpoint at the current dispatch point, or below it where the
+ * log is only known durable below durable (another handle flushes it).
+ */
 static int
-store_checkpoint(struct store *st, char **cause)
+store_checkpoint(struct store *st, uint64_t durable, char **cause)
 {
 	struct checkpoint	 cp;
 	struct store_queue	*q;
@@ -441,8 +511,8 @@ store_checkpoint(struct store *st, char **cause)
 
 	memset(&cp, 0, sizeof cp);
 	cp.offset = st->dispatched;
-	if (cp.offset > commitlog_flushed(st->cl))
-		cp.offset = commitlog_flushed(st->cl);
+	if (cp.offset > durable)
+		cp.offset = durable;
 	cp.log_ts = cp.cq_ts = cp.index_ts = st->last_ts;
 	cp.queues = xcalloc(st->nqueues + 1, sizeof *cp.queues);
 	for (i = 0; i < st->nbuckets; i++) {
@@ -532,9 +602,11 @@ store_open(const char *root, const struct store_config *conf, char **cause)
 	if (store_rebuild(st, cause) != 0)
 		goto fail;
 	checkpoint_free(&cp);
+	/*
+	 * No checkpoint needed after recovery: the old one still holds, as
+	 * recovery only cut and rebuilt what lies after it.
+	 */
 	if (checkpoint_abort_create(root, cause) != 0)
-		goto fail;
-	if (crashed && store_flush(st, cause) != 0)
 		goto fail;
 	return (st);
 fail:
@@ -561,6 +633,7 @@ store_free(struct store *st)
 		}
 	}
 	free(st->buckets);
+	free(st->arrivals);
 	msgindex_close(st->ix);
 	commitlog_close(st->cl);
 	free(st->root);
@@ -604,6 +677,7 @@ store_put(struct store *st, struct commitlog_msg *msgs, size_t n,
 	struct store_queue	*q;
 	size_t			 i, tl;
 	uint32_t		 size;
+	char			*why = NULL;
 
 	for (i = 0; i < n; i++) {
 		if (commitlog_validate(st->cl, &msgs[i], &size, cause) != 0)
@@ -623,7 +697,14 @@ store_put(struct store *st, struct commitlog_msg *msgs, size_t n,
 	}
 	if (commitlog_append(st->cl, msgs, n, cause) != 0)
 		goto undo;
-	return (store_dispatch(st, cause));
+	if (store_dispatch(st, cause) != 0)
+		return (-1);
+	/* Have the next segment ready before it is needed. */
+	if (commitlog_prepare(st->cl, 0, &why) != 0) {
+		log_warnx("%s", why);
+		free(why);
+	}
+	return (0);
 undo:
 	while (i-- > 0) {
 		if (!store_queued(&msgs[i]))
@@ -658,7 +739,29 @@ store_flush(struct store *st, char **cause)
 	}
 	if (msgindex_flush(st->ix, cause) != 0)
 		return (-1);
-	return (store_checkpoint(st, cause));
+	return (store_checkpoint(st, commitlog_flushed(st->cl), cause));
+}
+
+/*
+ * For a store whose log another handle appends and flushes: flush the
+ * consume queues and index and checkpoint below durable, the offset the
+ * flusher reported.
+ */
+int
+store_checkpoint_at(struct store *st, uint64_t durable, char **cause)
+{
+	struct store_queue	*q;
+	size_t			 i;
+
+	for (i = 0; i < st->nbuckets; i++) {
+		for (q = st->buckets[i]; q != NULL; q = q->next) {
+			if (consumequeue_flush(q->cq, cause) != 0)
+				return (-1);
+		}
+	}
+	if (msgindex_flush(st->ix, cause) != 0)
+		return (-1);
+	return (store_checkpoint(st, durable, cause));
 }
 
 /* Whether hash is one of the filter's tags (no filter: everything). */
@@ -922,4 +1025,38 @@ store_lookup_key(struct store *st, const char *topic, size_t tl,
 {
 	return (store_lookup(st, MSGINDEX_KEY, topic, tl, key, kl, begin, end,
 	    out, max));
+}
+
+/*
+ * Retention: delete commit log segments last written before cutoff_ms
+ * (UINT64_MAX: the oldest, whatever their age, when the disk is filling),
+ * at most max of them and never past what is dispatched, then the consume
+ * queue and index files that only point into deleted log.  Returns how
+ * many segments went, or -1.
+ */
+int
+store_delete_expired(struct store *st, uint64_t cutoff_ms, size_t max,
+    char **cause)
+{
+	struct store_queue	*q;
+	uint64_t		 min;
+	size_t			 i;
+	int			 n;
+
+	n = commitlog_delete_before(st->cl, cutoff_ms, st->dispatched, max,
+	    cause);
+	if (n <= 0)
+		return (n);
+	min = commitlog_min_offset(st->cl);
+	for (i = 0; i < st->nbuckets; i++) {
+		for (q = st->buckets[i]; q != NULL; q = q->next) {
+			if (consumequeue_delete_before(q->cq, min, cause) != 0)
+				return (-1);
+		}
+	}
+	if (msgindex_delete_before(st->ix, min, cause) != 0)
+		return (-1);
+	log_info("retention: deleted %d commit log segment%s; the log now "
+	    "starts at %llu", n, n == 1 ? "" : "s", (unsigned long long)min);
+	return (n);
 }

@@ -59,6 +59,14 @@ struct commitlog *store_commitlog(struct store *);
 int	store_put(struct store *, struct commitlog_msg *, size_t, char **);
 int	store_dispatch(struct store *, char **);
 int	store_flush(struct store *, char **);
+int	store_delete_expired(struct store *, uint64_t, size_t, char **);
+int	store_checkpoint_at(struct store *, uint64_t, char **);
+void	store_follow(struct store *, uint64_t);
+void	store_forget_before(struct store *, uint64_t);
+void	store_arrivals(struct store *, void (*)(const char *, uint32_t,
+	    uint64_t, void *), void *);
+void	store_queues(struct store *, void (*)(const char *, uint32_t,
+	    uint64_t, void *), void *);
 
 int	store_get(struct store *, const char *, size_t, uint32_t, uint64_t,
 	    size_t, size_t, const uint64_t *, size_t, struct store_get *,

@@ -5,11 +5,15 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <check.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "consumequeue.h"
 #include "store.h"
@@ -107,17 +111,17 @@ check_all(struct store *st, uint64_t total)
 			k = 0;
 			while (k < n) {
 				g.msgs = out;
-				ck_assert_int_eq(store_get(st, topics[t], 6, qid,
-				    off, 7, 1 << 20, NULL, 0, &g, &cause), 0);
-				ck_assert_int_eq(g.status, STORE_FOUND);
-				ck_assert_uint_eq(g.max, n);
+				ST_CHECK(store_get(st, topics[t], 6, qid, off, 7,
+				    1 << 20, NULL, 0, &g, &cause) == 0);
+				ST_CHECK(g.status == STORE_FOUND);
+				ST_CHECK(g.max == n);
 				for (i = 0; i < g.n; i++, k++) {
 					want = *st_fill(&sm, topics[t], qid,
 					    seqs[k], size_of(seqs[k]));
 					want.queue_offset = k;
-					ck_assert(st_same(&out[i], &want));
+					ST_CHECK(st_same(&out[i], &want));
 				}
-				ck_assert_uint_eq(g.next, k);
+				ST_CHECK(g.next == k);
 				off = g.next;
 			}
 			g.msgs = out;
@@ -327,6 +331,87 @@ START_TEST(test_illegal_and_tx)
 }
 END_TEST
 
+/* Set the modification time of commit log segment start to ms. */
+static void
+age_segment(const char *dir, uint64_t start, uint64_t ms)
+{
+	struct timespec	 ts[2];
+	char		*path;
+
+	xasprintf_test(&path, dir, start);
+	ts[0].tv_sec = ts[1].tv_sec = (time_t)(ms / 1000);
+	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	ck_assert_int_eq(utimensat(AT_FDCWD, path, ts, 0), 0);
+	free(path);
+}
+
+START_TEST(test_retention)
+{
+	char			*dir = test_tmpdir();
+	struct store		*st = open_store(dir);
+	struct commitlog_msg	 m, out[8];
+	struct store_get	 g;
+	uint64_t		 phys[600], now, min, max, seq, first;
+	char			 id[64], *cause = NULL;
+	int			 round;
+
+	put_range(st, 0, 600, phys);
+	ck_assert_uint_ge(commitlog_segments(store_commitlog(st)), 8);
+	now = (uint64_t)time(NULL) * 1000;
+	/* Nothing is old: nothing goes. */
+	ck_assert_int_eq(store_delete_expired(st, now - 72 * 3600 * 1000ULL,
+	    100, &cause), 0);
+	age_segment(dir, 0, now - 100 * 3600 * 1000ULL);
+	age_segment(dir, 64 * 1024, now - 80 * 3600 * 1000ULL);
+	age_segment(dir, 2 * 64 * 1024, now - 80 * 3600 * 1000ULL);
+	age_segment(dir, 4 * 64 * 1024, now - 80 * 3600 * 1000ULL);
+	/* Oldest first, and only a prefix: segment 3 is young. */
+	ck_assert_int_eq(store_delete_expired(st, now - 72 * 3600 * 1000ULL,
+	    100, &cause), 3);
+	ck_assert_uint_eq(commitlog_min_offset(store_commitlog(st)),
+	    3 * 64 * 1024);
+	for (first = 0; phys[first] < 3 * 64 * 1024; first++)
+		;
+	for (round = 0; round < 3; round++) {
+		/* Deleted messages say so; the rest is intact. */
+		ck_assert_int_eq(store_read(st, phys[0], &m, &cause), -1);
+		ck_assert_ptr_nonnull(strstr(cause, "deleted"));
+		free(cause);
+		cause = NULL;
+		ck_assert_int_eq(store_read(st, phys[first], &m, &cause), 0);
+		snprintf(id, sizeof id, "id-%s-%d", topic_of(0), 0);
+		ck_assert_int_eq(store_lookup_id(st, topic_of(0), 6, id,
+		    strlen(id), &m), 0);
+		ck_assert_int_eq(store_queue_range(st, "TopicA", 6, 1, &min,
+		    &max), 0);
+		ck_assert_uint_gt(min, 0);
+		g.msgs = out;
+		ck_assert_int_eq(store_get(st, "TopicA", 6, 1, 0, 8, 1 << 20,
+		    NULL, 0, &g, &cause), 0);
+		ck_assert_int_eq(g.status, STORE_OFFSET_TOO_SMALL);
+		ck_assert_uint_eq(g.next, min);
+		ck_assert_int_eq(store_get(st, "TopicA", 6, 1, min, 8, 1 << 20,
+		    NULL, 0, &g, &cause), 0);
+		ck_assert_int_eq(g.status, STORE_FOUND);
+		ck_assert_uint_ge(out[0].phys, 3 * 64 * 1024);
+		for (seq = first; seq < 600; seq++)
+			ST_CHECK(store_read(st, phys[seq], &m, &cause) == 0);
+		if (round == 0)
+			ck_assert_int_eq(store_close(st, &cause), 0);
+		else
+			store_free(st);	/* and recover */
+		st = open_store(dir);
+		ck_assert_uint_eq(store_stats(st)->rebuilt_queues, 0);
+	}
+	/* Past the hard limit: the oldest go whatever their age. */
+	ck_assert_int_eq(store_delete_expired(st, UINT64_MAX, 2, &cause), 2);
+	ck_assert_uint_eq(commitlog_min_offset(store_commitlog(st)),
+	    5 * 64 * 1024);
+	store_free(st);
+	test_rmdir(dir);
+}
+END_TEST
+
 Suite *
 store_suite(void)
 {
@@ -339,6 +424,7 @@ store_suite(void)
 	tcase_add_test(tc, test_get_limits);
 	tcase_add_test(tc, test_lookups);
 	tcase_add_test(tc, test_illegal_and_tx);
+	tcase_add_test(tc, test_retention);
 	suite_add_tcase(s, tc);
 	return (s);
 }

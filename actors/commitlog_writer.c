@@ -1,0 +1,614 @@
+/*
+ * Commit log writer: the only actor that appends to the commit log.
+ * Answers each PutRequest with a PutResponse.
+ *
+ * Group commit: a PutRequest is kept, and the first one of a burst sends
+ * the writer a StoreBatch note, which lands behind everything already in
+ * the mailbox.  When the note is handled, every request that arrived
+ * together is appended as ONE batch (one pass into the mapping, one move
+ * of the log's end), the dispatcher is told the new end (LogAppended) and
+ * so is the flusher (LogWritten).  With async flush the requests are
+ * answered at once; with sync flush they wait for the flusher's FlushDone
+ * covering their batch, or answer STORE_FLUSH_DISK_TIMEOUT after the
+ * timeout.  Each message gets the next offset of its topic/queue here.
+ *
+ * Refuses with STORE_MESSAGE_ILLEGAL a request with a message that breaks
+ * a limit (only that request), and with STORE_SERVICE_NOT_AVAILABLE every
+ * request while the store is not configured, the cleaner says the disk is
+ * full (DiskState), or a segment cannot be created.
+ */
+#include "config.h"
+
+#include <sys/queue.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "actor.h"
+#include "commitlog.h"
+#include "log.h"
+#include "msg.h"
+#include "runtime.pb-c.h"
+#include "store_actors.h"
+#include "store.pb-c.h"
+#include "storemsg.h"
+#include "strmap.h"
+#include "xmalloc.h"
+
+#define WRITER_TIMER		1
+#define WRITER_TICK_MS		100
+#define WRITER_TIMEOUT_MS	5000
+
+struct writer_wait {
+	struct envelope		 env;
+	Petrel__PutResponse	*resp;
+	uint64_t		 end;		/* durable once flushed here */
+	uint64_t		 deadline;	/* ms, monotonic */
+	TAILQ_ENTRY(writer_wait) entry;
+};
+
+struct writer_req {
+	Petrel__PutRequest	*req;
+	struct envelope		 env;
+	size_t			 first;		/* its messages in msgs */
+	int			 ok;
+};
+
+struct commitlog_writer {
+	struct actor		*self;
+	struct commitlog	*cl;
+	struct strmap		*offsets;	/* "topic/qid" -> uint64_t * */
+	struct actor		*flusher;
+	struct actor		*dispatcher;
+	int			 sync;
+	uint32_t		 timeout_ms;
+	uint8_t			 host[16];
+	uint16_t		 port;
+	int			 full;
+	char			*full_reason;
+	uint64_t		 durable;
+
+	struct writer_req	*batch;		/* kept requests */
+	size_t			 nbatch;
+	size_t			 capbatch;
+	int			 noted;		/* a StoreBatch is queued */
+
+	TAILQ_HEAD(, writer_wait) waits;	/* sync: by end */
+
+	struct commitlog_msg	*msgs;		/* scratch for a batch */
+	size_t			 capmsgs;
+	char			*props;
+	size_t			 capprops;
+};
+
+static int	commitlog_writer_init(struct actor *, void *);
+static void	commitlog_writer_fini(void *);
+static int	commitlog_writer_on_config(void *, ProtobufCMessage *,
+		    const struct envelope *);
+static int	commitlog_writer_on_put(void *, ProtobufCMessage *,
+		    const struct envelope *);
+static int	commitlog_writer_on_batch(void *, ProtobufCMessage *,
+		    const struct envelope *);
+static int	commitlog_writer_on_flush_done(void *, ProtobufCMessage *,
+		    const struct envelope *);
+static int	commitlog_writer_on_disk_state(void *, ProtobufCMessage *,
+		    const struct envelope *);
+static int	commitlog_writer_on_trimmed(void *, ProtobufCMessage *,
+		    const struct envelope *);
+static int	commitlog_writer_on_tick(void *, ProtobufCMessage *,
+		    const struct envelope *);
+static int	commitlog_writer_on_stop(void *, ProtobufCMessage *,
+		    const struct envelope *);
+
+static const struct actor_handler commitlog_writer_handlers[] = {
+	{ &petrel__writer_config__descriptor, commitlog_writer_on_config },
+	{ &petrel__put_request__descriptor, commitlog_writer_on_put },
+	{ &petrel__store_batch__descriptor, commitlog_writer_on_batch },
+	{ &petrel__flush_done__descriptor, commitlog_writer_on_flush_done },
+	{ &petrel__disk_state__descriptor, commitlog_writer_on_disk_state },
+	{ &petrel__log_trimmed__descriptor, commitlog_writer_on_trimmed },
+	{ &petrel__tick__descriptor, commitlog_writer_on_tick },
+	{ &petrel__stop__descriptor, commitlog_writer_on_stop },
+	{ NULL, NULL }
+};
+
+const struct actor_type commitlog_writer_actor = {
+	.name = "commitlog_writer",
+	.size = sizeof(struct commitlog_writer),
+	.init = commitlog_writer_init,
+	.fini = commitlog_writer_fini,
+	.handlers = commitlog_writer_handlers
+};
+
+static int
+commitlog_writer_init(struct actor *a, void *state)
+{
+	struct commitlog_writer	*w = state;
+
+	w->self = a;
+	w->offsets = strmap_new();
+	w->timeout_ms = WRITER_TIMEOUT_MS;
+	TAILQ_INIT(&w->waits);
+	return (0);
+}
+
+static void
+commitlog_writer_fini(void *state)
+{
+	struct commitlog_writer	*w = state;
+	struct writer_wait	*ww;
+	size_t			 i;
+
+	while ((ww = TAILQ_FIRST(&w->waits)) != NULL) {
+		TAILQ_REMOVE(&w->waits, ww, entry);
+		msg_free(ww->resp);
+		free(ww);
+	}
+	for (i = 0; i < w->nbatch; i++)
+		msg_free(w->batch[i].req);
+	free(w->batch);
+	strmap_free(w->offsets, free);
+	commitlog_close(w->cl);
+	free(w->full_reason);
+	free(w->msgs);
+	free(w->props);
+}
+
+/* Milliseconds on the monotonic clock. */
+static uint64_t
+commitlog_writer_mono(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+}
+
+/* Milliseconds since the epoch: the store time of a batch. */
+static uint64_t
+commitlog_writer_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+}
+
+/* Answer env with status and reason, and no results. */
+static void
+commitlog_writer_refuse(const struct envelope *env, uint32_t status,
+    const char *reason)
+{
+	Petrel__PutResponse	*resp;
+
+	resp = msg_new(&petrel__put_response__descriptor);
+	resp->status = status;
+	msg_set_string(&resp->reason, reason);
+	actor_reply(env, resp);
+}
+
+/* Open the log where the dispatcher's recovery left it. */
+static int
+commitlog_writer_on_config(void *state, ProtobufCMessage *m,
+    const struct envelope *env)
+{
+	struct commitlog_writer	*w = state;
+	Petrel__WriterConfig	*c = (Petrel__WriterConfig *)m;
+	Petrel__Configured	*ack;
+	struct commitlog_config	 clc;
+	uint64_t		*off;
+	char			 key[COMMITLOG_TOPIC_MAX + 16], *cause = NULL;
+	size_t			 i;
+
+	ack = msg_new(&petrel__configured__descriptor);
+	if (w->cl != NULL) {
+		cause = xstrdup("the writer is already configured");
+		goto out;
+	}
+	memset(&clc, 0, sizeof clc);
+	clc.segment_size = c->segment_size;
+	clc.max_msg_size = c->max_msg_size;
+	clc.keep_temps = 1;
+	if ((w->cl = commitlog_open(c->root, &clc, &cause)) == NULL)
+		goto out;
+	if (commitlog_set_end(w->cl, c->log_end, &cause) != 0) {
+		commitlog_close(w->cl);
+		w->cl = NULL;
+		goto out;
+	}
+	w->durable = c->log_end;
+	for (i = 0; i < c->n_offsets; i++) {
+		snprintf(key, sizeof key, "%.127s/%u", c->offsets[i]->topic,
+		    c->offsets[i]->queue_id);
+		off = xmalloc(sizeof *off);
+		*off = c->offsets[i]->offset;
+		free(strmap_put(w->offsets, key, off));
+	}
+	w->sync = c->flush_mode == PETREL__FLUSH_MODE__FLUSH_SYNC;
+	if (c->flush_timeout_ms != 0)
+		w->timeout_ms = c->flush_timeout_ms;
+	w->flusher = actor_deref(c->flusher);
+	w->dispatcher = actor_deref(c->dispatcher);
+	if (c->store_host.len > 0)
+		memcpy(w->host, c->store_host.data,
+		    c->store_host.len < 16 ? c->store_host.len : 16);
+	w->port = (uint16_t)c->store_port;
+out:
+	if (cause != NULL) {
+		log_warnx("commit log writer: %s", cause);
+		msg_set_string(&ack->error, cause);
+		free(cause);
+	}
+	actor_reply(env, ack);
+	return (0);
+}
+
+/* Keep the request for the batch being gathered. */
+static int
+commitlog_writer_on_put(void *state, ProtobufCMessage *m,
+    const struct envelope *env)
+{
+	struct commitlog_writer	*w = state;
+	struct writer_req	*r;
+
+	if (w->cl == NULL) {
+		commitlog_writer_refuse(env,
+		    PETREL__STORE_STATUS__STORE_SERVICE_NOT_AVAILABLE,
+		    "the store is not open");
+		return (0);
+	}
+	if (w->nbatch == w->capbatch) {
+		w->capbatch = w->capbatch == 0 ? 64 : w->capbatch * 2;
+		w->batch = xreallocarray(w->batch, w->capbatch,
+		    sizeof *w->batch);
+	}
+	r = &w->batch[w->nbatch++];
+	r->req = (Petrel__PutRequest *)m;
+	r->env = *env;
+	r->ok = 0;
+	if (!w->noted) {
+		w->noted = 1;
+		actor_send(w->self, msg_new(&petrel__store_batch__descriptor));
+	}
+	return (ACTOR_KEPT);
+}
+
+/* The next offset slot of topic/qid, made at 0 if new. */
+static uint64_t *
+commitlog_writer_slot(struct commitlog_writer *w, const char *topic,
+    uint32_t qid)
+{
+	char		 key[COMMITLOG_TOPIC_MAX + 16];
+	uint64_t	*off;
+
+	snprintf(key, sizeof key, "%.127s/%u", topic, qid);
+	if ((off = strmap_get(w->offsets, key)) == NULL) {
+		off = xcalloc(1, sizeof *off);
+		strmap_put(w->offsets, key, off);
+	}
+	return (off);
+}
+
+/*
+ * Check request r and lay its messages into w->msgs from r->first, with
+ * their properties at *pp; 0, or -1 with *cause for STORE_MESSAGE_ILLEGAL.
+ */
+static int
+commitlog_writer_lay(struct commitlog_writer *w, struct writer_req *r,
+    uint64_t now, char **pp, char **cause)
+{
+	Petrel__StoreMessage	*sm;
+	struct commitlog_msg	*cm;
+	size_t			 i, len;
+	uint32_t		 size;
+	char			*why = NULL;
+
+	if (r->req->n_messages == 0) {
+		*cause = xstrdup("no messages to store");
+		return (-1);
+	}
+	for (i = 0; i < r->req->n_messages; i++) {
+		sm = r->req->messages[i];
+		cm = &w->msgs[r->first + i];
+		len = storemsg_props_write(sm, *pp);
+		storemsg_to_record(sm, *pp, len, cm);
+		*pp += len + 1;
+		cm->store_ts = now;
+		memcpy(cm->store_host.addr, w->host, 16);
+		cm->store_host.port = w->port;
+		if (commitlog_validate(w->cl, cm, &size, &why) != 0) {
+			xasprintf(cause, "message %zu: %s", i, why);
+			free(why);
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+/* Give back the queue offsets of the first n messages of the batch. */
+static void
+commitlog_writer_undo(struct commitlog_writer *w, size_t n)
+{
+	while (n-- > 0) {
+		if (commitlog_is_queued(w->msgs[n].flags))
+			(*commitlog_writer_slot(w, w->msgs[n].topic,
+			    w->msgs[n].queue_id))--;
+	}
+}
+
+/* Send m to a, if there is one; else free it. */
+static void
+commitlog_writer_tell(struct actor *a, void *m)
+{
+	if (a != NULL)
+		actor_send(a, m);
+	else
+		msg_free(m);
+}
+
+/* Answer a request of the appended batch, now or once durable. */
+static void
+commitlog_writer_answer(struct commitlog_writer *w, struct writer_req *r,
+    uint64_t end)
+{
+	Petrel__PutResponse	*resp;
+	Petrel__PutResult	*res;
+	struct commitlog_msg	*cm;
+	struct writer_wait	*ww;
+	size_t			 i;
+
+	resp = msg_new(&petrel__put_response__descriptor);
+	for (i = 0; i < r->req->n_messages; i++) {
+		cm = &w->msgs[r->first + i];
+		res = msg_new(&petrel__put_result__descriptor);
+		res->queue_offset = cm->queue_offset;
+		res->commit_offset = cm->phys;
+		res->store_ts = cm->store_ts;
+		msg_array_add((void ***)&resp->results, &resp->n_results, res);
+	}
+	if (!w->sync || w->durable >= end) {
+		actor_reply(&r->env, resp);
+		return;
+	}
+	ww = xcalloc(1, sizeof *ww);
+	ww->env = r->env;
+	ww->resp = resp;
+	ww->end = end;
+	ww->deadline = commitlog_writer_mono() + w->timeout_ms;
+	if (TAILQ_EMPTY(&w->waits))
+		actor_timer(w->self, WRITER_TIMER, WRITER_TICK_MS, 1);
+	TAILQ_INSERT_TAIL(&w->waits, ww, entry);
+}
+
+/* Append everything gathered since the last batch, as one batch. */
+static void
+commitlog_writer_flush_batch(struct commitlog_writer *w)
+{
+	Petrel__LogAppended	*la;
+	Petrel__LogWritten	*lw;
+	struct writer_req	*r;
+	struct commitlog_msg	*cm;
+	size_t			 i, j, n = 0, props = 0, k;
+	ssize_t			 len;
+	uint64_t		 now = commitlog_writer_now(), end, *slot;
+	char			*p, *cause = NULL;
+
+	/* Size the scratch space; refuse what cannot be stored at all. */
+	for (i = 0; i < w->nbatch; i++) {
+		r = &w->batch[i];
+		r->ok = 0;
+		if (w->full) {
+			commitlog_writer_refuse(&r->env,
+			    PETREL__STORE_STATUS__STORE_SERVICE_NOT_AVAILABLE,
+			    w->full_reason);
+			continue;
+		}
+		for (j = 0, k = 0; j < r->req->n_messages; j++) {
+			if ((len = storemsg_props_len(r->req->messages[j],
+			    &cause)) < 0)
+				break;
+			k += (size_t)len + 1;
+		}
+		if (j < r->req->n_messages) {
+			commitlog_writer_refuse(&r->env,
+			    PETREL__STORE_STATUS__STORE_MESSAGE_ILLEGAL, cause);
+			free(cause);
+			cause = NULL;
+			continue;
+		}
+		r->ok = 1;
+		r->first = n;
+		n += r->req->n_messages;
+		props += k;
+	}
+	if (n > w->capmsgs) {
+		w->capmsgs = n;
+		w->msgs = xreallocarray(w->msgs, n, sizeof *w->msgs);
+	}
+	if (props > w->capprops) {
+		w->capprops = props;
+		w->props = xrealloc(w->props, props);
+	}
+	/* Lay the messages out; drop the requests that break a limit. */
+	p = w->props;
+	for (i = 0, k = 0; i < w->nbatch; i++) {
+		r = &w->batch[i];
+		if (!r->ok)
+			continue;
+		r->first = k;
+		if (commitlog_writer_lay(w, r, now, &p, &cause) != 0) {
+			commitlog_writer_refuse(&r->env,
+			    PETREL__STORE_STATUS__STORE_MESSAGE_ILLEGAL, cause);
+			free(cause);
+			cause = NULL;
+			r->ok = 0;
+			continue;
+		}
+		k += r->req->n_messages;
+	}
+	n = k;
+	for (i = 0; i < n; i++) {
+		cm = &w->msgs[i];
+		cm->queue_offset = 0;
+		if (commitlog_is_queued(cm->flags)) {
+			slot = commitlog_writer_slot(w, cm->topic,
+			    cm->queue_id);
+			cm->queue_offset = (*slot)++;
+		}
+	}
+	if (n > 0 && commitlog_append(w->cl, w->msgs, n, &cause) != 0) {
+		log_warnx("commit log writer: %s", cause);
+		commitlog_writer_undo(w, n);
+		for (i = 0; i < w->nbatch; i++) {
+			if (w->batch[i].ok)
+				commitlog_writer_refuse(&w->batch[i].env,
+				    PETREL__STORE_STATUS__STORE_SERVICE_NOT_AVAILABLE,
+				    cause);
+		}
+		free(cause);
+		n = 0;
+	}
+	if (n > 0) {
+		end = commitlog_max_offset(w->cl);
+		la = msg_new(&petrel__log_appended__descriptor);
+		la->end = end;
+		commitlog_writer_tell(w->dispatcher, la);
+		lw = msg_new(&petrel__log_written__descriptor);
+		lw->end = end;
+		lw->sync = w->sync;
+		commitlog_writer_tell(w->flusher, lw);
+		for (i = 0; i < w->nbatch; i++) {
+			if (w->batch[i].ok)
+				commitlog_writer_answer(w, &w->batch[i], end);
+		}
+	}
+	for (i = 0; i < w->nbatch; i++)
+		msg_free(w->batch[i].req);
+	w->nbatch = 0;
+}
+
+/* Everything that arrived with the first request is here: append it. */
+static int
+commitlog_writer_on_batch(void *state, ProtobufCMessage *m,
+    const struct envelope *env)
+{
+	struct commitlog_writer	*w = state;
+
+	w->noted = 0;
+	if (w->nbatch > 0)
+		commitlog_writer_flush_batch(w);
+	return (0);
+}
+
+/* Answer the waiting requests the flush covers. */
+static int
+commitlog_writer_on_flush_done(void *state, ProtobufCMessage *m,
+    const struct envelope *env)
+{
+	struct commitlog_writer	*w = state;
+	Petrel__FlushDone	*fd = (Petrel__FlushDone *)m;
+	struct writer_wait	*ww;
+
+	if (*fd->error == '\0' && fd->durable > w->durable)
+		w->durable = fd->durable;
+	while ((ww = TAILQ_FIRST(&w->waits)) != NULL) {
+		if (*fd->error == '\0' && ww->end > w->durable)
+			break;
+		TAILQ_REMOVE(&w->waits, ww, entry);
+		if (*fd->error != '\0') {
+			msg_free(ww->resp);
+			commitlog_writer_refuse(&ww->env,
+			    PETREL__STORE_STATUS__STORE_FLUSH_DISK_TIMEOUT,
+			    fd->error);
+		} else
+			actor_reply(&ww->env, ww->resp);
+		free(ww);
+	}
+	if (TAILQ_EMPTY(&w->waits))
+		actor_timer_cancel(w->self, WRITER_TIMER);
+	return (0);
+}
+
+/* The cleaner says whether the disk is too full to write. */
+static int
+commitlog_writer_on_disk_state(void *state, ProtobufCMessage *m,
+    const struct envelope *env)
+{
+	struct commitlog_writer	*w = state;
+	Petrel__DiskState	*ds = (Petrel__DiskState *)m;
+
+	if (ds->full && !w->full)
+		log_warnx("commit log writer: refusing writes: %s", ds->reason);
+	else if (!ds->full && w->full)
+		log_info("commit log writer: taking writes again");
+	w->full = ds->full;
+	free(w->full_reason);
+	w->full_reason = xstrdup(*ds->reason != '\0' ? ds->reason :
+	    "the disk is full");
+	return (0);
+}
+
+/* Segments below the new start were deleted: unmap them. */
+static int
+commitlog_writer_on_trimmed(void *state, ProtobufCMessage *m,
+    const struct envelope *env)
+{
+	struct commitlog_writer	*w = state;
+	Petrel__LogTrimmed	*lt = (Petrel__LogTrimmed *)m;
+
+	if (w->cl != NULL)
+		commitlog_forget_before(w->cl, lt->min_offset);
+	return (0);
+}
+
+/* Time out the requests whose flush did not come in time. */
+static int
+commitlog_writer_on_tick(void *state, ProtobufCMessage *m,
+    const struct envelope *env)
+{
+	struct commitlog_writer	*w = state;
+	struct writer_wait	*ww;
+	uint64_t		 now = commitlog_writer_mono();
+	char			*reason;
+
+	while ((ww = TAILQ_FIRST(&w->waits)) != NULL && ww->deadline <= now) {
+		TAILQ_REMOVE(&w->waits, ww, entry);
+		msg_free(ww->resp);
+		xasprintf(&reason, "not on disk within %u ms", w->timeout_ms);
+		commitlog_writer_refuse(&ww->env,
+		    PETREL__STORE_STATUS__STORE_FLUSH_DISK_TIMEOUT, reason);
+		free(reason);
+		free(ww);
+	}
+	if (TAILQ_EMPTY(&w->waits))
+		actor_timer_cancel(w->self, WRITER_TIMER);
+	return (0);
+}
+
+/*
+ * Stop: append what is gathered, make everything durable here (the
+ * flusher may already be gone) and answer every waiting request.
+ */
+static int
+commitlog_writer_on_stop(void *state, ProtobufCMessage *m,
+    const struct envelope *env)
+{
+	struct commitlog_writer	*w = state;
+	Petrel__FlushDone	*fd;
+	char			*cause = NULL;
+
+	if (w->nbatch > 0)
+		commitlog_writer_flush_batch(w);
+	fd = msg_new(&petrel__flush_done__descriptor);
+	if (w->cl != NULL && commitlog_flush(w->cl, &cause) != 0) {
+		msg_set_string(&fd->error, cause);
+		free(cause);
+	} else if (w->cl != NULL)
+		fd->durable = commitlog_max_offset(w->cl);
+	commitlog_writer_on_flush_done(w, &fd->base, NULL);
+	msg_free(fd);
+	actor_reply(env, msg_new(&petrel__stopped__descriptor));
+	return (0);
+}

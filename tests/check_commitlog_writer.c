@@ -1,0 +1,390 @@
+/*
+ * Tests of actors/commitlog_writer.c with detached actors: requests that
+ * arrive together are appended as one batch, queue offsets per queue,
+ * async and sync answers, flush timeouts, illegal messages, a full disk,
+ * an unconfigured writer, and a stop that answers everything it holds.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "actor.h"
+#include "commitlog.h"
+#include "msg.h"
+#include "runtime.pb-c.h"
+#include "store.pb-c.h"
+#include "store_actors.h"
+#include "storemsg.h"
+#include "testutil.h"
+#include "xmalloc.h"
+
+struct fixture {
+	char		*dir;
+	struct actor	*writer;
+	struct actor	*client;
+	struct actor	*flusher;
+	struct actor	*dispatcher;
+};
+
+static const struct actor_type peer_actor = { "peer", 0, NULL, NULL, NULL };
+
+static void
+setup(struct fixture *f, int sync, uint32_t timeout_ms)
+{
+	Petrel__WriterConfig	*c;
+	Petrel__QueueOffset	*qo;
+	Petrel__Configured	*ack;
+
+	f->dir = test_tmpdir();
+	f->writer = actor_spawn(NULL, &commitlog_writer_actor, "writer");
+	f->client = actor_spawn(NULL, &peer_actor, "client");
+	f->flusher = actor_spawn(NULL, &peer_actor, "flusher");
+	f->dispatcher = actor_spawn(NULL, &peer_actor, "dispatcher");
+	c = msg_new(&petrel__writer_config__descriptor);
+	msg_set_string(&c->root, f->dir);
+	c->segment_size = 64 * 1024;
+	c->max_msg_size = 8192;
+	c->flush_mode = sync ? PETREL__FLUSH_MODE__FLUSH_SYNC :
+	    PETREL__FLUSH_MODE__FLUSH_ASYNC;
+	c->flush_timeout_ms = timeout_ms;
+	c->flusher = actor_ref(f->flusher);
+	c->dispatcher = actor_ref(f->dispatcher);
+	qo = msg_new(&petrel__queue_offset__descriptor);
+	msg_set_string(&qo->topic, "Old");
+	qo->queue_id = 1;
+	qo->offset = 41;
+	msg_array_add((void ***)&c->offsets, &c->n_offsets, qo);
+	actor_ask(f->writer, c, f->client, 99);
+	actor_run_pending(f->writer);
+	ack = (Petrel__Configured *)actor_pop(f->client, NULL);
+	ck_assert(msg_is(ack, &petrel__configured__descriptor));
+	ck_assert_str_eq(ack->error, "");
+	msg_free(ack);
+}
+
+static void
+teardown(struct fixture *f)
+{
+	actor_free(f->writer);
+	actor_free(f->client);
+	actor_free(f->flusher);
+	actor_free(f->dispatcher);
+	test_rmdir(f->dir);
+}
+
+/* A request of n messages to topic/qid, bodies "<tag>-<i>". */
+static Petrel__PutRequest *
+request(const char *topic, uint32_t qid, size_t n, const char *tag)
+{
+	Petrel__PutRequest			*req;
+	Petrel__StoreMessage			*m;
+	Petrel__StoreMessage__PropertiesEntry	*e;
+	char					 body[64];
+	size_t					 i;
+
+	req = msg_new(&petrel__put_request__descriptor);
+	for (i = 0; i < n; i++) {
+		m = msg_new(&petrel__store_message__descriptor);
+		msg_set_string(&m->topic, topic);
+		m->queue_id = qid;
+		m->born_ts = 1234 + i;
+		msg_set_string(&m->keys, "k1 k2");
+		msg_set_string(&m->tags, tag);
+		msg_set_string(&m->uniq_id, "ID");
+		e = msg_new(&petrel__store_message__properties_entry__descriptor);
+		msg_set_string(&e->key, "color");
+		msg_set_string(&e->value, "blue");
+		msg_array_add((void ***)&m->properties, &m->n_properties, e);
+		snprintf(body, sizeof body, "%s-%zu", tag, i);
+		msg_set_bytes(&m->body, body, strlen(body));
+		msg_array_add((void ***)&req->messages, &req->n_messages, m);
+	}
+	return (req);
+}
+
+/*
+ * The client's answer with cookie, a PutResponse.  Answers come in any
+ * order (refusals go first); those not asked for yet are kept.
+ */
+static Petrel__PutResponse *
+answer(struct fixture *f, uint64_t cookie)
+{
+	static ProtobufCMessage	*kept[16];
+	struct envelope		 env;
+	ProtobufCMessage	*m;
+
+	ck_assert_uint_lt(cookie, 16);
+	while (kept[cookie] == NULL) {
+		m = actor_pop(f->client, &env);
+		ck_assert_ptr_nonnull(m);
+		ck_assert(msg_is(m, &petrel__put_response__descriptor));
+		ck_assert_uint_lt(env.cookie, 16);
+		kept[env.cookie] = m;
+	}
+	m = kept[cookie];
+	kept[cookie] = NULL;
+	return ((Petrel__PutResponse *)m);
+}
+
+/* How many messages of type desc wait at a, freeing them. */
+static size_t
+count(struct actor *a, const ProtobufCMessageDescriptor *desc,
+    uint64_t *last_end)
+{
+	ProtobufCMessage	*m;
+	size_t			 n = 0;
+
+	while ((m = actor_pop(a, NULL)) != NULL) {
+		ck_assert(msg_is(m, desc));
+		if (desc == &petrel__log_appended__descriptor)
+			*last_end = ((Petrel__LogAppended *)m)->end;
+		else if (desc == &petrel__log_written__descriptor)
+			*last_end = ((Petrel__LogWritten *)m)->end;
+		msg_free(m);
+		n++;
+	}
+	return (n);
+}
+
+START_TEST(test_one_batch)
+{
+	struct fixture		 f;
+	Petrel__PutResponse	*r;
+	struct commitlog_config	 clc = { 64 * 1024, 8192, 1, 0 };
+	struct commitlog	*cl;
+	struct commitlog_msg	 cm;
+	Petrel__StoreMessage	*sm;
+	uint64_t		 end = 0, wend = 0, pos = 0;
+	char			*cause = NULL;
+	int			 i;
+
+	setup(&f, 0, 0);
+	actor_ask(f.writer, request("T", 0, 2, "a"), f.client, 1);
+	actor_ask(f.writer, request("T", 0, 3, "b"), f.client, 2);
+	actor_ask(f.writer, request("Old", 1, 1, "c"), f.client, 3);
+	actor_run_pending(f.writer);
+	/* One append, one note to each of dispatcher and flusher. */
+	ck_assert_uint_eq(count(f.dispatcher, &petrel__log_appended__descriptor,
+	    &end), 1);
+	ck_assert_uint_eq(count(f.flusher, &petrel__log_written__descriptor,
+	    &wend), 1);
+	ck_assert_uint_eq(end, wend);
+	r = answer(&f, 1);
+	ck_assert_uint_eq(r->status, 0);
+	ck_assert_uint_eq(r->n_results, 2);
+	ck_assert_uint_eq(r->results[1]->queue_offset, 1);
+	msg_free(r);
+	r = answer(&f, 2);
+	ck_assert_uint_eq(r->n_results, 3);
+	ck_assert_uint_eq(r->results[0]->queue_offset, 2);
+	ck_assert_uint_eq(r->results[2]->queue_offset, 4);
+	msg_free(r);
+	r = answer(&f, 3);
+	ck_assert_uint_eq(r->results[0]->queue_offset, 41);
+	msg_free(r);
+
+	/* The records read back as they were sent. */
+	cl = commitlog_open(f.dir, &clc, &cause);
+	ck_assert_ptr_nonnull(cl);
+	commitlog_follow(cl, end);
+	for (i = 0; i < 6; i++) {
+		ck_assert_int_eq(commitlog_next(cl, &pos, end, &cm, &cause), 1);
+		sm = storemsg_from_record(&cm);
+		ck_assert_str_eq(sm->topic, i < 5 ? "T" : "Old");
+		ck_assert_str_eq(sm->keys, "k1 k2");
+		ck_assert_str_eq(sm->uniq_id, "ID");
+		ck_assert_uint_eq(sm->n_properties, 1);
+		ck_assert_str_eq(sm->properties[0]->key, "color");
+		ck_assert_str_eq(sm->properties[0]->value, "blue");
+		ck_assert_uint_gt(sm->store_ts, 0);
+		msg_free(sm);
+	}
+	ck_assert_int_eq(commitlog_next(cl, &pos, end, &cm, &cause), 0);
+	commitlog_close(cl);
+	teardown(&f);
+}
+END_TEST
+
+START_TEST(test_illegal_only_that_request)
+{
+	struct fixture		 f;
+	Petrel__PutRequest	*bad, *empty;
+	Petrel__PutResponse	*r;
+	Petrel__StoreMessage__PropertiesEntry *e;
+	uint64_t		 end = 0;
+
+	setup(&f, 0, 0);
+	bad = request("bad topic", 0, 1, "x");
+	empty = msg_new(&petrel__put_request__descriptor);
+	actor_ask(f.writer, request("T", 0, 1, "a"), f.client, 1);
+	actor_ask(f.writer, bad, f.client, 2);
+	actor_ask(f.writer, empty, f.client, 3);
+	bad = request("T", 0, 1, "y");
+	e = bad->messages[0]->properties[0];
+	msg_set_string(&e->key, "TAGS");
+	actor_ask(f.writer, bad, f.client, 4);
+	bad = request("T", 0, 1, "y");
+	msg_set_bytes(&bad->messages[0]->body, "", 0);
+	bad->messages[0]->body.data = xcalloc(1, 9000);
+	bad->messages[0]->body.len = 9000;
+	actor_ask(f.writer, bad, f.client, 5);
+	actor_ask(f.writer, request("T", 0, 1, "b"), f.client, 6);
+	actor_run_pending(f.writer);
+	ck_assert_uint_eq(count(f.dispatcher, &petrel__log_appended__descriptor,
+	    &end), 1);
+	r = answer(&f, 1);
+	ck_assert_uint_eq(r->status, 0);
+	msg_free(r);
+	r = answer(&f, 2);
+	ck_assert_uint_eq(r->status, PETREL__STORE_STATUS__STORE_MESSAGE_ILLEGAL);
+	ck_assert_ptr_nonnull(strstr(r->reason, "topic"));
+	msg_free(r);
+	r = answer(&f, 3);
+	ck_assert_uint_eq(r->status, PETREL__STORE_STATUS__STORE_MESSAGE_ILLEGAL);
+	msg_free(r);
+	r = answer(&f, 4);
+	ck_assert_uint_eq(r->status, PETREL__STORE_STATUS__STORE_MESSAGE_ILLEGAL);
+	ck_assert_ptr_nonnull(strstr(r->reason, "reserved"));
+	msg_free(r);
+	r = answer(&f, 5);
+	ck_assert_uint_eq(r->status, PETREL__STORE_STATUS__STORE_MESSAGE_ILLEGAL);
+	ck_assert_ptr_nonnull(strstr(r->reason, "maximum message size"));
+	msg_free(r);
+	/* The refused ones took no queue offset. */
+	r = answer(&f, 6);
+	ck_assert_uint_eq(r->status, 0);
+	ck_assert_uint_eq(r->results[0]->queue_offset, 1);
+	msg_free(r);
+	teardown(&f);
+}
+END_TEST
+
+START_TEST(test_sync)
+{
+	struct fixture		 f;
+	Petrel__PutResponse	*r;
+	Petrel__FlushDone	*fd;
+	Petrel__Tick		*tick;
+	ProtobufCMessage	*m;
+	uint64_t		 end = 0, end2 = 0;
+
+	setup(&f, 1, 30);
+	actor_ask(f.writer, request("T", 0, 1, "a"), f.client, 1);
+	actor_run_pending(f.writer);
+	ck_assert_uint_eq(count(f.flusher, &petrel__log_written__descriptor,
+	    &end), 1);
+	ck_assert_ptr_null(actor_pop(f.client, NULL));
+	actor_ask(f.writer, request("T", 0, 1, "b"), f.client, 2);
+	actor_run_pending(f.writer);
+	ck_assert_uint_eq(count(f.flusher, &petrel__log_written__descriptor,
+	    &end2), 1);
+	/* A flush covering only the first batch answers only the first. */
+	fd = msg_new(&petrel__flush_done__descriptor);
+	fd->durable = end;
+	actor_send(f.writer, fd);
+	actor_run_pending(f.writer);
+	r = answer(&f, 1);
+	ck_assert_uint_eq(r->status, 0);
+	msg_free(r);
+	ck_assert_ptr_null(actor_pop(f.client, NULL));
+	/* The second times out. */
+	usleep(40 * 1000);
+	tick = msg_new(&petrel__tick__descriptor);
+	tick->id = 1;
+	actor_send(f.writer, tick);
+	actor_run_pending(f.writer);
+	r = answer(&f, 2);
+	ck_assert_uint_eq(r->status,
+	    PETREL__STORE_STATUS__STORE_FLUSH_DISK_TIMEOUT);
+	ck_assert_ptr_nonnull(strstr(r->reason, "30 ms"));
+	msg_free(r);
+	/* A failed flush says why. */
+	actor_ask(f.writer, request("T", 0, 1, "c"), f.client, 3);
+	actor_run_pending(f.writer);
+	fd = msg_new(&petrel__flush_done__descriptor);
+	msg_set_string(&fd->error, "msync: EIO");
+	actor_send(f.writer, fd);
+	actor_run_pending(f.writer);
+	r = answer(&f, 3);
+	ck_assert_uint_eq(r->status,
+	    PETREL__STORE_STATUS__STORE_FLUSH_DISK_TIMEOUT);
+	ck_assert_str_eq(r->reason, "msync: EIO");
+	msg_free(r);
+	/* Stop answers what waits, after flushing itself. */
+	actor_ask(f.writer, request("T", 0, 1, "d"), f.client, 4);
+	actor_ask(f.writer, msg_new(&petrel__stop__descriptor), f.client, 5);
+	actor_run_pending(f.writer);
+	r = answer(&f, 4);
+	ck_assert_uint_eq(r->status, 0);
+	ck_assert_uint_eq(r->results[0]->queue_offset, 3);
+	msg_free(r);
+	m = actor_pop(f.client, NULL);
+	ck_assert(msg_is(m, &petrel__stopped__descriptor));
+	msg_free(m);
+	teardown(&f);
+}
+END_TEST
+
+START_TEST(test_refusals)
+{
+	struct fixture		 f;
+	struct actor		*w;
+	Petrel__PutResponse	*r;
+	Petrel__DiskState	*ds;
+
+	/* Not configured. */
+	f.client = actor_spawn(NULL, &peer_actor, "client");
+	w = actor_spawn(NULL, &commitlog_writer_actor, "writer");
+	actor_ask(w, request("T", 0, 1, "a"), f.client, 1);
+	actor_run_pending(w);
+	r = answer(&f, 1);
+	ck_assert_uint_eq(r->status,
+	    PETREL__STORE_STATUS__STORE_SERVICE_NOT_AVAILABLE);
+	msg_free(r);
+	actor_free(w);
+	actor_free(f.client);
+
+	/* Disk full, then not. */
+	setup(&f, 0, 0);
+	ds = msg_new(&petrel__disk_state__descriptor);
+	ds->full = 1;
+	msg_set_string(&ds->reason, "disk 95% full");
+	actor_send(f.writer, ds);
+	actor_ask(f.writer, request("T", 0, 1, "a"), f.client, 1);
+	actor_run_pending(f.writer);
+	r = answer(&f, 1);
+	ck_assert_uint_eq(r->status,
+	    PETREL__STORE_STATUS__STORE_SERVICE_NOT_AVAILABLE);
+	ck_assert_str_eq(r->reason, "disk 95% full");
+	msg_free(r);
+	ds = msg_new(&petrel__disk_state__descriptor);
+	actor_send(f.writer, ds);
+	actor_ask(f.writer, request("T", 0, 1, "a"), f.client, 2);
+	actor_run_pending(f.writer);
+	r = answer(&f, 2);
+	ck_assert_uint_eq(r->status, 0);
+	ck_assert_uint_eq(r->results[0]->queue_offset, 0);
+	msg_free(r);
+	teardown(&f);
+}
+END_TEST
+
+Suite *
+commitlog_writer_suite(void)
+{
+	Suite	*s = suite_create("commitlog_writer");
+	TCase	*tc;
+
+	tc = tcase_create("commitlog_writer");
+	tcase_add_test(tc, test_one_batch);
+	tcase_add_test(tc, test_illegal_only_that_request);
+	tcase_add_test(tc, test_sync);
+	tcase_add_test(tc, test_refusals);
+	suite_add_tcase(s, tc);
+	return (s);
+}
