@@ -11,8 +11,15 @@
 #include <stddef.h>
 
 #include "codes.h"
+#include "proto/broker.pb-c.h"
 #include "proto/frame.pb-c.h"
 #include "proto/namesrv.pb-c.h"
+
+/* A broker code CODE_FOO takes FooRequest and answers FooResponse. */
+#define BCODE(c, m) \
+	{ PETREL__REQUEST_CODE__CODE_##c, "CODE_" #c, \
+	    &petrel__##m##_request__descriptor, \
+	    &petrel__##m##_response__descriptor }
 
 #define CODE(c, req, resp) \
 	{ PETREL__REQUEST_CODE__##c, #c, &req##__descriptor, \
@@ -39,6 +46,33 @@ static const struct code_info codes_table[] = {
 	CODE(CODE_KV_DELETE, petrel__kv_delete_request,
 	    petrel__kv_delete_response),
 	CODE(CODE_KV_LIST, petrel__kv_list_request, petrel__kv_list_response),
+
+	BCODE(SEND_MESSAGE, send_message),
+	BCODE(SEND_BATCH, send_batch),
+	BCODE(CONSUMER_SEND_BACK, consumer_send_back),
+	BCODE(PULL_MESSAGE, pull_message),
+	BCODE(CREATE_OR_UPDATE_TOPIC, create_or_update_topic),
+	BCODE(DELETE_TOPIC_IN_BROKER, delete_topic_in_broker),
+	BCODE(GET_TOPIC_CONFIG, get_topic_config),
+	BCODE(GET_ALL_TOPIC_CONFIG, get_all_topic_config),
+	BCODE(QUERY_CONSUMER_OFFSET, query_consumer_offset),
+	BCODE(UPDATE_CONSUMER_OFFSET, update_consumer_offset),
+	BCODE(COMMIT_CONSUMER_OFFSETS, commit_consumer_offsets),
+	BCODE(GET_CONSUMER_OFFSETS, get_consumer_offsets),
+	BCODE(RESET_CONSUMER_OFFSET, reset_consumer_offset),
+	BCODE(GET_MIN_OFFSET, get_min_offset),
+	BCODE(GET_MAX_OFFSET, get_max_offset),
+	BCODE(SEARCH_OFFSET_BY_TIME, search_offset_by_time),
+	BCODE(HEARTBEAT, heartbeat),
+	BCODE(UNREGISTER_CLIENT, unregister_client),
+	BCODE(GET_CONSUMER_LIST, get_consumer_list),
+	BCODE(NOTIFY_CONSUMER_IDS_CHANGED, notify_consumer_ids_changed),
+	BCODE(LOCK_BATCH_MQ, lock_batch),
+	BCODE(UNLOCK_BATCH_MQ, unlock_batch),
+	BCODE(QUERY_MESSAGE_BY_ID, query_message_by_id),
+	BCODE(QUERY_MESSAGE_BY_KEY, query_message_by_key),
+	BCODE(VIEW_MESSAGE_BY_OFFSET, view_message_by_offset),
+	BCODE(GET_BROKER_RUNTIME_INFO, get_broker_runtime_info),
 
 	{ 0, NULL, NULL, NULL }
 };
