@@ -452,7 +452,8 @@ actor_dispatch(struct actor *a, ProtobufCMessage *m,
 		if (h->descriptor == desc)
 			break;
 	}
-	if (h == NULL || h->descriptor == NULL || h->handler == NULL) {
+	/* The terminating entry, if it has a handler, takes the rest. */
+	if (h == NULL || h->handler == NULL) {
 		if (desc == &petrel__stop__descriptor)
 			actor_reply(env, msg_new(&petrel__stopped__descriptor));
 		else

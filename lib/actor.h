@@ -14,6 +14,11 @@
  * descriptor; the runtime frees the message after the handler returns,
  * unless the handler returned ACTOR_KEPT, in which case the handler owns it.
  *
+ * A handler table ends with an entry whose descriptor is NULL.  If that
+ * entry has a handler, it takes every message no other entry names (the
+ * listener uses it for replies of any type); if not, such messages are
+ * logged and freed.
+ *
  * An actor spawned on a NULL loop is detached: messages sent to it queue
  * up and nothing runs them until actor_run_pending() or actor_pop() is
  * called.  Tests use detached actors as a fake runtime: they call a real
@@ -69,7 +74,7 @@ struct actor_type {
 	size_t				 size;		/* of its state */
 	int				(*init)(struct actor *, void *);
 	void				(*fini)(void *);
-	const struct actor_handler	*handlers;	/* NULL-terminated */
+	const struct actor_handler	*handlers;	/* ends with NULL descriptor */
 };
 
 /* Loops. */

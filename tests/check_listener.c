@@ -607,14 +607,13 @@ START_TEST(test_handlers_cover_codes)
 	const struct actor_handler	*h;
 	const struct code_info		*ci;
 
-	for (ci = codes_all(); ci->code != 0; ci++) {
-		for (h = listener_actor.handlers; h->descriptor != NULL; h++) {
-			if (h->descriptor == ci->response)
-				break;
-		}
-		ck_assert_msg(h->descriptor != NULL,
-		    "listener has no handler for %s", ci->response->name);
+	/* Every response type reaches listener_on_reply: none has an entry
+	 * of its own before the catch-all that ends the table. */
+	for (h = listener_actor.handlers; h->descriptor != NULL; h++) {
+		for (ci = codes_all(); ci->code != 0; ci++)
+			ck_assert_ptr_ne(h->descriptor, ci->response);
 	}
+	ck_assert_ptr_nonnull(h->handler);
 }
 END_TEST
 

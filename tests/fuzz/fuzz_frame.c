@@ -43,15 +43,28 @@ fuzz_body(const Petrel__Frame *f)
 	msg_free(m);
 }
 
-/* A decoded frame must survive being written and read again. */
+/*
+ * The known fields of a decoded frame must survive being written and read
+ * again.  Unknown fields are left out: protobuf-c keeps them as they came
+ * (even a field number 0, which it then refuses to decode), and Petrel
+ * never sends a received frame on.
+ */
 static void
 fuzz_rewrite(const Petrel__Frame *f)
 {
 	struct evbuffer	*b = evbuffer_new();
+	Petrel__Frame	 known = PETREL__FRAME__INIT;
 	Petrel__Frame	*g;
 	char		*cause = NULL;
 
-	if (frame_write(b, f) != 0)
+	known.version = f->version;
+	known.code = f->code;
+	known.id = f->id;
+	known.flags = f->flags;
+	known.status = f->status;
+	known.error = f->error;
+	known.body = f->body;
+	if (frame_write(b, &known) != 0)
 		fatalx("frame_write failed");
 	if (frame_read(b, FUZZ_MAX_FRAME * 2, &g, &cause) != 1)
 		fatalx("rewritten frame does not read back: %s",

@@ -36,7 +36,7 @@ b=$top_builddir
     -o "$tmp/fuzz_frame" \
     "$s/tests/fuzz/fuzz_frame.c" "$s/lib/frame.c" "$s/lib/codes.c" \
     "$s/lib/msg.c" "$s/lib/log.c" "$s/lib/xmalloc.c" \
-    "$b/proto/frame.pb-c.c" "$b/proto/namesrv.pb-c.c" \
+    "$b"/proto/*.pb-c.c \
     $(pkg-config --libs libevent_core libprotobuf-c) || exit 1
 
 mkdir "$tmp/corpus" && cp "$s"/tests/corpus/frame/* "$tmp/corpus/" || exit 1
