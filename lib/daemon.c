@@ -107,6 +107,7 @@ static const struct actor_type daemon_actor = {
 };
 
 static int	daemon_ready_fd = -1;	/* to the parent while detaching */
+static int	daemon_notify_failing;	/* the last notification was lost */
 
 static const struct option daemon_longopts[] = {
 	{ "config",		required_argument,	NULL, 'f' },
@@ -257,10 +258,15 @@ daemon_notify(const char *fmt, ...)
 		free(msg);
 		return (-1);
 	}
-	n = sendto(fd, msg, (size_t)len, MSG_NOSIGNAL,
+	/*
+	 * Never block the main loop on a listener that does not read: a
+	 * datagram it cannot take is dropped, and said once per failing run.
+	 */
+	n = sendto(fd, msg, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT,
 	    (struct sockaddr *)&sun, slen);
-	if (n != len)
+	if (n != len && !daemon_notify_failing)
 		log_warn("%s: sendto %s", __func__, path);
+	daemon_notify_failing = n != len;
 	close(fd);
 	free(msg);
 	errno = saved_errno;
