@@ -274,8 +274,8 @@ static const struct actor_type tchild_actor = {
 
 struct tsup {
 	struct daemon	*d;
-	int		 action;	/* on ready: 0 stop, 1 SIGTERM, 2 SIGHUP,
-					   3 stop in 300 ms */
+	int		 action;	/* on ready: 0 stop, 1 SIGTERM,
+					   2 SIGHUP, 3 stop in 300 ms */
 	struct actor	*child;
 	struct loop	*loop;
 	struct event	*later;
