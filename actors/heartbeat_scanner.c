@@ -51,6 +51,7 @@ const struct actor_type heartbeat_scanner_actor = {
 	.handlers = heartbeat_scanner_handlers
 };
 
+/* Remember the actor; the timer starts when configured. */
 static int
 heartbeat_scanner_init(struct actor *a, void *state)
 {
@@ -60,11 +61,13 @@ heartbeat_scanner_init(struct actor *a, void *state)
 	return (0);
 }
 
+/* Nothing to free: the runtime frees the timer. */
 static void
 heartbeat_scanner_fini(void *state)
 {
 }
 
+/* HeartbeatScannerConfig: whom to tick and how often. */
 static int
 heartbeat_scanner_on_config(void *state, ProtobufCMessage *m,
     const struct envelope *env)
@@ -96,6 +99,7 @@ heartbeat_scanner_on_config(void *state, ProtobufCMessage *m,
 	return (0);
 }
 
+/* The timer: ask the route manager to scan. */
 static int
 heartbeat_scanner_on_tick(void *state, ProtobufCMessage *m,
     const struct envelope *env)
@@ -115,6 +119,7 @@ heartbeat_scanner_on_tick(void *state, ProtobufCMessage *m,
 	return (actor_send(hs->route_manager, scan));
 }
 
+/* Stop: no more ticks. */
 static int
 heartbeat_scanner_on_stop(void *state, ProtobufCMessage *m,
     const struct envelope *env)

@@ -105,12 +105,14 @@ kvstore_get32(const uint8_t *p)
 	    (uint32_t)p[2] << 8 | p[3]);
 }
 
+/* Free a namespace and its values. */
 static void
 kvstore_free_space(void *p)
 {
 	strmap_free(p, free);
 }
 
+/* An empty table; the file is read when configured. */
 static int
 kvstore_init(struct actor *a, void *state)
 {
@@ -121,6 +123,7 @@ kvstore_init(struct actor *a, void *state)
 	return (0);
 }
 
+/* Free the table. */
 static void
 kvstore_fini(void *state)
 {
@@ -430,6 +433,7 @@ kvstore_mkdirs(const char *path, char **cause)
 	return (0);
 }
 
+/* KvStoreConfig: read the file, once; refuse a corrupt one. */
 static int
 kvstore_on_config(void *state, ProtobufCMessage *m,
     const struct envelope *env)
@@ -464,6 +468,7 @@ kvstore_on_config(void *state, ProtobufCMessage *m,
 	return (0);
 }
 
+/* KvPutRequest: set a key, answered once it is on disk. */
 static int
 kvstore_on_put(void *state, ProtobufCMessage *m, const struct envelope *env)
 {
@@ -474,7 +479,8 @@ kvstore_on_put(void *state, ProtobufCMessage *m, const struct envelope *env)
 	int			 rc;
 
 	if (kv->path == NULL)
-		return (actor_reply_error(env, PETREL__STATUS__STATUS_SYSTEM_ERROR,
+		return (actor_reply_error(env,
+		    PETREL__STATUS__STATUS_SYSTEM_ERROR,
 		    "key/value store not configured"));
 	if ((why = kvstore_check(r->namespace_, r->key, r->value)) != NULL)
 		return (actor_reply_error(env,
@@ -500,9 +506,11 @@ kvstore_on_put(void *state, ProtobufCMessage *m, const struct envelope *env)
 	}
 	free(old);
 	log_debug("kv put %s/%s", r->namespace_, r->key);
-	return (actor_reply(env, msg_new(&petrel__kv_put_response__descriptor)));
+	return (actor_reply(env,
+	    msg_new(&petrel__kv_put_response__descriptor)));
 }
 
+/* KvGetRequest: the value of a key. */
 static int
 kvstore_on_get(void *state, ProtobufCMessage *m, const struct envelope *env)
 {
@@ -525,6 +533,7 @@ kvstore_on_get(void *state, ProtobufCMessage *m, const struct envelope *env)
 	return (actor_reply(env, resp));
 }
 
+/* KvDeleteRequest: remove a key, answered once on disk. */
 static int
 kvstore_on_delete(void *state, ProtobufCMessage *m,
     const struct envelope *env)
@@ -536,7 +545,8 @@ kvstore_on_delete(void *state, ProtobufCMessage *m,
 	int			 rc;
 
 	if (kv->path == NULL)
-		return (actor_reply_error(env, PETREL__STATUS__STATUS_SYSTEM_ERROR,
+		return (actor_reply_error(env,
+		    PETREL__STATUS__STATUS_SYSTEM_ERROR,
 		    "key/value store not configured"));
 	if ((why = kvstore_check(r->namespace_, r->key, NULL)) != NULL)
 		return (actor_reply_error(env,
@@ -559,6 +569,7 @@ kvstore_on_delete(void *state, ProtobufCMessage *m,
 	    msg_new(&petrel__kv_delete_response__descriptor)));
 }
 
+/* KvListRequest: the keys of a namespace, sorted. */
 static int
 kvstore_on_list(void *state, ProtobufCMessage *m, const struct envelope *env)
 {
@@ -579,6 +590,7 @@ kvstore_on_list(void *state, ProtobufCMessage *m, const struct envelope *env)
 	return (actor_reply(env, resp));
 }
 
+/* Stop: answer at once. */
 static int
 kvstore_on_stop(void *state, ProtobufCMessage *m, const struct envelope *env)
 {

@@ -9,10 +9,10 @@
 
 #include "actor.h"
 
-#define NAMESRV_NAME_MAX	127	/* bytes in a cluster, broker or topic name */
+#define NAMESRV_NAME_MAX	127	/* bytes in a cluster, broker, topic */
 #define NAMESRV_ADDR_MAX	255	/* bytes in a host:port */
 #define NAMESRV_MAX_TOPICS	100000	/* topics in one registration */
-#define NAMESRV_EXPIRE_MS	120000	/* a broker silent this long is dropped */
+#define NAMESRV_EXPIRE_MS	120000	/* a broker silent this long goes */
 #define NAMESRV_SCAN_MS		10000	/* how often the scanner ticks */
 
 extern const struct actor_type route_manager_actor;

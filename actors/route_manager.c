@@ -36,18 +36,18 @@
 #include "proto/transport.pb-c.h"
 
 #define RM_QUEUES_MAX	65535		/* read or write queues of a topic */
-#define RM_PERM_MAX	7		/* PERM_READ | PERM_WRITE | PERM_INHERIT */
+#define RM_PERM_MAX	7		/* READ | WRITE | INHERIT */
 #define RM_TIMEOUT_MAX	(24ULL * 3600 * 1000)	/* a broker's own expiry */
 
 struct rm_member {
 	uint64_t	 id;
 	char		*address;
 	char		*ha_address;
-	uint64_t	 seen_ms;	/* monotonic time of the last heartbeat */
+	uint64_t	 seen_ms;	/* monotonic, of the last heartbeat */
 	uint64_t	 update_ms;	/* wall clock of the last heartbeat */
 	uint64_t	 expire_ms;	/* silent this long: dropped */
 	uint64_t	 conn;		/* connection it registered on */
-	uint64_t	 version_ts;	/* data version of the last registration */
+	uint64_t	 version_ts;	/* data version last registered */
 	uint64_t	 version_counter;
 	int		 has_version;
 };
@@ -211,6 +211,7 @@ route_manager_check_address(const char *what, const char *s, int empty_ok,
 	return (NULL);
 }
 
+/* Free a topic and its queues. */
 static void
 route_manager_free_topic(void *p)
 {
@@ -223,6 +224,7 @@ route_manager_free_topic(void *p)
 	free(t);
 }
 
+/* Free what a member of a broker owns. */
 static void
 route_manager_free_member(struct rm_member *m)
 {
@@ -230,6 +232,7 @@ route_manager_free_member(struct rm_member *m)
 	free(m->ha_address);
 }
 
+/* Free a broker name, its members and topic set. */
 static void
 route_manager_free_broker(void *p)
 {
@@ -245,6 +248,7 @@ route_manager_free_broker(void *p)
 	free(b);
 }
 
+/* Empty tables and the default limits. */
 static int
 route_manager_init(struct actor *a, void *state)
 {
@@ -258,6 +262,7 @@ route_manager_init(struct actor *a, void *state)
 	return (0);
 }
 
+/* Free every broker and topic. */
 static void
 route_manager_fini(void *state)
 {
@@ -403,12 +408,14 @@ route_manager_drop_where(struct route_manager *rm,
 	return (dropped);
 }
 
+/* Whether m has been silent past its expiry at now. */
 static int
 route_manager_match_expired(const struct rm_member *m, uint64_t now)
 {
 	return (m->seen_ms + m->expire_ms < now);
 }
 
+/* Whether m registered on connection conn. */
 static int
 route_manager_match_conn(const struct rm_member *m, uint64_t conn)
 {
@@ -437,6 +444,7 @@ route_manager_broker_data(const struct rm_broker *b)
 	return (bd);
 }
 
+/* RouteManagerConfig: the expiry and the topic limit. */
 static int
 route_manager_on_config(void *state, ProtobufCMessage *m,
     const struct envelope *env)
@@ -485,7 +493,8 @@ route_manager_check_register(struct route_manager *rm,
 		return (why);
 	if (r->heartbeat_timeout_ms > RM_TIMEOUT_MAX) {
 		snprintf(buf, len, "heartbeat_timeout_ms %u is over %llu",
-		    r->heartbeat_timeout_ms, (unsigned long long)RM_TIMEOUT_MAX);
+		    r->heartbeat_timeout_ms,
+		    (unsigned long long)RM_TIMEOUT_MAX);
 		return (buf);
 	}
 	if (r->n_topics > rm->max_topics) {
@@ -569,6 +578,7 @@ route_manager_set_topics(struct route_manager *rm, struct rm_broker *b,
 	b->topics = set;
 }
 
+/* RegisterBrokerRequest: add or refresh a broker; a master brings topics. */
 static int
 route_manager_on_register(void *state, ProtobufCMessage *m,
     const struct envelope *env)
@@ -652,6 +662,7 @@ route_manager_on_register(void *state, ProtobufCMessage *m,
 	return (actor_reply(env, resp));
 }
 
+/* UnregisterBrokerRequest: drop one broker at once. */
 static int
 route_manager_on_unregister(void *state, ProtobufCMessage *m,
     const struct envelope *env)
@@ -691,6 +702,7 @@ route_manager_on_unregister(void *state, ProtobufCMessage *m,
 	    msg_new(&petrel__unregister_broker_response__descriptor)));
 }
 
+/* GetRouteRequest: a topic's queues and its brokers' addresses. */
 static int
 route_manager_on_get_route(void *state, ProtobufCMessage *m,
     const struct envelope *env)
@@ -730,6 +742,7 @@ route_manager_on_get_route(void *state, ProtobufCMessage *m,
 	return (actor_reply(env, resp));
 }
 
+/* GetClusterInfoRequest: every cluster and broker, sorted. */
 static int
 route_manager_on_get_cluster_info(void *state, ProtobufCMessage *m,
     const struct envelope *env)
@@ -783,6 +796,7 @@ route_manager_in_cluster(struct route_manager *rm, const struct rm_topic *t,
 	return (0);
 }
 
+/* GetTopicListRequest: every topic, or those of one cluster. */
 static int
 route_manager_on_get_topic_list(void *state, ProtobufCMessage *m,
     const struct envelope *env)
@@ -824,6 +838,7 @@ route_manager_on_get_topic_list(void *state, ProtobufCMessage *m,
 	return (actor_reply(env, resp));
 }
 
+/* DeleteTopicRequest: forget a topic on every broker. */
 static int
 route_manager_on_delete_topic(void *state, ProtobufCMessage *m,
     const struct envelope *env)
@@ -854,6 +869,7 @@ route_manager_on_delete_topic(void *state, ProtobufCMessage *m,
 	    msg_new(&petrel__delete_topic_response__descriptor)));
 }
 
+/* ScanBrokers from the scanner: drop the silent brokers. */
 static int
 route_manager_on_scan_brokers(void *state, ProtobufCMessage *m,
     const struct envelope *env)
@@ -871,6 +887,7 @@ route_manager_on_scan_brokers(void *state, ProtobufCMessage *m,
 	return (0);
 }
 
+/* ConnectionClosed from the listener: drop its brokers. */
 static int
 route_manager_on_connection_closed(void *state, ProtobufCMessage *m,
     const struct envelope *env)
@@ -885,6 +902,7 @@ route_manager_on_connection_closed(void *state, ProtobufCMessage *m,
 	return (0);
 }
 
+/* Stop: nothing is kept on disk, so just answer. */
 static int
 route_manager_on_stop(void *state, ProtobufCMessage *m,
     const struct envelope *env)

@@ -131,6 +131,7 @@ namesrv_verbosity(struct namesrv *ns)
 	return (ns->conf.log_level + ns->args.verbose);
 }
 
+/* The route manager's configuration message. */
 static void *
 namesrv_route_manager_config(struct namesrv *ns)
 {
@@ -141,6 +142,7 @@ namesrv_route_manager_config(struct namesrv *ns)
 	return (c);
 }
 
+/* The heartbeat scanner's configuration message. */
 static void *
 namesrv_scanner_config(struct namesrv *ns)
 {
@@ -152,6 +154,7 @@ namesrv_scanner_config(struct namesrv *ns)
 	return (c);
 }
 
+/* The key/value store's configuration message. */
 static void *
 namesrv_kvstore_config(struct namesrv *ns)
 {
@@ -174,6 +177,7 @@ namesrv_route(Petrel__ListenerConfig *c, uint32_t code, struct actor *a)
 	msg_array_add((void ***)&c->routes, &c->n_routes, r);
 }
 
+/* The listener's configuration: address, limits, routes. */
 static void *
 namesrv_listener_config(struct namesrv *ns)
 {
@@ -267,6 +271,7 @@ static const struct daemon_hooks namesrv_hooks = {
 	.alive = NULL
 };
 
+/* Compose the name server and run it until a signal stops it. */
 int
 main(int argc, char **argv)
 {

@@ -97,7 +97,8 @@ conf_defaults(const struct conf_key *keys, void *conf)
 		}
 		if (conf_apply(k, conf, k->def != NULL ? k->def : "",
 		    &cause) != 0)
-			fatalx("%s: default of %s: %s", __func__, k->name, cause);
+			fatalx("%s: default of %s: %s", __func__, k->name,
+			    cause);
 	}
 }
 

@@ -17,7 +17,7 @@ enum conf_type {
 	CONF_INT,		/* int64_t */
 	CONF_BOOL,		/* int: true/false, yes/no, on/off */
 	CONF_SIZE,		/* int64_t bytes: 512, 64k, 16m, 1g */
-	CONF_DURATION,		/* int64_t milliseconds: 500, 500ms, 10s, 2m, 1h */
+	CONF_DURATION,		/* int64_t ms: 500, 500ms, 10s, 2m, 1h */
 	CONF_ENUM		/* int: index into choices */
 };
 
@@ -28,7 +28,7 @@ struct conf_key {
 	enum conf_type		  type;
 	int64_t			  min;
 	int64_t			  max;
-	const char		 *def;		/* default, as written in a file */
+	const char		 *def;		/* default, as in a file */
 	size_t			  offset;	/* of the field in the struct */
 	int			  flags;	/* CONF_RELOAD */
 	const char *const	 *choices;	/* CONF_ENUM, NULL-terminated */

@@ -54,7 +54,7 @@
 
 struct daemon_step {
 	struct actor	*actor;
-	void		*config;	/* until asked; then the actor owns it */
+	void		*config;	/* until asked, then the actor's */
 	int		 status;	/* exit status if it refuses */
 };
 
@@ -68,8 +68,8 @@ struct daemon {
 	u_int			 nsteps;
 	u_int			 next;		/* configuring: step asked */
 	int			 state;
-	int			 status;	/* exit status of daemon_run() */
-	u_int			 reloading;	/* reconfigurations unanswered */
+	int			 status;	/* daemon_run() returns it */
+	u_int			 reloading;	/* reconfigurations asked */
 
 	struct event		*ev_term;
 	struct event		*ev_int;
@@ -107,6 +107,7 @@ static const struct actor_type daemon_actor = {
 };
 
 static int	daemon_ready_fd = -1;	/* to the parent while detaching */
+static int	daemon_notify_failing;	/* the last notification was lost */
 
 static const struct option daemon_longopts[] = {
 	{ "config",		required_argument,	NULL, 'f' },
@@ -179,12 +180,13 @@ daemon_parse_args(struct daemon_args *args, const char *name,
 			    "  -d             stay in the foreground, log to "
 			    "stderr\n"
 			    "  -f file        configuration file (default %s)\n"
-			    "  -n             check the configuration and exit\n"
+			    "  -n             check the configuration and "
+			    "exit\n"
 			    "  -p port        listen on this port (0: any free "
 			    "one)\n"
 			    "  -v             more verbose (twice: debug)\n"
-			    "  --print-config print the effective configuration "
-			    "and exit\n"
+			    "  --print-config print the effective "
+			    "configuration and exit\n"
 			    "  -V             print the version and exit\n",
 			    name, defconf);
 			return (EX_OK);
@@ -257,10 +259,15 @@ daemon_notify(const char *fmt, ...)
 		free(msg);
 		return (-1);
 	}
-	n = sendto(fd, msg, (size_t)len, MSG_NOSIGNAL,
+	/*
+	 * Never block the main loop on a listener that does not read: a
+	 * datagram it cannot take is dropped, and said once per failing run.
+	 */
+	n = sendto(fd, msg, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT,
 	    (struct sockaddr *)&sun, slen);
-	if (n != len)
+	if (n != len && !daemon_notify_failing)
 		log_warn("%s: sendto %s", __func__, path);
+	daemon_notify_failing = n != len;
 	close(fd);
 	free(msg);
 	errno = saved_errno;
@@ -670,6 +677,7 @@ daemon_answer(struct daemon *d, const struct envelope *env,
 		daemon_next(d);
 }
 
+/* An actor took (or refused) its configuration. */
 static int
 daemon_on_configured(void *state, ProtobufCMessage *m,
     const struct envelope *env)
@@ -680,6 +688,7 @@ daemon_on_configured(void *state, ProtobufCMessage *m,
 	return (0);
 }
 
+/* The listener is bound (or could not bind). */
 static int
 daemon_on_listener_ready(void *state, ProtobufCMessage *m,
     const struct envelope *env)
@@ -690,6 +699,7 @@ daemon_on_listener_ready(void *state, ProtobufCMessage *m,
 	return (0);
 }
 
+/* An actor answered its configuration with an error. */
 static int
 daemon_on_error(void *state, ProtobufCMessage *m,
     const struct envelope *env)

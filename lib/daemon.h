@@ -29,7 +29,7 @@ struct daemon_args {
 
 /* What a daemon's main() gives the supervisor; every hook is optional. */
 struct daemon_hooks {
-	/* An actor acknowledged its configuration (Configured or ListenerReady). */
+	/* An actor took its configuration (Configured, ListenerReady). */
 	void	(*configured)(void *, struct actor *, const ProtobufCMessage *);
 	/* Every actor is configured: send READY with a STATUS. */
 	void	(*ready)(void *);

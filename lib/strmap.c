@@ -198,6 +198,7 @@ strmap_next(const struct strmap *m, size_t *iter, const char **key,
 	return (0);
 }
 
+/* qsort(3) order of two keys. */
 static int
 strmap_cmp(const void *a, const void *b)
 {

@@ -20,6 +20,8 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #include "actor.h"
 #include "daemon.h"
 #include "log.h"
@@ -272,14 +274,26 @@ static const struct actor_type tchild_actor = {
 
 struct tsup {
 	struct daemon	*d;
-	int		 action;	/* on ready: 0 stop, 1 SIGTERM, 2 SIGHUP */
+	int		 action;	/* on ready: 0 stop, 1 SIGTERM,
+					   2 SIGHUP, 3 stop in 300 ms */
 	struct actor	*child;
+	struct loop	*loop;
+	struct event	*later;
 };
+
+static void
+tlater(evutil_socket_t fd, short events, void *arg)
+{
+	struct tsup	*t = arg;
+
+	daemon_stop(t->d, 0);
+}
 
 static void
 tready(void *arg)
 {
 	struct tsup	*t = arg;
+	struct timeval	 tv = { 0, 300000 };
 
 	treadies++;
 	tnote("ready", treadies);
@@ -293,6 +307,10 @@ tready(void *arg)
 	case 2:
 		t->action = 1;
 		raise(SIGHUP);
+		break;
+	case 3:
+		t->later = evtimer_new(loop_base(t->loop), tlater, t);
+		evtimer_add(t->later, &tv);
 		break;
 	}
 }
@@ -313,9 +331,20 @@ static const struct daemon_hooks thooks = {
 	.reload = treload
 };
 
+static int
+tstuck(void *arg)
+{
+	return (0);
+}
+
+static const struct daemon_hooks thooks_stuck = {
+	.ready = tready,
+	.alive = tstuck
+};
+
 /* Run a supervisor over three children; the middle one's config says err. */
 static int
-trun(int action, const char *err)
+trun_hooks(int action, const char *err, const struct daemon_hooks *hooks)
 {
 	struct loop		*main_loop, *other, *loops[2];
 	struct actor		*kids[3];
@@ -330,7 +359,8 @@ trun(int action, const char *err)
 	daemon_libevent_init();
 	main_loop = loop_new("main");
 	other = loop_new("other");
-	t.d = daemon_new(main_loop, &thooks, &t);
+	t.loop = main_loop;
+	t.d = daemon_new(main_loop, hooks, &t);
 	t.action = action;
 	for (i = 0; i < 3; i++) {
 		kids[i] = actor_spawn(other, &tchild_actor, "tchild");
@@ -344,10 +374,18 @@ trun(int action, const char *err)
 	ck_assert_int_eq(loop_start(other), 0);
 	rc = daemon_run(t.d);
 	ck_assert_int_eq(daemon_state(t.d), DAEMON_STOPPED);
+	if (t.later != NULL)
+		event_free(t.later);
 	loops[0] = main_loop;
 	loops[1] = other;
 	daemon_shutdown(t.d, loops, 2);
 	return (rc);
+}
+
+static int
+trun(int action, const char *err)
+{
+	return (trun_hooks(action, err, &thooks));
 }
 
 START_TEST(test_supervisor_order)
@@ -376,6 +414,57 @@ START_TEST(test_supervisor_signals)
 }
 END_TEST
 
+/* How many datagrams waiting on fd contain what. */
+static int
+tcount(int fd, const char *what)
+{
+	char	buf[512];
+	ssize_t	n;
+	int	count = 0;
+
+	while ((n = recv(fd, buf, sizeof buf - 1, MSG_DONTWAIT)) > 0) {
+		buf[n] = '\0';
+		if (strstr(buf, what) != NULL)
+			count++;
+	}
+	return (count);
+}
+
+START_TEST(test_watchdog)
+{
+	char	*dir, path[200], pid[32];
+	int	 fd;
+
+	dir = test_tmpdir();
+	snprintf(path, sizeof path, "%s/notify", dir);
+	fd = tbind(path);
+	setenv("NOTIFY_SOCKET", path, 1);
+	setenv("WATCHDOG_USEC", "40000", 1);
+	unsetenv("WATCHDOG_PID");
+
+	/* Every 20 ms for 300 ms. */
+	ck_assert_int_eq(trun(3, NULL), 0);
+	ck_assert_int_ge(tcount(fd, "WATCHDOG=1"), 3);
+
+	/* A stuck daemon does not pet it. */
+	ck_assert_int_eq(trun_hooks(3, NULL, &thooks_stuck), 0);
+	ck_assert_int_eq(tcount(fd, "WATCHDOG=1"), 0);
+
+	/* Meant for another process: no watchdog. */
+	snprintf(pid, sizeof pid, "%ld", (long)getpid() + 1);
+	setenv("WATCHDOG_PID", pid, 1);
+	ck_assert_int_eq(trun(3, NULL), 0);
+	ck_assert_int_eq(tcount(fd, "WATCHDOG=1"), 0);
+	ck_assert_int_eq(tcount(fd, "READY=1"), 0);	/* read above */
+
+	unsetenv("WATCHDOG_USEC");
+	unsetenv("WATCHDOG_PID");
+	unsetenv("NOTIFY_SOCKET");
+	close(fd);
+	test_rmdir(dir);
+}
+END_TEST
+
 Suite *
 daemon_suite(void)
 {
@@ -395,6 +484,7 @@ daemon_suite(void)
 	tcase_add_test(tc, test_supervisor_order);
 	tcase_add_test(tc, test_supervisor_refused);
 	tcase_add_test(tc, test_supervisor_signals);
+	tcase_add_test(tc, test_watchdog);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -119,7 +119,8 @@ tlist(const char *ns)
 static void
 tput_ok(const char *ns, const char *key, const char *value)
 {
-	msg_free(tis(tput(ns, key, value), &petrel__kv_put_response__descriptor));
+	msg_free(tis(tput(ns, key, value),
+	    &petrel__kv_put_response__descriptor));
 }
 
 static void

@@ -560,7 +560,8 @@ START_TEST(test_register_bad)
 	c->max_topics = 3;
 	msg_free(tcall(rm, peer, c, 0));
 	tcall_error(treq("c", "a", 0, "h:0", "A,B,C,D", 2),
-	    PETREL__STATUS__STATUS_BAD_REQUEST, "too many topics: 4, at most 3");
+	    PETREL__STATUS__STATUS_BAD_REQUEST,
+	    "too many topics: 4, at most 3");
 	msg_free(treg(treq("c", "a", 0, "h:0", "A,B,C", 2), 0));
 	/* Nothing refused changed anything. */
 	snprintf(want, sizeof want, "A B C %s", name);

@@ -26,12 +26,14 @@
 
 static volatile sig_atomic_t	notify_stop;
 
+/* SIGTERM, SIGINT: leave the loop. */
 static void
 notify_onsignal(int sig)
 {
 	notify_stop = 1;
 }
 
+/* Milliseconds on the monotonic clock. */
 static long long
 notify_now_ms(void)
 {
@@ -41,6 +43,7 @@ notify_now_ms(void)
 	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
+/* Listen, print, and stop on the wanted text or the deadline. */
 int
 main(int argc, char **argv)
 {

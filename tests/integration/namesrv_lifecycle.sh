@@ -86,6 +86,22 @@ fi
 ns_stop 0
 grep -q "stopping on signal 15" namesrv.log || ns_fail "no stop line"
 
+# Without -d it goes to the background once ready: the command returns 0
+# and the server answers until SIGTERM.
+printf 'listenAddress = 127.0.0.1\n' >"$conf"
+env -u NOTIFY_SOCKET "$NAMESRV" -p 0 -f "$conf" >bg.out 2>bg.log; rc=$?
+[ "$rc" -eq 0 ] || ns_fail "background start: exit $rc: $(cat bg.log)"
+bg_pid=$(sed -n 's/.*petrel-namesrv\[\([0-9]*\)\] info: listening on.*/\1/p' \
+    bg.log | head -n 1)
+[ -n "$bg_pid" ] && kill -0 "$bg_pid" 2>/dev/null ||
+    ns_fail "no background server: $(cat bg.log)"
+NS_PID=$bg_pid			# for the cleanup trap
+kill -TERM "$bg_pid"
+ns_wait 20 sh -c "! kill -0 $bg_pid 2>/dev/null" ||
+    ns_fail "the background server did not stop"
+NS_PID=
+ns_wait 10 grep -q "stopped" bg.log || ns_fail "no stop line in the background"
+
 # A corrupt key/value file: refused with a clear error, exit 65.
 mkdir -p "$NS_TMP/kv"
 printf 'not a petrel file at all' >"$NS_TMP/kv/kvConfig"
@@ -95,4 +111,7 @@ printf 'listenAddress = 127.0.0.1\nkvConfigPath = %s/kv/kvConfig\n' \
 [ "$rc" -eq 65 ] || ns_fail "corrupt kv file: exit $rc, not 65"
 grep -q "kv/kvConfig: not a Petrel key/value file" err ||
     ns_fail "corrupt kv file: $(cat err)"
+# In the background the parent reports the child's failure.
+env -u NOTIFY_SOCKET "$NAMESRV" -p 0 -f "$conf" >out 2>err; rc=$?
+[ "$rc" -eq 65 ] || ns_fail "corrupt kv file in the background: exit $rc"
 exit 0
