@@ -84,6 +84,8 @@ expect_out "v2"
 expect 0 p --json kv put ns1 k2 'two words'
 expect_jq out '. == {"namespace": "ns1", "key": "k2", "value": "two words"}'
 expect 0 p kv put ns2 k1 other
+expect 1 p kv list nosuchnamespace
+expect_grep err '^petrel: kv list nosuchnamespace: '
 expect 0 p kv list ns1
 expect_out "KEY  VALUE
 k1   v2
