@@ -389,6 +389,120 @@ START_TEST(test_not_open)
 }
 END_TEST
 
+/* Wait up to 30 s for a message at a detached actor. */
+static ProtobufCMessage *
+wait_for(struct actor *a, struct envelope *env)
+{
+	ProtobufCMessage	*m;
+	uint64_t		 deadline = test_now_ms() + 30000;
+
+	while ((m = actor_pop(a, env)) == NULL) {
+		ck_assert_msg(test_now_ms() < deadline, "no answer in 30 s");
+		usleep(100);
+	}
+	return (m);
+}
+
+/*
+ * The store actors on loops of their own, as in the broker: many
+ * requests in flight with sync flush, all answered and read back, then
+ * a clean shutdown and a restart that finds everything.
+ */
+START_TEST(test_loops)
+{
+	struct loop		*loops[2];
+	struct actor		*actors[3], *client;
+	Petrel__StoreConfig	*c;
+	Petrel__Configured	*ack;
+	Petrel__PutRequest	*req;
+	Petrel__PutResponse	*r;
+	Petrel__GetRequest	*gr;
+	Petrel__GetResponse	*g;
+	struct envelope		 env;
+	char			*dir = test_tmpdir(), body[32];
+	uint64_t		 got, off, seen[4] = { 0 };
+	int			 i, round, total = 2000;
+
+	for (round = 0; round < 2; round++) {
+		loops[0] = loop_new("store");
+		loops[1] = loop_new("flusher");
+		actors[0] = actor_spawn(loops[0], &dispatcher_actor,
+		    "dispatcher");
+		actors[1] = actor_spawn(loops[1], &flusher_actor, "flusher");
+		actors[2] = actor_spawn(loops[0], &commitlog_writer_actor,
+		    "writer");
+		client = actor_spawn(NULL, &peer_actor, "client");
+		loop_start(loops[0]);
+		loop_start(loops[1]);
+		c = msg_new(&petrel__store_config__descriptor);
+		msg_set_string(&c->root, dir);
+		c->segment_size = 256 * 1024;
+		c->flush_mode = PETREL__FLUSH_MODE__FLUSH_SYNC;
+		c->writer = actor_ref(actors[2]);
+		c->flusher = actor_ref(actors[1]);
+		actor_ask(actors[0], c, client, 1);
+		ack = (Petrel__Configured *)wait_for(client, NULL);
+		ck_assert_str_eq(ack->error, "");
+		msg_free(ack);
+		if (round == 0) {
+			for (i = 0; i < total; i++) {
+				req = msg_new(&petrel__put_request__descriptor);
+				msg_array_add((void ***)&req->messages,
+				    &req->n_messages,
+				    msg_new(&petrel__store_message__descriptor));
+				msg_set_string(&req->messages[0]->topic, "L");
+				req->messages[0]->queue_id = (uint32_t)(i % 4);
+				snprintf(body, sizeof body, "m%d", i);
+				msg_set_bytes(&req->messages[0]->body, body,
+				    strlen(body));
+				actor_ask(actors[2], req, client, (uint64_t)i);
+			}
+			for (i = 0; i < total; i++) {
+				r = (Petrel__PutResponse *)wait_for(client,
+				    &env);
+				ck_assert(msg_is(r,
+				    &petrel__put_response__descriptor));
+				ck_assert_uint_eq(r->status, 0);
+				/* Offsets per queue follow the asking order. */
+				ck_assert_uint_eq(r->results[0]->queue_offset,
+				    env.cookie / 4);
+				msg_free(r);
+			}
+		}
+		for (i = 0; i < 4; i++) {
+			for (off = 0, got = 0;;) {
+				gr = msg_new(&petrel__get_request__descriptor);
+				msg_set_string(&gr->topic, "L");
+				gr->queue_id = (uint32_t)i;
+				gr->offset = off;
+				gr->max_count = 100;
+				actor_ask(actors[0], gr, client, 0);
+				g = (Petrel__GetResponse *)wait_for(client, NULL);
+				if (g->n_messages == 0) {
+					msg_free(g);
+					break;
+				}
+				got += g->n_messages;
+				snprintf(body, sizeof body, "m%d",
+				    (int)(off * 4) + i);
+				ck_assert(memcmp(g->messages[0]->body.data,
+				    body, strlen(body)) == 0);
+				off = g->next_offset;
+				msg_free(g);
+			}
+			if (round == 0)
+				seen[i] = got;
+			ck_assert_uint_eq(got, (uint64_t)total / 4);
+			ck_assert_uint_eq(got, seen[i]);
+		}
+		ck_assert_int_eq(actor_shutdown(loops, 2, actors, 3, 10000),
+		    0);
+		actor_free(client);
+	}
+	test_rmdir(dir);
+}
+END_TEST
+
 Suite *
 dispatcher_suite(void)
 {
@@ -400,6 +514,10 @@ dispatcher_suite(void)
 	tcase_add_test(tc, test_pipeline);
 	tcase_add_test(tc, test_retention);
 	tcase_add_test(tc, test_not_open);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("loops");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_loops);
 	suite_add_tcase(s, tc);
 	return (s);
 }
