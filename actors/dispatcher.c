@@ -1,0 +1,504 @@
+/*
+ * Dispatcher: owns the store's consume queues, index and checkpoint, and
+ * answers reads.  On StoreConfig it opens the store (recovering it after a
+ * crash, petrel-store(5)), configures the writer (WriterConfig: where the
+ * log ends, every queue's next offset) and the flusher (FlusherConfig),
+ * and answers Configured once both have.
+ *
+ * After each LogAppended from the writer it reads the new records from the
+ * log (its own mapping of the same files), writes their consume queue and
+ * index entries, and tells its watchers which queues grew
+ * (QueuesArrived).  FlushDone from the flusher says how far the log is
+ * durable; every checkpoint interval it flushes queues and index and
+ * checkpoints below that.  It deletes expired log for the cleaner
+ * (DeleteExpired) and tells writer and flusher (LogTrimmed).  On Stop it
+ * closes the store cleanly: last checkpoint, abort marker removed.
+ *
+ * Reads: GetRequest (a queue from an offset, with count, byte and tag
+ * filters), QueueInfoRequest (range, offset for a time) and LookupRequest
+ * (by commit log offset, unique id, or key in a time range).
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "actor.h"
+#include "commitlog.h"
+#include "log.h"
+#include "msg.h"
+#include "runtime.pb-c.h"
+#include "store.h"
+#include "store.pb-c.h"
+#include "store_actors.h"
+#include "storemsg.h"
+#include "xmalloc.h"
+
+#define DISPATCHER_TIMER		1
+#define DISPATCHER_CHECKPOINT_MS	1000
+#define DISPATCHER_GET_MAX		1024
+#define DISPATCHER_LOOKUP_MAX		64
+
+struct dispatcher {
+	struct actor		*self;
+	struct store		*st;
+	struct actor		*writer;
+	struct actor		*flusher;
+	struct actor		**watchers;
+	size_t			 nwatchers;
+	uint64_t		 durable;
+	uint64_t		 checkpointed;
+
+	struct envelope		 cfg_env;	/* StoreConfig to answer */
+	int			 cfg_waiting;	/* acks still to come */
+	char			*cfg_error;
+
+	Petrel__QueuesArrived	*arrived;	/* being built */
+	struct commitlog_msg	*scratch;	/* for gets */
+	size_t			 capscratch;
+};
+
+static int	dispatcher_init(struct actor *, void *);
+static void	dispatcher_fini(void *);
+static int	dispatcher_on_config(void *, ProtobufCMessage *,
+		    const struct envelope *);
+static int	dispatcher_on_configured(void *, ProtobufCMessage *,
+		    const struct envelope *);
+static int	dispatcher_on_appended(void *, ProtobufCMessage *,
+		    const struct envelope *);
+static int	dispatcher_on_flush_done(void *, ProtobufCMessage *,
+		    const struct envelope *);
+static int	dispatcher_on_tick(void *, ProtobufCMessage *,
+		    const struct envelope *);
+static int	dispatcher_on_get(void *, ProtobufCMessage *,
+		    const struct envelope *);
+static int	dispatcher_on_queue_info(void *, ProtobufCMessage *,
+		    const struct envelope *);
+static int	dispatcher_on_lookup(void *, ProtobufCMessage *,
+		    const struct envelope *);
+static int	dispatcher_on_delete(void *, ProtobufCMessage *,
+		    const struct envelope *);
+static int	dispatcher_on_stop(void *, ProtobufCMessage *,
+		    const struct envelope *);
+
+static const struct actor_handler dispatcher_handlers[] = {
+	{ &petrel__store_config__descriptor, dispatcher_on_config },
+	{ &petrel__configured__descriptor, dispatcher_on_configured },
+	{ &petrel__log_appended__descriptor, dispatcher_on_appended },
+	{ &petrel__flush_done__descriptor, dispatcher_on_flush_done },
+	{ &petrel__tick__descriptor, dispatcher_on_tick },
+	{ &petrel__get_request__descriptor, dispatcher_on_get },
+	{ &petrel__queue_info_request__descriptor, dispatcher_on_queue_info },
+	{ &petrel__lookup_request__descriptor, dispatcher_on_lookup },
+	{ &petrel__delete_expired__descriptor, dispatcher_on_delete },
+	{ &petrel__stop__descriptor, dispatcher_on_stop },
+	{ NULL, NULL }
+};
+
+const struct actor_type dispatcher_actor = {
+	.name = "dispatcher",
+	.size = sizeof(struct dispatcher),
+	.init = dispatcher_init,
+	.fini = dispatcher_fini,
+	.handlers = dispatcher_handlers
+};
+
+static int
+dispatcher_init(struct actor *a, void *state)
+{
+	struct dispatcher	*d = state;
+
+	d->self = a;
+	return (0);
+}
+
+static void
+dispatcher_fini(void *state)
+{
+	struct dispatcher	*d = state;
+
+	store_free(d->st);	/* no clean stop: Stop does that */
+	free(d->watchers);
+	free(d->cfg_error);
+	msg_free(d->arrived);
+	free(d->scratch);
+}
+
+/* Append a QueueOffset to a repeated field. */
+static void
+dispatcher_queue_offset(Petrel__QueueOffset ***v, size_t *n,
+    const char *topic, uint32_t qid, uint64_t offset)
+{
+	Petrel__QueueOffset	*qo;
+
+	qo = msg_new(&petrel__queue_offset__descriptor);
+	msg_set_string(&qo->topic, topic);
+	qo->queue_id = qid;
+	qo->offset = offset;
+	msg_array_add((void ***)v, n, qo);
+}
+
+/* Add one queue to the WriterConfig being built. */
+static void
+dispatcher_offset(const char *topic, uint32_t qid, uint64_t next, void *arg)
+{
+	Petrel__WriterConfig	*wc = arg;
+
+	dispatcher_queue_offset(&wc->offsets, &wc->n_offsets, topic, qid,
+	    next);
+}
+
+/* Answer the StoreConfig, with the first error met if any. */
+static void
+dispatcher_configured(struct dispatcher *d)
+{
+	Petrel__Configured	*ack;
+
+	ack = msg_new(&petrel__configured__descriptor);
+	msg_set_string(&ack->error, d->cfg_error);
+	actor_reply(&d->cfg_env, ack);
+	free(d->cfg_error);
+	d->cfg_error = NULL;
+}
+
+/* Open and recover the store, then configure writer and flusher. */
+static int
+dispatcher_on_config(void *state, ProtobufCMessage *m,
+    const struct envelope *env)
+{
+	struct dispatcher	*d = state;
+	Petrel__StoreConfig	*c = (Petrel__StoreConfig *)m;
+	Petrel__WriterConfig	*wc;
+	Petrel__FlusherConfig	*fc;
+	struct store_config	 conf;
+	size_t			 i;
+	uint64_t		 end;
+
+	d->cfg_env = *env;
+	if (d->st != NULL) {
+		d->cfg_error = xstrdup("the store is already open");
+		dispatcher_configured(d);
+		return (0);
+	}
+	memset(&conf, 0, sizeof conf);
+	conf.segment_size = c->segment_size;
+	conf.max_msg_size = c->max_msg_size;
+	conf.cq_per_file = c->cq_per_file;
+	conf.index_slots = c->index_slots;
+	conf.index_entries = c->index_entries;
+	if ((d->st = store_open(c->root, &conf, &d->cfg_error)) == NULL) {
+		log_warnx("dispatcher: %s", d->cfg_error);
+		dispatcher_configured(d);
+		return (0);
+	}
+	end = commitlog_max_offset(store_commitlog(d->st));
+	d->durable = d->checkpointed = end;
+	d->writer = actor_deref(c->writer);
+	d->flusher = actor_deref(c->flusher);
+	d->watchers = xcalloc(c->n_watchers + 1, sizeof *d->watchers);
+	for (i = 0; i < c->n_watchers; i++) {
+		if ((d->watchers[d->nwatchers] =
+		    actor_deref(c->watchers[i])) != NULL)
+			d->nwatchers++;
+	}
+	actor_timer(d->self, DISPATCHER_TIMER, c->checkpoint_interval_ms ?
+	    c->checkpoint_interval_ms : DISPATCHER_CHECKPOINT_MS, 1);
+	if (d->writer != NULL) {
+		wc = msg_new(&petrel__writer_config__descriptor);
+		msg_set_string(&wc->root, c->root);
+		wc->segment_size = c->segment_size;
+		wc->max_msg_size = c->max_msg_size;
+		wc->flush_mode = c->flush_mode;
+		wc->flush_timeout_ms = c->flush_timeout_ms;
+		wc->log_end = end;
+		store_queues(d->st, dispatcher_offset, wc);
+		wc->flusher = c->flusher;
+		wc->dispatcher = actor_ref(d->self);
+		msg_set_bytes(&wc->store_host, c->store_host.data,
+		    c->store_host.len);
+		wc->store_port = c->store_port;
+		d->cfg_waiting++;
+		actor_ask(d->writer, wc, d->self, 1);
+	}
+	if (d->flusher != NULL) {
+		fc = msg_new(&petrel__flusher_config__descriptor);
+		msg_set_string(&fc->root, c->root);
+		fc->segment_size = c->segment_size;
+		fc->log_end = end;
+		fc->interval_ms = c->flush_interval_ms;
+		fc->dirty_bytes = c->flush_dirty_bytes;
+		fc->writer = c->writer;
+		fc->dispatcher = actor_ref(d->self);
+		d->cfg_waiting++;
+		actor_ask(d->flusher, fc, d->self, 2);
+	}
+	if (d->cfg_waiting == 0)
+		dispatcher_configured(d);
+	return (0);
+}
+
+/* The writer or the flusher took its configuration (or did not). */
+static int
+dispatcher_on_configured(void *state, ProtobufCMessage *m,
+    const struct envelope *env)
+{
+	struct dispatcher	*d = state;
+	Petrel__Configured	*ack = (Petrel__Configured *)m;
+
+	if (d->cfg_waiting == 0)
+		return (0);
+	if (*ack->error != '\0' && d->cfg_error == NULL)
+		xasprintf(&d->cfg_error, "%s: %s", env->cookie == 1 ?
+		    "commit log writer" : "flusher", ack->error);
+	if (--d->cfg_waiting == 0)
+		dispatcher_configured(d);
+	return (0);
+}
+
+/* Add one grown queue to the QueuesArrived being built. */
+static void
+dispatcher_arrival(const char *topic, uint32_t qid, uint64_t end, void *arg)
+{
+	struct dispatcher	*d = arg;
+
+	if (d->arrived == NULL)
+		d->arrived = msg_new(&petrel__queues_arrived__descriptor);
+	dispatcher_queue_offset(&d->arrived->queues, &d->arrived->n_queues,
+	    topic, qid, end);
+}
+
+/* Dispatch the new records and tell the watchers which queues grew. */
+static int
+dispatcher_on_appended(void *state, ProtobufCMessage *m,
+    const struct envelope *env)
+{
+	struct dispatcher	*d = state;
+	Petrel__LogAppended	*la = (Petrel__LogAppended *)m;
+	char			*cause = NULL;
+	size_t			 i;
+
+	if (d->st == NULL)
+		return (0);
+	store_follow(d->st, la->end);
+	if (store_dispatch(d->st, &cause) != 0) {
+		log_warnx("dispatcher: %s", cause);
+		free(cause);
+	}
+	store_arrivals(d->st, dispatcher_arrival, d);
+	if (d->arrived == NULL)
+		return (0);
+	for (i = 0; i < d->nwatchers; i++) {
+		actor_send(d->watchers[i], i + 1 == d->nwatchers ?
+		    d->arrived : msg_dup(d->arrived));
+	}
+	if (d->nwatchers == 0)
+		msg_free(d->arrived);
+	d->arrived = NULL;
+	return (0);
+}
+
+/* The log is durable below fd->durable. */
+static int
+dispatcher_on_flush_done(void *state, ProtobufCMessage *m,
+    const struct envelope *env)
+{
+	struct dispatcher	*d = state;
+	Petrel__FlushDone	*fd = (Petrel__FlushDone *)m;
+
+	if (*fd->error == '\0' && fd->durable > d->durable)
+		d->durable = fd->durable;
+	return (0);
+}
+
+/* Flush consume queues and index, checkpoint below what is durable. */
+static int
+dispatcher_on_tick(void *state, ProtobufCMessage *m,
+    const struct envelope *env)
+{
+	struct dispatcher	*d = state;
+	char			*cause = NULL;
+
+	if (d->st == NULL || d->durable == d->checkpointed)
+		return (0);
+	if (store_checkpoint_at(d->st, d->durable, &cause) != 0) {
+		log_warnx("dispatcher: checkpoint: %s", cause);
+		free(cause);
+		return (0);
+	}
+	d->checkpointed = d->durable;
+	return (0);
+}
+
+/* Refuse a read while the store is not open. */
+static int
+dispatcher_closed(struct dispatcher *d, const struct envelope *env)
+{
+	if (d->st != NULL)
+		return (0);
+	actor_reply_error(env, PETREL__STORE_STATUS__STORE_SERVICE_NOT_AVAILABLE,
+	    "the store is not open");
+	return (1);
+}
+
+/* Messages of a queue from an offset. */
+static int
+dispatcher_on_get(void *state, ProtobufCMessage *m,
+    const struct envelope *env)
+{
+	struct dispatcher	*d = state;
+	Petrel__GetRequest	*req = (Petrel__GetRequest *)m;
+	Petrel__GetResponse	*resp;
+	struct store_get	 g;
+	size_t			 i, max;
+	char			*cause = NULL;
+
+	if (dispatcher_closed(d, env))
+		return (0);
+	max = req->max_count;
+	if (max == 0 || max > DISPATCHER_GET_MAX)
+		max = max == 0 ? 32 : DISPATCHER_GET_MAX;
+	if (max > d->capscratch) {
+		d->capscratch = max;
+		d->scratch = xreallocarray(d->scratch, max,
+		    sizeof *d->scratch);
+	}
+	g.msgs = d->scratch;
+	if (store_get(d->st, req->topic, strlen(req->topic), req->queue_id,
+	    req->offset, max, req->max_bytes ? req->max_bytes : 4U << 20,
+	    req->tag_hashes, req->n_tag_hashes, &g, &cause) != 0) {
+		actor_reply_error(env,
+		    PETREL__STORE_STATUS__STORE_SERVICE_NOT_AVAILABLE, "%s",
+		    cause);
+		free(cause);
+		return (0);
+	}
+	resp = msg_new(&petrel__get_response__descriptor);
+	resp->status = (uint32_t)g.status;
+	resp->next_offset = g.next;
+	resp->min_offset = g.min;
+	resp->max_offset = g.max;
+	for (i = 0; i < g.n; i++) {
+		msg_array_add((void ***)&resp->messages, &resp->n_messages,
+		    storemsg_from_record(&g.msgs[i]));
+	}
+	actor_reply(env, resp);
+	return (0);
+}
+
+/* The range of a queue, and the offset for a time. */
+static int
+dispatcher_on_queue_info(void *state, ProtobufCMessage *m,
+    const struct envelope *env)
+{
+	struct dispatcher		*d = state;
+	Petrel__QueueInfoRequest	*req = (Petrel__QueueInfoRequest *)m;
+	Petrel__QueueInfoResponse	*resp;
+	size_t				 tl = strlen(req->topic);
+	char				*cause = NULL;
+
+	if (dispatcher_closed(d, env))
+		return (0);
+	resp = msg_new(&petrel__queue_info_response__descriptor);
+	resp->found = store_queue_range(d->st, req->topic, tl, req->queue_id,
+	    &resp->min_offset, &resp->max_offset) == 0;
+	if (resp->found && req->timestamp_ms != 0 &&
+	    store_offset_by_time(d->st, req->topic, tl, req->queue_id,
+	    req->timestamp_ms, &resp->offset_for_time, &cause) != 0) {
+		msg_free(resp);
+		actor_reply_error(env,
+		    PETREL__STORE_STATUS__STORE_SERVICE_NOT_AVAILABLE, "%s",
+		    cause);
+		free(cause);
+		return (0);
+	}
+	actor_reply(env, resp);
+	return (0);
+}
+
+/* Messages by commit log offset, unique id or key. */
+static int
+dispatcher_on_lookup(void *state, ProtobufCMessage *m,
+    const struct envelope *env)
+{
+	struct dispatcher	*d = state;
+	Petrel__LookupRequest	*req = (Petrel__LookupRequest *)m;
+	Petrel__LookupResponse	*resp;
+	struct commitlog_msg	 out[DISPATCHER_LOOKUP_MAX];
+	size_t			 n = 0, i, max, tl = strlen(req->topic);
+	char			*cause = NULL;
+
+	if (dispatcher_closed(d, env))
+		return (0);
+	resp = msg_new(&petrel__lookup_response__descriptor);
+	max = req->max == 0 || req->max > DISPATCHER_LOOKUP_MAX ?
+	    (req->max == 0 ? 32 : DISPATCHER_LOOKUP_MAX) : req->max;
+	if (*req->uniq_id != '\0')
+		n = (size_t)store_lookup_id(d->st, req->topic, tl, req->uniq_id,
+		    strlen(req->uniq_id), out);
+	else if (*req->key != '\0')
+		n = store_lookup_key(d->st, req->topic, tl, req->key,
+		    strlen(req->key), req->begin_ms, req->end_ms ? req->end_ms :
+		    UINT64_MAX, out, max);
+	else if (store_read(d->st, req->commit_offset, out, &cause) == 0)
+		n = 1;
+	else {
+		msg_set_string(&resp->error, cause);
+		free(cause);
+	}
+	for (i = 0; i < n; i++) {
+		msg_array_add((void ***)&resp->messages, &resp->n_messages,
+		    storemsg_from_record(&out[i]));
+	}
+	actor_reply(env, resp);
+	return (0);
+}
+
+/* Retention, for the cleaner; the writer and flusher drop their maps. */
+static int
+dispatcher_on_delete(void *state, ProtobufCMessage *m,
+    const struct envelope *env)
+{
+	struct dispatcher	*d = state;
+	Petrel__DeleteExpired	*de = (Petrel__DeleteExpired *)m;
+	Petrel__LogTrimmed	*lt;
+	char			*cause = NULL;
+	int			 n;
+
+	lt = msg_new(&petrel__log_trimmed__descriptor);
+	if (d->st != NULL) {
+		n = store_delete_expired(d->st, de->cutoff_ms, de->max ?
+		    de->max : 10, &cause);
+		if (n < 0) {
+			log_warnx("dispatcher: retention: %s", cause);
+			free(cause);
+			n = 0;
+		}
+		lt->deleted = (uint32_t)n;
+		lt->min_offset = commitlog_min_offset(store_commitlog(d->st));
+		store_forget_before(d->st, lt->min_offset);
+		if (n > 0 && d->writer != NULL)
+			actor_send(d->writer, msg_dup(lt));
+		if (n > 0 && d->flusher != NULL)
+			actor_send(d->flusher, msg_dup(lt));
+	}
+	actor_reply(env, lt);
+	return (0);
+}
+
+/* Close the store cleanly: last checkpoint, abort marker removed. */
+static int
+dispatcher_on_stop(void *state, ProtobufCMessage *m,
+    const struct envelope *env)
+{
+	struct dispatcher	*d = state;
+	char			*cause = NULL;
+
+	actor_timer_cancel(d->self, DISPATCHER_TIMER);
+	if (d->st != NULL && store_close(d->st, &cause) != 0) {
+		log_warnx("dispatcher: closing the store: %s", cause);
+		free(cause);
+	}
+	d->st = NULL;
+	actor_reply(env, msg_new(&petrel__stopped__descriptor));
+	return (0);
+}
