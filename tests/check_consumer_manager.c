@@ -15,6 +15,7 @@
 #include "broker.h"
 #include "log.h"
 #include "msg.h"
+#include "broker_testutil.h"
 #include "namesrv_testutil.h"
 #include "testutil.h"
 #include "xmalloc.h"
@@ -190,40 +191,13 @@ tnotice_is(const char *want)
 }
 
 static void
-tsend(void *m)
-{
-	ck_assert_int_eq(actor_send(cm, m), 0);
-	actor_run_pending(cm);
-}
-
-static void
-tclock(uint64_t now)
-{
-	Petrel__SetClock	*c;
-
-	c = msg_new(&petrel__set_clock__descriptor);
-	c->now_ms = now;
-	tsend(c);
-}
-
-static void
-ttick(void)
-{
-	Petrel__Tick	*t;
-
-	t = msg_new(&petrel__tick__descriptor);
-	t->id = 1;
-	tsend(t);
-}
-
-static void
 tclosed(uint64_t conn)
 {
 	Petrel__ConnectionClosed	*c;
 
 	c = msg_new(&petrel__connection_closed__descriptor);
 	c->conn = conn;
-	tsend(c);
+	btsend(cm, c);
 }
 
 START_TEST(test_heartbeat_and_list)
@@ -258,24 +232,24 @@ START_TEST(test_expiry)
 	c->expire_ms = 120000;
 	msg_free(tcall(cm, peer, c, 0));
 
-	tclock(t0);
+	btclock(cm, t0);
 	tbeat("c1", "g", 1);
 	tbeat("c2", "g", 2);
 	tdrain();
-	tclock(t0 + 60000);
+	btclock(cm, t0 + 60000);
 	tbeat("c2", "g", 2);
-	tclock(t0 + 119999);
-	ttick();
+	btclock(cm, t0 + 119999);
+	bttick(cm, 1);
 	tmembers_is("g", "c1 c2");
 	tnotice_is("");
 	/* c1 silent 120 s: dropped, c2 told. */
-	tclock(t0 + 120000);
-	ttick();
+	btclock(cm, t0 + 120000);
+	bttick(cm, 1);
 	tmembers_is("g", "c2");
 	tnotice_is("g:2");
 	/* The last one goes and the group with it. */
-	tclock(t0 + 180000);
-	ttick();
+	btclock(cm, t0 + 180000);
+	bttick(cm, 1);
 	tmembers_is("g", "none");
 	tnotice_is("");
 }

@@ -17,6 +17,7 @@
 #include "broker.h"
 #include "log.h"
 #include "msg.h"
+#include "broker_testutil.h"
 #include "namesrv_testutil.h"
 #include "testutil.h"
 #include "xmalloc.h"
@@ -205,17 +206,6 @@ tlist_is(const char *group, const char *topic, const char *want)
 
 	ck_assert_str_eq(got, want);
 	free(got);
-}
-
-static void
-ttick(void)
-{
-	Petrel__Tick	*t;
-
-	t = msg_new(&petrel__tick__descriptor);
-	t->id = 1;
-	ck_assert_int_eq(actor_send(om, t), 0);
-	actor_run_pending(om);
 }
 
 START_TEST(test_query_update)
@@ -421,7 +411,7 @@ START_TEST(test_persist)
 	tupdate_ok("g", "T", 0, 5);
 	tupdate_ok("g", "T", 3, 8);
 	tupdate_ok("h", "U", 1, 9);
-	ttick();
+	bttick(om, 1);
 	trestart_ok();
 	tlist_is("g", "", "T:0:5 T:3:8");
 	tlist_is("h", "", "U:1:9");
@@ -441,11 +431,11 @@ START_TEST(test_write_fails)
 
 	tconfig_ok();
 	tupdate_ok("g", "T", 0, 5);
-	ttick();
+	bttick(om, 1);
 	snprintf(tmp, sizeof tmp, "%s/config/consumerOffsets.tmp", root);
 	ck_assert_int_eq(mkdir(tmp, 0700), 0);
 	tupdate_ok("g", "T", 0, 6);
-	ttick();
+	bttick(om, 1);
 	msg_free(tis(tcall(om, peer, msg_new(&petrel__stop__descriptor), 0),
 	    &petrel__stopped__descriptor));
 	/* The old file is intact. */
@@ -453,9 +443,9 @@ START_TEST(test_write_fails)
 	ck_assert_int_eq(toffset("g", "T", 0), 5);
 	/* Still dirty after the failure: written once it can be. */
 	tupdate_ok("g", "T", 0, 7);
-	ttick();
+	bttick(om, 1);
 	ck_assert_int_eq(rmdir(tmp), 0);
-	ttick();
+	bttick(om, 1);
 	trestart_ok();
 	ck_assert_int_eq(toffset("g", "T", 0), 7);
 }
@@ -468,7 +458,7 @@ START_TEST(test_corrupt)
 
 	tconfig_ok();
 	tupdate_ok("g", "T", 0, 5);
-	ttick();
+	bttick(om, 1);
 	snprintf(path, sizeof path, "%s/config/consumerOffsets", root);
 	ck_assert_ptr_nonnull(f = fopen(path, "r+"));
 	fseek(f, -1, SEEK_END);

@@ -15,6 +15,7 @@
 #include "broker.h"
 #include "log.h"
 #include "msg.h"
+#include "broker_testutil.h"
 #include "namesrv_testutil.h"
 #include "testutil.h"
 #include "xmalloc.h"
@@ -27,23 +28,6 @@
 static struct actor	*ql, *peer;
 
 static void
-tsend(void *m)
-{
-	ck_assert_int_eq(actor_send(ql, m), 0);
-	actor_run_pending(ql);
-}
-
-static void
-tclock(uint64_t now)
-{
-	Petrel__SetClock	*c;
-
-	c = msg_new(&petrel__set_clock__descriptor);
-	c->now_ms = now;
-	tsend(c);
-}
-
-static void
 setup(void)
 {
 	Petrel__QueueLockConfig	*c;
@@ -54,7 +38,7 @@ setup(void)
 	c = msg_new(&petrel__queue_lock_config__descriptor);
 	c->expire_ms = 60000;
 	msg_free(tis(tcall(ql, peer, c, 0), &petrel__configured__descriptor));
-	tclock(T0);
+	btclock(ql, T0);
 }
 
 static void
@@ -149,16 +133,6 @@ tunlock(const char *group, const char *client, const char *list)
 	return (n);
 }
 
-static void
-ttick(void)
-{
-	Petrel__Tick	*t;
-
-	t = msg_new(&petrel__tick__descriptor);
-	t->id = 1;
-	tsend(t);
-}
-
 START_TEST(test_exclusive)
 {
 	tlock_is("g", "c1", "0,1", "0,1");
@@ -180,19 +154,19 @@ END_TEST
 START_TEST(test_expiry)
 {
 	tlock_is("g", "c1", "0,1", "0,1");
-	tclock(T0 + 30000);
+	btclock(ql, T0 + 30000);
 	tlock_is("g", "c1", "1", "1");		/* renews 1 only */
-	tclock(T0 + 59999);
-	ttick();
+	btclock(ql, T0 + 59999);
+	bttick(ql, 1);
 	tlock_is("g", "c2", "0,1", "");
 	/* 0 expired at 60 s; 1 was renewed at 30 s. */
-	tclock(T0 + 60000);
-	ttick();
+	btclock(ql, T0 + 60000);
+	bttick(ql, 1);
 	tlock_is("g", "c2", "0,1", "0");
-	tclock(T0 + 89999);
+	btclock(ql, T0 + 89999);
 	tlock_is("g", "c2", "1", "");
 	/* Expired but not yet swept: taken over all the same. */
-	tclock(T0 + 90000);
+	btclock(ql, T0 + 90000);
 	tlock_is("g", "c2", "1", "1");
 	tlock_is("g", "c1", "0,1", "");
 }
