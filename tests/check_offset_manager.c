@@ -17,6 +17,7 @@
 #include "broker.h"
 #include "log.h"
 #include "msg.h"
+#include "broker_testutil.h"
 #include "namesrv_testutil.h"
 #include "testutil.h"
 #include "xmalloc.h"
@@ -153,7 +154,7 @@ static void *
 tcommit(const char *group, const char *client, const char *list)
 {
 	Petrel__CommitConsumerOffsetsRequest	*r;
-	Petrel__QueueOffset			*qo;
+	Petrel__TopicQueueOffset			*qo;
 	char					*copy, *item, *save, *p;
 
 	r = msg_new(&petrel__commit_consumer_offsets_request__descriptor);
@@ -162,7 +163,7 @@ tcommit(const char *group, const char *client, const char *list)
 	copy = xstrdup(list);
 	for (item = strtok_r(copy, ",", &save); item != NULL;
 	    item = strtok_r(NULL, ",", &save)) {
-		qo = msg_new(&petrel__queue_offset__descriptor);
+		qo = msg_new(&petrel__topic_queue_offset__descriptor);
 		p = strchr(item, ':');
 		*p++ = '\0';
 		msg_set_string(&qo->topic, item);
@@ -205,17 +206,6 @@ tlist_is(const char *group, const char *topic, const char *want)
 
 	ck_assert_str_eq(got, want);
 	free(got);
-}
-
-static void
-ttick(void)
-{
-	Petrel__Tick	*t;
-
-	t = msg_new(&petrel__tick__descriptor);
-	t->id = 1;
-	ck_assert_int_eq(actor_send(om, t), 0);
-	actor_run_pending(om);
 }
 
 START_TEST(test_query_update)
@@ -337,7 +327,7 @@ START_TEST(test_reset_by_time)
 	Petrel__StoreOffsetsByTime		*ask;
 	Petrel__StoreOffsetsByTimeResult	*res;
 	Petrel__ResetConsumerOffsetResponse	*resp;
-	Petrel__QueueOffset			*qo;
+	Petrel__TopicQueueOffset			*qo;
 	struct envelope				 env, penv = { NULL, 9, 0 };
 	uint32_t				 q;
 
@@ -355,7 +345,7 @@ START_TEST(test_reset_by_time)
 	msg_free(ask);
 	res = msg_new(&petrel__store_offsets_by_time_result__descriptor);
 	for (q = 0; q < 2; q++) {
-		qo = msg_new(&petrel__queue_offset__descriptor);
+		qo = msg_new(&petrel__topic_queue_offset__descriptor);
 		msg_set_string(&qo->topic, "T");
 		qo->queue_id = q;
 		qo->offset = 10 + q;
@@ -421,7 +411,7 @@ START_TEST(test_persist)
 	tupdate_ok("g", "T", 0, 5);
 	tupdate_ok("g", "T", 3, 8);
 	tupdate_ok("h", "U", 1, 9);
-	ttick();
+	bttick(om, 1);
 	trestart_ok();
 	tlist_is("g", "", "T:0:5 T:3:8");
 	tlist_is("h", "", "U:1:9");
@@ -441,11 +431,11 @@ START_TEST(test_write_fails)
 
 	tconfig_ok();
 	tupdate_ok("g", "T", 0, 5);
-	ttick();
+	bttick(om, 1);
 	snprintf(tmp, sizeof tmp, "%s/config/consumerOffsets.tmp", root);
 	ck_assert_int_eq(mkdir(tmp, 0700), 0);
 	tupdate_ok("g", "T", 0, 6);
-	ttick();
+	bttick(om, 1);
 	msg_free(tis(tcall(om, peer, msg_new(&petrel__stop__descriptor), 0),
 	    &petrel__stopped__descriptor));
 	/* The old file is intact. */
@@ -453,9 +443,9 @@ START_TEST(test_write_fails)
 	ck_assert_int_eq(toffset("g", "T", 0), 5);
 	/* Still dirty after the failure: written once it can be. */
 	tupdate_ok("g", "T", 0, 7);
-	ttick();
+	bttick(om, 1);
 	ck_assert_int_eq(rmdir(tmp), 0);
-	ttick();
+	bttick(om, 1);
 	trestart_ok();
 	ck_assert_int_eq(toffset("g", "T", 0), 7);
 }
@@ -468,7 +458,7 @@ START_TEST(test_corrupt)
 
 	tconfig_ok();
 	tupdate_ok("g", "T", 0, 5);
-	ttick();
+	bttick(om, 1);
 	snprintf(path, sizeof path, "%s/config/consumerOffsets", root);
 	ck_assert_ptr_nonnull(f = fopen(path, "r+"));
 	fseek(f, -1, SEEK_END);
