@@ -94,6 +94,7 @@ main(int argc, char **argv)
 	memset(&cli, 0, sizeof cli);
 	cli.timeout_ms = CLI_DEFAULT_TIMEOUT;
 	log_init("petrel", LOG_LEVEL_WARN);
+	log_set_fatal_status(EX_SOFTWARE);
 
 	if (cmd_parse(&cmd_global_entry, &cli, argc, argv, &args, &cause) !=
 	    CMD_PARSE_OK) {

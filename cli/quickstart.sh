@@ -50,11 +50,11 @@ else
 	petrel_cmd="$petrel -n $ns"
 fi
 
-# Show "petrel cluster list" and what it prints.
-cluster_list()
+# Show a petrel command, then run it.
+show()
 {
-	echo "\$ $petrel_cmd cluster list"
-	$petrel_cmd cluster list
+	echo "\$ $petrel_cmd $*"
+	$petrel_cmd "$@"
 }
 
 stop()
@@ -84,7 +84,7 @@ start()
 	if [ -n "$pid" ]; then
 		echo "quickstart: the name server is already running" \
 		    "(pid $pid)"
-		cluster_list
+		show cluster list
 		return $?
 	fi
 
@@ -125,10 +125,10 @@ EOF
 	echo "quickstart: a name server is running on $ns (pid $pid)"
 	echo "quickstart: data and log are in $data"
 	echo
-	cluster_list || return $?
+	show cluster list || return $?
+	show kv put demo greeting "hello from petrel" || return $?
+	show kv get demo greeting || return $?
 	echo
-	echo "Try:   $petrel_cmd kv put demo greeting hello"
-	echo "       $petrel_cmd kv get demo greeting"
 	echo "Stop:  $0 $build stop"
 }
 

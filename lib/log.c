@@ -23,6 +23,7 @@
 static const char	*log_procname = "petrel";
 static int		 log_verbose = LOG_LEVEL_INFO;
 static int		 log_journal;
+static int		 log_fatal_status = 1;
 
 static void	log_vline(int, const char *, const char *, va_list)
 		    __attribute__((__format__ (printf, 3, 0)));
@@ -52,6 +53,13 @@ void
 log_setverbose(int verbose)
 {
 	log_verbose = verbose;
+}
+
+/* Set the exit status of fatal() and fatalx() (1 unless changed). */
+void
+log_set_fatal_status(int status)
+{
+	log_fatal_status = status;
 }
 
 /* Return the verbosity. */
@@ -157,7 +165,7 @@ log_debug(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Log with errno text and exit 1. */
+/* Log with errno text and exit with the fatal status. */
 void
 fatal(const char *fmt, ...)
 {
@@ -170,10 +178,10 @@ fatal(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vline(2, errbuf, fmt, ap);
 	va_end(ap);
-	exit(1);
+	exit(log_fatal_status);
 }
 
-/* Log and exit 1. */
+/* Log and exit with the fatal status. */
 void
 fatalx(const char *fmt, ...)
 {
@@ -182,5 +190,5 @@ fatalx(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vline(2, NULL, fmt, ap);
 	va_end(ap);
-	exit(1);
+	exit(log_fatal_status);
 }

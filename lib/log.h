@@ -14,6 +14,7 @@
 
 void	log_init(const char *, int);
 void	log_setverbose(int);
+void	log_set_fatal_status(int);
 int	log_getverbose(void);
 void	log_warn(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));
