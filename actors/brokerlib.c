@@ -85,7 +85,8 @@ brokerlib_check_name(const char *what, const char *s,
 		}
 	}
 	if (kind == BROKERLIB_USER_TOPIC &&
-	    (strncmp(s, BROKER_RETRY_PREFIX, strlen(BROKER_RETRY_PREFIX)) == 0 ||
+	    (strncmp(s, BROKER_RETRY_PREFIX,
+	    strlen(BROKER_RETRY_PREFIX)) == 0 ||
 	    strncmp(s, BROKER_DLQ_PREFIX, strlen(BROKER_DLQ_PREFIX)) == 0)) {
 		snprintf(buf, len, "%s %s is a system topic", what, s);
 		return (buf);
@@ -189,7 +190,8 @@ brokerlib_sync_dir(const char *path)
 	if ((slash = strrchr(path, '/')) == NULL)
 		dir = xstrdup(".");
 	else
-		dir = xstrndup(path, slash == path ? 1 : (size_t)(slash - path));
+		dir = xstrndup(path, slash == path ? 1 :
+		    (size_t)(slash - path));
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	free(dir);
 	if (fd == -1)
@@ -276,7 +278,8 @@ brokerlib_decode(const char *path, const char *magic,
 		    "announced, %zu found", path, len, size - BROKERLIB_HEADER);
 		return (-1);
 	}
-	if (crc32c(0, buf + BROKERLIB_HEADER, len) != brokerlib_get32(buf + 16)) {
+	if (crc32c(0, buf + BROKERLIB_HEADER, len) !=
+	    brokerlib_get32(buf + 16)) {
 		xasprintf(cause, "%s: corrupt: checksum mismatch", path);
 		return (-1);
 	}

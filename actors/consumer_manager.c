@@ -372,7 +372,8 @@ consumer_manager_on_heartbeat(void *state, ProtobufCMessage *m,
 		msg_free(g->data);
 		g->data = msg_dup(r->consumers[i]);
 	}
-	return (actor_reply(env, msg_new(&petrel__heartbeat_response__descriptor)));
+	return (actor_reply(env,
+	    msg_new(&petrel__heartbeat_response__descriptor)));
 }
 
 /* Remove client id from group of map; 1 if it was there. */
@@ -447,7 +448,8 @@ consumer_manager_on_list(void *state, ProtobufCMessage *m,
     const struct envelope *env)
 {
 	struct consumer_manager		*cm = state;
-	Petrel__GetConsumerListRequest	*r = (Petrel__GetConsumerListRequest *)m;
+	Petrel__GetConsumerListRequest	*r =
+	    (Petrel__GetConsumerListRequest *)m;
 	Petrel__GetConsumerListResponse	*resp;
 	struct cm_group			*g;
 	const char			*why;

@@ -230,13 +230,13 @@ offset_manager_set(struct offset_manager *om, const char *group,
 /* The offsets of group (of topic only if not NULL), sorted. */
 static void
 offset_manager_list(struct offset_manager *om, const char *group,
-    const char *topic, Petrel__TopicQueueOffset ***out, size_t *n)
+    const char *topic, Petrel__QueueOffset ***out, size_t *n)
 {
-	Petrel__TopicQueueOffset	*qo;
-	struct strmap			*g;
-	struct om_topic			*t;
-	const char			**names;
-	size_t				  nn, i, q;
+	Petrel__QueueOffset	*qo;
+	struct strmap		*g;
+	struct om_topic		*t;
+	const char		**names;
+	size_t			  nn, i, q;
 
 	if ((g = strmap_get(om->groups, group)) == NULL)
 		return;
@@ -248,7 +248,7 @@ offset_manager_list(struct offset_manager *om, const char *group,
 		for (q = 0; q < t->n; q++) {
 			if (t->offsets[q] == OM_UNSET)
 				continue;
-			qo = msg_new(&petrel__topic_queue_offset__descriptor);
+			qo = msg_new(&petrel__queue_offset__descriptor);
 			msg_set_string(&qo->topic, names[i]);
 			qo->queue_id = (uint32_t)q;
 			qo->offset = t->offsets[q];
@@ -291,12 +291,12 @@ offset_manager_save(struct offset_manager *om, char **cause)
 static int
 offset_manager_load(struct offset_manager *om, char **cause)
 {
-	ProtobufCMessage		*m;
-	Petrel__OffsetFile		*f;
-	Petrel__TopicQueueOffset	*qo;
-	const char			*why = NULL;
-	char				 buf[256];
-	size_t				 i, j;
+	ProtobufCMessage	*m;
+	Petrel__OffsetFile	*f;
+	Petrel__QueueOffset	*qo;
+	const char		*why = NULL;
+	char			 buf[256];
+	size_t			 i, j;
 
 	if (brokerlib_load(om->path, OM_MAGIC, &petrel__offset_file__descriptor,
 	    &m, cause) != 0)
@@ -430,7 +430,7 @@ offset_manager_on_commit(void *state, ProtobufCMessage *m,
 	Petrel__CommitConsumerOffsetsRequest	*r =
 	    (Petrel__CommitConsumerOffsetsRequest *)m;
 	Petrel__CommitConsumerOffsetsResponse	*resp;
-	Petrel__TopicQueueOffset		*qo;
+	Petrel__QueueOffset			*qo;
 	const char				*why;
 	char					 buf[256];
 	size_t					 i;
@@ -526,7 +526,7 @@ offset_manager_on_store_result(void *state, ProtobufCMessage *m,
 	Petrel__StoreOffsetsByTimeResult *r =
 	    (Petrel__StoreOffsetsByTimeResult *)m;
 	Petrel__ResetConsumerOffsetResponse *resp;
-	Petrel__TopicQueueOffset		*qo;
+	Petrel__QueueOffset		*qo;
 	struct om_reset			**pp, *rs;
 	size_t				 i;
 

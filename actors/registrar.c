@@ -46,7 +46,7 @@ struct reg_ns {
 	struct registrar	*reg;
 	char			*address;
 	struct rpc		*rpc;
-	int			 state;		/* -1 unknown, 0 failing, 1 up */
+	int			 state;	/* -1 unknown, 0 failing, 1 up */
 	int			 busy;		/* a register call is out */
 	uint64_t		 registrations;
 	uint64_t		 failures;
@@ -198,7 +198,8 @@ registrar_unregistered(uint32_t status, const char *error,
 		log_warnx("unregistering from name server %s: %s",
 		    ns->address, *error != '\0' ? error : "failed");
 	if (--reg->unregistering == 0)
-		actor_reply(&reg->stop_env, msg_new(&petrel__stopped__descriptor));
+		actor_reply(&reg->stop_env,
+		    msg_new(&petrel__stopped__descriptor));
 }
 
 /* Start a round: ask the topic manager for the table (or register bare). */
@@ -344,10 +345,11 @@ registrar_send(struct registrar *reg, Petrel__TopicTable *t)
 		ns = &reg->ns[i];
 		if (ns->busy)
 			continue;
-		if (rpc_call(ns->rpc, PETREL__REQUEST_CODE__CODE_REGISTER_BROKER,
-		    &req->base, reg->timeout_ms, registrar_registered,
-		    ns) != 0) {
-			registrar_outcome(ns, "", PETREL__STATUS__STATUS_NOT_SENT,
+		if (rpc_call(ns->rpc,
+		    PETREL__REQUEST_CODE__CODE_REGISTER_BROKER, &req->base,
+		    reg->timeout_ms, registrar_registered, ns) != 0) {
+			registrar_outcome(ns, "",
+			    PETREL__STATUS__STATUS_NOT_SENT,
 			    "the registration cannot be sent");
 			continue;
 		}
@@ -425,7 +427,8 @@ registrar_on_stop(void *state, ProtobufCMessage *m,
 	size_t				 i;
 
 	if (reg->stopping || !reg->configured)
-		return (actor_reply(env, msg_new(&petrel__stopped__descriptor)));
+		return (actor_reply(env,
+		    msg_new(&petrel__stopped__descriptor)));
 	reg->stopping = 1;
 	reg->stop_env = *env;
 	actor_timer_cancel(reg->self, REG_TIMER);
@@ -442,6 +445,7 @@ registrar_on_stop(void *state, ProtobufCMessage *m,
 	}
 	msg_free(req);
 	if (reg->unregistering == 0)
-		return (actor_reply(env, msg_new(&petrel__stopped__descriptor)));
+		return (actor_reply(env,
+		    msg_new(&petrel__stopped__descriptor)));
 	return (0);
 }

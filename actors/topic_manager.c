@@ -44,7 +44,8 @@
 #define TM_SYSTEM_QUEUES	1
 #define TM_MAX_TOPICS		100000
 #define TM_PERM_MAX		7
-#define TM_PERM_RW		(PETREL__PERM__PERM_READ | PETREL__PERM__PERM_WRITE)
+#define TM_PERM_RW \
+	(PETREL__PERM__PERM_READ | PETREL__PERM__PERM_WRITE)
 
 struct topic_manager {
 	struct actor	*self;
@@ -224,7 +225,10 @@ topic_manager_change(struct topic_manager *tm, const char *name,
 {
 	char			*cause = NULL;
 	Petrel__TopicConfig	*old;
-	uint64_t		 ts = tm->version_ts, counter = tm->version_counter;
+	uint64_t		 ts, counter;
+
+	ts = tm->version_ts;
+	counter = tm->version_counter;
 
 	if (tc != NULL)
 		old = strmap_put(tm->topics, name, tc);
@@ -471,7 +475,8 @@ topic_manager_on_get_all(void *state, ProtobufCMessage *m,
 static int
 topic_manager_is_system(const char *name)
 {
-	size_t	rl = strlen(BROKER_RETRY_PREFIX), dl = strlen(BROKER_DLQ_PREFIX);
+	size_t	rl = strlen(BROKER_RETRY_PREFIX);
+	size_t	dl = strlen(BROKER_DLQ_PREFIX);
 
 	if (strncmp(name, BROKER_RETRY_PREFIX, rl) == 0)
 		return (name[rl] != '\0');

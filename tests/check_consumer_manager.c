@@ -72,7 +72,8 @@ tbeat_req(const char *client, const char *groups, const char *producer)
 	    g = strtok_r(NULL, ",", &save)) {
 		cd = msg_new(&petrel__consumer_data__descriptor);
 		msg_set_string(&cd->group, g);
-		cd->message_model = PETREL__MESSAGE_MODEL__MESSAGE_MODEL_BROADCASTING;
+		cd->message_model =
+		    PETREL__MESSAGE_MODEL__MESSAGE_MODEL_BROADCASTING;
 		s = msg_new(&petrel__subscription__descriptor);
 		msg_set_string(&s->topic, "T");
 		msg_set_string(&s->sub_expression, "a || b");

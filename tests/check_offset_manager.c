@@ -154,7 +154,7 @@ static void *
 tcommit(const char *group, const char *client, const char *list)
 {
 	Petrel__CommitConsumerOffsetsRequest	*r;
-	Petrel__TopicQueueOffset			*qo;
+	Petrel__QueueOffset			*qo;
 	char					*copy, *item, *save, *p;
 
 	r = msg_new(&petrel__commit_consumer_offsets_request__descriptor);
@@ -163,7 +163,7 @@ tcommit(const char *group, const char *client, const char *list)
 	copy = xstrdup(list);
 	for (item = strtok_r(copy, ",", &save); item != NULL;
 	    item = strtok_r(NULL, ",", &save)) {
-		qo = msg_new(&petrel__topic_queue_offset__descriptor);
+		qo = msg_new(&petrel__queue_offset__descriptor);
 		p = strchr(item, ':');
 		*p++ = '\0';
 		msg_set_string(&qo->topic, item);
@@ -327,7 +327,7 @@ START_TEST(test_reset_by_time)
 	Petrel__StoreOffsetsByTime		*ask;
 	Petrel__StoreOffsetsByTimeResult	*res;
 	Petrel__ResetConsumerOffsetResponse	*resp;
-	Petrel__TopicQueueOffset			*qo;
+	Petrel__QueueOffset			*qo;
 	struct envelope				 env, penv = { NULL, 9, 0 };
 	uint32_t				 q;
 
@@ -345,7 +345,7 @@ START_TEST(test_reset_by_time)
 	msg_free(ask);
 	res = msg_new(&petrel__store_offsets_by_time_result__descriptor);
 	for (q = 0; q < 2; q++) {
-		qo = msg_new(&petrel__topic_queue_offset__descriptor);
+		qo = msg_new(&petrel__queue_offset__descriptor);
 		msg_set_string(&qo->topic, "T");
 		qo->queue_id = q;
 		qo->offset = 10 + q;

@@ -191,7 +191,8 @@ START_TEST(test_bad_input)
 	tbad(tlock_req("", "c", "0"), "group is empty");
 	tbad(tlock_req("g", "", "0"), "client_id is empty");
 	tbad(tlock_req("g", "c", ""), "0 queues: 1-4096 at a time");
-	tbad(tlock_req("g", "c", "1024"), "queue 0: queue_id 1024 is over 1023");
+	tbad(tlock_req("g", "c", "1024"),
+	    "queue 0: queue_id 1024 is over 1023");
 	r = tlock_req("g", "c", "0,1");
 	msg_set_string(&r->queues[1]->topic, "bad topic");
 	tbad(r, "topic \"bad topic\" has an invalid character at byte 3");

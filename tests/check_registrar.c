@@ -235,7 +235,8 @@ tcreate_topic(const char *name)
 static Petrel__RegistrarStatus *
 tstatus(void)
 {
-	return (task(reg, msg_new(&petrel__registrar_status_request__descriptor),
+	return (task(reg,
+	    msg_new(&petrel__registrar_status_request__descriptor),
 	    &petrel__registrar_status__descriptor));
 }
 

@@ -432,7 +432,8 @@ START_TEST(test_persist)
 	{
 		Petrel__CreateOrUpdateTopicRequest	*r;
 
-		r = msg_new(&petrel__create_or_update_topic_request__descriptor);
+		r = msg_new(
+		    &petrel__create_or_update_topic_request__descriptor);
 		r->config = tc;
 		msg_free(tcall(tm, peer, r, 0));
 	}
