@@ -54,11 +54,6 @@ enum brokerlib_name {
 const char	*brokerlib_check_name(const char *, const char *,
 		    enum brokerlib_name, char *, size_t);
 const char	*brokerlib_check_client_id(const char *, char *, size_t);
-int		 brokerlib_save(const char *, const char *,
-		    const ProtobufCMessage *, char **);
-int		 brokerlib_load(const char *, const char *,
-		    const ProtobufCMessageDescriptor *, ProtobufCMessage **,
-		    char **);
 char		*brokerlib_config_path(const char *, const char *, char **);
 uint64_t	 brokerlib_mono_ms(void);
 uint64_t	 brokerlib_wall_ms(void);

@@ -29,9 +29,9 @@
 #include <unistd.h>
 
 #include "actor.h"
-#include "crc32c.h"
 #include "log.h"
 #include "msg.h"
+#include "msgfile.h"
 #include "namesrv.h"
 #include "strmap.h"
 #include "xmalloc.h"
@@ -42,8 +42,6 @@
 #include "proto/runtime.pb-c.h"
 
 #define KVSTORE_MAGIC		"PETRELKV"
-#define KVSTORE_VERSION		1
-#define KVSTORE_HEADER		20
 #define KVSTORE_FILE_MAX	(256U * 1024 * 1024)
 #define KVSTORE_KEY_MAX		255
 #define KVSTORE_VALUE_MAX	(64 * 1024)
@@ -88,22 +86,6 @@ const struct actor_type kvstore_actor = {
 	.fini = kvstore_fini,
 	.handlers = kvstore_handlers
 };
-
-static void
-kvstore_put32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
-
-static uint32_t
-kvstore_get32(const uint8_t *p)
-{
-	return ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3]);
-}
 
 /* Free a namespace and its values. */
 static void
@@ -205,43 +187,6 @@ kvstore_entries(struct strmap *space, Petrel__KvEntry ***entries,
 	free(keys);
 }
 
-/* Write all of buf to fd; 0 or -1 with errno. */
-static int
-kvstore_write_all(int fd, const uint8_t *buf, size_t len)
-{
-	ssize_t	n;
-
-	while (len != 0) {
-		if ((n = write(fd, buf, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return (-1);
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return (0);
-}
-
-/* fsync(2) the directory holding path, so a rename in it is durable. */
-static int
-kvstore_sync_dir(const char *path)
-{
-	char	*copy, *dir;
-	int	 fd, rc;
-
-	copy = xstrdup(path);
-	dir = dirname(copy);
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		free(copy);
-		return (-1);
-	}
-	rc = fsync(fd);
-	close(fd);
-	free(copy);
-	return (rc);
-}
-
 /* Write the whole table to kv->path atomically; 0, or -1 with cause. */
 static int
 kvstore_save(struct kvstore *kv, char **cause)
@@ -249,10 +194,8 @@ kvstore_save(struct kvstore *kv, char **cause)
 	Petrel__KvStoreFile	*file;
 	Petrel__KvNamespace	*ns;
 	const char		**names;
-	uint8_t			*buf;
-	size_t			 n, i, len;
-	char			*tmp;
-	int			 fd, saved;
+	size_t			 n, i;
+	int			 rc;
 
 	file = msg_new(&petrel__kv_store_file__descriptor);
 	names = strmap_keys(kv->spaces, &n);
@@ -265,83 +208,32 @@ kvstore_save(struct kvstore *kv, char **cause)
 		    &file->n_namespaces, ns);
 	}
 	free(names);
-	len = protobuf_c_message_get_packed_size(&file->base);
-	buf = xmalloc(KVSTORE_HEADER + len);
-	memcpy(buf, KVSTORE_MAGIC, 8);
-	kvstore_put32(buf + 8, KVSTORE_VERSION);
-	kvstore_put32(buf + 12, (uint32_t)len);
-	protobuf_c_message_pack(&file->base, buf + KVSTORE_HEADER);
-	kvstore_put32(buf + 16, crc32c(0, buf + KVSTORE_HEADER, len));
+	rc = msgfile_save(kv->path, KVSTORE_MAGIC, &file->base, cause);
 	msg_free(file);
-
-	xasprintf(&tmp, "%s.tmp", kv->path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd == -1 || kvstore_write_all(fd, buf, KVSTORE_HEADER + len) != 0 ||
-	    fsync(fd) != 0) {
-		saved = errno;
-		xasprintf(cause, "%s: %s", tmp, strerror(saved));
-		if (fd != -1) {
-			close(fd);
-			unlink(tmp);
-		}
-		free(tmp);
-		free(buf);
-		return (-1);
-	}
-	free(buf);
-	if (close(fd) != 0 || rename(tmp, kv->path) != 0) {
-		xasprintf(cause, "%s: %s", kv->path, strerror(errno));
-		unlink(tmp);
-		free(tmp);
-		return (-1);
-	}
-	free(tmp);
-	if (kvstore_sync_dir(kv->path) != 0) {
-		xasprintf(cause, "%s: syncing its directory: %s", kv->path,
-		    strerror(errno));
-		return (-1);
-	}
-	return (0);
+	return (rc);
 }
 
-/* Decode a file's bytes into kv; 0, or -1 with cause. */
+/* Read path into kv (a missing file is an empty store); 0, or -1. */
 static int
-kvstore_decode(struct kvstore *kv, const char *path, const uint8_t *buf,
-    size_t size, char **cause)
+kvstore_load(struct kvstore *kv, const char *path, char **cause)
 {
+	ProtobufCMessage	*m;
 	Petrel__KvStoreFile	*file;
 	Petrel__KvNamespace	*ns;
 	Petrel__KvEntry		*e;
 	const char		*why;
-	uint32_t		 len;
 	size_t			 i, j;
 	char			*old;
 
-	if (size < KVSTORE_HEADER || memcmp(buf, KVSTORE_MAGIC, 8) != 0) {
-		xasprintf(cause, "%s: not a Petrel key/value file", path);
+	if (msgfile_load(path, KVSTORE_MAGIC, "key/value",
+	    &petrel__kv_store_file__descriptor, KVSTORE_FILE_MAX, &m,
+	    cause) != 0)
 		return (-1);
+	if (m == NULL) {
+		log_info("%s: no key/value file yet", path);
+		return (0);
 	}
-	if (kvstore_get32(buf + 8) != KVSTORE_VERSION) {
-		xasprintf(cause, "%s: unknown version %" PRIu32, path,
-		    kvstore_get32(buf + 8));
-		return (-1);
-	}
-	len = kvstore_get32(buf + 12);
-	if (len != size - KVSTORE_HEADER) {
-		xasprintf(cause, "%s: corrupt: %" PRIu32 " bytes of data "
-		    "announced, %zu found", path, len, size - KVSTORE_HEADER);
-		return (-1);
-	}
-	if (crc32c(0, buf + KVSTORE_HEADER, len) != kvstore_get32(buf + 16)) {
-		xasprintf(cause, "%s: corrupt: checksum mismatch", path);
-		return (-1);
-	}
-	file = msg_unpack(&petrel__kv_store_file__descriptor,
-	    buf + KVSTORE_HEADER, len);
-	if (file == NULL) {
-		xasprintf(cause, "%s: corrupt: the data does not decode", path);
-		return (-1);
-	}
+	file = (Petrel__KvStoreFile *)m;
 	for (i = 0; i < file->n_namespaces; i++) {
 		ns = file->namespaces[i];
 		for (j = 0; j < ns->n_entries; j++) {
@@ -366,51 +258,6 @@ kvstore_decode(struct kvstore *kv, const char *path, const uint8_t *buf,
 	}
 	msg_free(file);
 	return (0);
-}
-
-/* Read path into kv (a missing file is an empty store); 0, or -1. */
-static int
-kvstore_load(struct kvstore *kv, const char *path, char **cause)
-{
-	struct stat	 st;
-	uint8_t		*buf;
-	ssize_t		 n;
-	size_t		 got = 0;
-	int		 fd, rc;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		if (errno == ENOENT) {
-			log_info("%s: no key/value file yet", path);
-			return (0);
-		}
-		xasprintf(cause, "%s: %s", path, strerror(errno));
-		return (-1);
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    st.st_size > KVSTORE_FILE_MAX) {
-		xasprintf(cause, "%s: %s", path, !S_ISREG(st.st_mode) ?
-		    "not a regular file" : "too large");
-		close(fd);
-		return (-1);
-	}
-	buf = xmalloc((size_t)st.st_size + 1);
-	while (got < (size_t)st.st_size) {
-		n = read(fd, buf + got, (size_t)st.st_size - got);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	if (got != (size_t)st.st_size) {
-		xasprintf(cause, "%s: short read", path);
-		free(buf);
-		return (-1);
-	}
-	rc = kvstore_decode(kv, path, buf, got, cause);
-	free(buf);
-	return (rc);
 }
 
 /* Create the directory of path and its parents if they are missing. */

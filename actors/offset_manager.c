@@ -23,6 +23,7 @@
 #include "broker.h"
 #include "log.h"
 #include "msg.h"
+#include "msgfile.h"
 #include "strmap.h"
 #include "xmalloc.h"
 
@@ -280,7 +281,7 @@ offset_manager_save(struct offset_manager *om, char **cause)
 		msg_array_add((void ***)&f->groups, &f->n_groups, og);
 	}
 	free(names);
-	rc = brokerlib_save(om->path, OM_MAGIC, &f->base, cause);
+	rc = msgfile_save(om->path, OM_MAGIC, &f->base, cause);
 	msg_free(f);
 	if (rc == 0)
 		om->dirty = 0;
@@ -298,8 +299,8 @@ offset_manager_load(struct offset_manager *om, char **cause)
 	char			 buf[256];
 	size_t			 i, j;
 
-	if (brokerlib_load(om->path, OM_MAGIC, &petrel__offset_file__descriptor,
-	    &m, cause) != 0)
+	if (msgfile_load(om->path, OM_MAGIC, "consumer offsets",
+	    &petrel__offset_file__descriptor, MSGFILE_MAX, &m, cause) != 0)
 		return (-1);
 	if (m == NULL)
 		return (0);

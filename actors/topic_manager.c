@@ -29,6 +29,7 @@
 #include "broker.h"
 #include "log.h"
 #include "msg.h"
+#include "msgfile.h"
 #include "strmap.h"
 #include "xmalloc.h"
 
@@ -192,7 +193,7 @@ topic_manager_save(struct topic_manager *tm, char **cause)
 	f = msg_new(&petrel__topic_file__descriptor);
 	topic_manager_all(tm, &f->topics, &f->n_topics);
 	f->data_version = topic_manager_version(tm);
-	rc = brokerlib_save(tm->path, TM_MAGIC, &f->base, cause);
+	rc = msgfile_save(tm->path, TM_MAGIC, &f->base, cause);
 	msg_free(f);
 	return (rc);
 }
@@ -266,8 +267,8 @@ topic_manager_load(struct topic_manager *tm, char **cause)
 	char			 buf[256];
 	size_t			 i;
 
-	if (brokerlib_load(tm->path, TM_MAGIC, &petrel__topic_file__descriptor,
-	    &m, cause) != 0)
+	if (msgfile_load(tm->path, TM_MAGIC, "topics",
+	    &petrel__topic_file__descriptor, MSGFILE_MAX, &m, cause) != 0)
 		return (-1);
 	if (m == NULL) {
 		log_info("%s: no topics yet", tm->path);

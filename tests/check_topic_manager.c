@@ -502,7 +502,7 @@ START_TEST(test_corrupt)
 	/* Not ours. */
 	twrite_file("hello world, this is not a topic file", 37);
 	err = trestart();
-	snprintf(want, sizeof want, "%s/config/topics: not a Petrel PTTOPICS "
+	snprintf(want, sizeof want, "%s/config/topics: not a Petrel topics "
 	    "file", root);
 	ck_assert_str_eq(err, want);
 	free(err);
