@@ -725,21 +725,10 @@ undo:
 int
 store_flush(struct store *st, char **cause)
 {
-	struct store_queue	*q;
-	size_t			 i;
-
 	if (commitlog_flush(st->cl, cause) != 0 ||
 	    store_dispatch(st, cause) != 0)
 		return (-1);
-	for (i = 0; i < st->nbuckets; i++) {
-		for (q = st->buckets[i]; q != NULL; q = q->next) {
-			if (consumequeue_flush(q->cq, cause) != 0)
-				return (-1);
-		}
-	}
-	if (msgindex_flush(st->ix, cause) != 0)
-		return (-1);
-	return (store_checkpoint(st, commitlog_flushed(st->cl), cause));
+	return (store_checkpoint_at(st, commitlog_flushed(st->cl), cause));
 }
 
 /*
