@@ -60,10 +60,14 @@ struct commitlog {
 
 	uint64_t			 written;	/* end of the log */
 	uint64_t			 flushed;	/* durable below this */
+	int				 trusted;	/* commitlog_next skips CRCs */
 };
 
 static struct commitlog_segment	*commitlog_seg(struct commitlog *, uint64_t,
 				    int, char **);
+static int			 commitlog_decode_crc(const void *, size_t,
+				    uint64_t, int, struct commitlog_msg *,
+				    char **);
 
 /* Add a mapped segment at the end of the array. */
 static void
@@ -559,8 +563,16 @@ int
 commitlog_decode(const void *buf, size_t avail, uint64_t phys,
     struct commitlog_msg *m, char **cause)
 {
+	return (commitlog_decode_crc(buf, avail, phys, 1, m, cause));
+}
+
+/* commitlog_decode(), checking the CRC only if crc is set. */
+static int
+commitlog_decode_crc(const void *buf, size_t avail, uint64_t phys, int crc,
+    struct commitlog_msg *m, char **cause)
+{
 	const uint8_t	*p = buf, *q, *end;
-	uint32_t	 size, magic, crc;
+	uint32_t	 size, magic;
 	size_t		 tl;
 
 	if (avail < COMMITLOG_BLANK_MIN)
@@ -588,9 +600,8 @@ commitlog_decode(const void *buf, size_t avail, uint64_t phys,
 		    "the segment)", (unsigned long long)phys, size, avail);
 		return (-1);
 	}
-	crc = crc32c(0, p, 8);
-	crc = crc32c(crc, p + 12, size - 12);
-	if (crc != le32dec(p + 8)) {
+	if (crc && crc32c(crc32c(0, p, 8), p + 12, size - 12) !=
+	    le32dec(p + 8)) {
 		xasprintf(cause, "record at %llu fails its CRC",
 		    (unsigned long long)phys);
 		return (-1);
@@ -696,8 +707,8 @@ commitlog_next(struct commitlog *cl, uint64_t *pos, uint64_t limit,
 			break;
 		}
 		in = p % cl->segsize;
-		r = commitlog_decode(seg->base + in, cl->segsize - in, p, m,
-		    cause);
+		r = commitlog_decode_crc(seg->base + in, cl->segsize - in, p,
+		    !cl->trusted, m, cause);
 		if (r == -1) {
 			*pos = p;
 			return (-1);
@@ -752,6 +763,17 @@ commitlog_follow(struct commitlog *cl, uint64_t end)
 	cl->written = end;
 	if (cl->flushed > end)
 		cl->flushed = end;
+}
+
+/*
+ * Whether commitlog_next() may skip CRCs: for dispatching records this
+ * process wrote (the writer checksummed them a moment ago), never for
+ * recovery.  Every other check stays, so bad bytes are still an error.
+ */
+void
+commitlog_trust(struct commitlog *cl, int trusted)
+{
+	cl->trusted = trusted;
 }
 
 /* Unmap the segments wholly below min, which another handle deleted. */

@@ -106,6 +106,7 @@ int	commitlog_next(struct commitlog *, uint64_t *, uint64_t,
 
 int	commitlog_set_end(struct commitlog *, uint64_t, char **);
 void	commitlog_follow(struct commitlog *, uint64_t);
+void	commitlog_trust(struct commitlog *, int);
 void	commitlog_forget_before(struct commitlog *, uint64_t);
 int	commitlog_recover(struct commitlog *, uint64_t, uint64_t *,
 	    char **);

@@ -70,6 +70,7 @@ struct store {
 	uint64_t		 dispatched;	/* log offset */
 	uint64_t		 last_ts;	/* of the last dispatched */
 	int			 loading;	/* checkpoint's queues */
+	int			 open;		/* recovery is over */
 	struct store_stats	 stats;
 };
 
@@ -307,6 +308,8 @@ store_dispatch(struct store *st, char **cause)
 	uint64_t		 pos = st->dispatched;
 	int			 r;
 
+	/* Past recovery, what is dispatched was written by this process. */
+	commitlog_trust(st->cl, st->open);
 	while ((r = commitlog_next(st->cl, &pos, commitlog_max_offset(st->cl),
 	    &m, cause)) == 1) {
 		if (store_queued(&m)) {
@@ -321,6 +324,7 @@ store_dispatch(struct store *st, char **cause)
 		st->dispatched = pos;
 		st->last_ts = m.store_ts;
 	}
+	commitlog_trust(st->cl, 0);
 	if (r == -1)
 		return (-1);
 	st->dispatched = pos;
@@ -608,6 +612,7 @@ store_open(const char *root, const struct store_config *conf, char **cause)
 	 */
 	if (checkpoint_abort_create(root, cause) != 0)
 		goto fail;
+	st->open = 1;
 	return (st);
 fail:
 	checkpoint_free(&cp);
