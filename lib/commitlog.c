@@ -84,6 +84,32 @@ commitlog_push(struct commitlog *cl, uint64_t start, uint8_t *base)
 }
 
 /*
+ * The size of the segments already in dir (of its first one), or the
+ * default for a new log.
+ */
+static uint64_t
+commitlog_existing_size(const char *dir)
+{
+	struct stat	 st;
+	uint64_t	*list = NULL, size = COMMITLOG_SEGMENT_DEFAULT;
+	size_t		 n;
+	char		*path, *cause = NULL;
+
+	if (mapfile_list(dir, 0, &list, &n, &cause) != 0) {
+		free(cause);
+		return (size);
+	}
+	if (n > 0) {
+		path = mapfile_path(dir, list[0]);
+		if (stat(path, &st) == 0 && st.st_size > 0)
+			size = (uint64_t)st.st_size;
+		free(path);
+	}
+	free(list);
+	return (size);
+}
+
+/*
  * Open the log under root/commitlog (created for a writer).  Maps every
  * segment; a segment of the wrong size, a misaligned name or a gap between
  * segments is an error.  The write position starts at the first segment:
@@ -101,7 +127,7 @@ commitlog_open(const char *root, const struct commitlog_config *conf,
 	cl = xcalloc(1, sizeof *cl);
 	xasprintf(&cl->dir, "%s/commitlog", root);
 	cl->segsize = conf->segment_size ? conf->segment_size :
-	    COMMITLOG_SEGMENT_DEFAULT;
+	    commitlog_existing_size(cl->dir);
 	cl->maxmsg = conf->max_msg_size ? conf->max_msg_size :
 	    COMMITLOG_MAXMSG_DEFAULT;
 	if (conf->max_msg_size == 0 && cl->segsize >= COMMITLOG_SEGMENT_MIN &&

@@ -73,7 +73,7 @@ struct commitlog_msg {
 };
 
 struct commitlog_config {
-	uint64_t	segment_size;	/* 0: COMMITLOG_SEGMENT_DEFAULT */
+	uint64_t	segment_size;	/* 0: as on disk, else the default */
 	uint32_t	max_msg_size;	/* 0: the default, or what fits */
 	int		readonly;	/* a reader's view of another's log */
 	int		keep_temps;	/* another handle may be creating files */
