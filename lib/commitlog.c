@@ -68,6 +68,7 @@ static struct commitlog_segment	*commitlog_seg(struct commitlog *, uint64_t,
 static int			 commitlog_decode_crc(const void *, size_t,
 				    uint64_t, int, struct commitlog_msg *,
 				    char **);
+static int			 commitlog_topic_ok(const char *, size_t);
 
 /* Add a mapped segment at the end of the array. */
 static void
@@ -655,6 +656,12 @@ commitlog_decode_crc(const void *buf, size_t avail, uint64_t phys, int crc,
 	q = p + COMMITLOG_FIXED;
 	if (tl == 0 || (size_t)(end - q) < tl + 2)
 		goto bad;
+	if (!commitlog_topic_ok((const char *)q, tl)) {
+		/* Never let bytes from disk name a folder. */
+		xasprintf(cause, "record at %llu has a bad topic",
+		    (unsigned long long)phys);
+		return (-1);
+	}
 	m->topic = (const char *)q;
 	m->topic_len = tl;
 	q += tl;
