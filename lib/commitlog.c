@@ -68,7 +68,6 @@ static struct commitlog_segment	*commitlog_seg(struct commitlog *, uint64_t,
 static int			 commitlog_decode_crc(const void *, size_t,
 				    uint64_t, int, struct commitlog_msg *,
 				    char **);
-static int			 commitlog_topic_ok(const char *, size_t);
 
 /* Add a mapped segment at the end of the array. */
 static void
@@ -354,7 +353,7 @@ commitlog_warm(struct commitlog *cl, uint64_t off, size_t len)
 }
 
 /* Whether topic is 1 to 127 bytes of [A-Za-z0-9_%|-]. */
-static int
+int
 commitlog_topic_ok(const char *topic, size_t len)
 {
 	size_t	i;
@@ -760,17 +759,15 @@ commitlog_next(struct commitlog *cl, uint64_t *pos, uint64_t limit,
 	return (0);
 }
 
-/* Set the end of the log (after a clean stop, or a view following a writer). */
+/*
+ * Set the end of the log (after a clean stop).  With no segment at all the
+ * log simply starts there.
+ */
 int
 commitlog_set_end(struct commitlog *cl, uint64_t end, char **cause)
 {
 	uint64_t	min = commitlog_min_offset(cl);
 
-	if (cl->nsegs == 0 && end != 0 && !cl->readonly) {
-		xasprintf(cause, "the commit log is empty but should reach %llu",
-		    (unsigned long long)end);
-		return (-1);
-	}
 	if (cl->nsegs > 0 && (end < min ||
 	    end > cl->segs[cl->nsegs - 1].start + cl->segsize) &&
 	    !cl->readonly) {

@@ -116,6 +116,7 @@ int	commitlog_segment_info(struct commitlog *, size_t, uint64_t *,
 	    uint64_t *);
 
 int	commitlog_is_queued(uint32_t);
+int	commitlog_topic_ok(const char *, size_t);
 const char *commitlog_prop_get(const void *, size_t, const char *, size_t *);
 
 #endif /* COMMITLOG_H */

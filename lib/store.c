@@ -577,14 +577,14 @@ store_open(const char *root, const struct store_config *conf, char **cause)
 	segend = commitlog_segments(st->cl) == 0 ? 0 :
 	    commitlog_min_offset(st->cl) + commitlog_segments(st->cl) *
 	    commitlog_segment_size(st->cl);
-	if (have && from > segend && (commitlog_segments(st->cl) > 0 ||
-	    from > 0)) {
+	if (have && from > segend && commitlog_segments(st->cl) > 0) {
 		xasprintf(cause, "the commit log ends at %llu, before the "
 		    "checkpoint's %llu: log segments are missing",
 		    (unsigned long long)segend, (unsigned long long)from);
 		goto fail;
 	}
-	if (from < commitlog_min_offset(st->cl))
+	if (commitlog_segments(st->cl) > 0 &&
+	    from < commitlog_min_offset(st->cl))
 		from = commitlog_min_offset(st->cl);
 	if (crashed) {
 		if (commitlog_recover(st->cl, from, &end, cause) != 0)
