@@ -314,6 +314,29 @@ START_TEST(test_bad_checkpoints)
 }
 END_TEST
 
+START_TEST(test_all_torn)
+{
+	char		*dir = test_tmpdir();
+	struct store	*st = open_store(dir);
+	uint64_t	 phys[10], seed = 3;
+	char		*cause = NULL;
+
+	put_range(st, 0, 10, phys);
+	store_free(st);		/* crash before any checkpoint */
+	smash(dir, 0, 16, &seed);
+	st = open_store(dir);
+	ck_assert_uint_eq(commitlog_max_offset(store_commitlog(st)), 0);
+	ck_assert_uint_eq(read_all(st, NULL, 10), 0);
+	put_range(st, 0, 10, phys);
+	ck_assert_uint_eq(read_all(st, NULL, 10), 10);
+	ck_assert_int_eq(store_close(st, &cause), 0);
+	st = open_store(dir);
+	ck_assert_uint_eq(read_all(st, NULL, 10), 10);
+	store_free(st);
+	test_rmdir(dir);
+}
+END_TEST
+
 /*
  * The child of the crash test: recover, then append batches with sync
  * flush forever, writing each batch's last sequence number to fd once it
@@ -460,6 +483,7 @@ recovery_suite(void)
 	tcase_add_test(tc, test_garbage_tail);
 	tcase_add_test(tc, test_queue_rebuilt);
 	tcase_add_test(tc, test_bad_checkpoints);
+	tcase_add_test(tc, test_all_torn);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("sigkill");
 	tcase_set_timeout(tc, 120);
