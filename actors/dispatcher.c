@@ -206,7 +206,8 @@ dispatcher_on_config(void *state, ProtobufCMessage *m,
 	if (d->writer != NULL) {
 		wc = msg_new(&petrel__writer_config__descriptor);
 		msg_set_string(&wc->root, c->root);
-		wc->segment_size = c->segment_size;
+		wc->segment_size = commitlog_segment_size(
+		    store_commitlog(d->st));
 		wc->max_msg_size = c->max_msg_size;
 		wc->flush_mode = c->flush_mode;
 		wc->flush_timeout_ms = c->flush_timeout_ms;
@@ -223,7 +224,8 @@ dispatcher_on_config(void *state, ProtobufCMessage *m,
 	if (d->flusher != NULL) {
 		fc = msg_new(&petrel__flusher_config__descriptor);
 		msg_set_string(&fc->root, c->root);
-		fc->segment_size = c->segment_size;
+		fc->segment_size = commitlog_segment_size(
+		    store_commitlog(d->st));
 		fc->log_end = end;
 		fc->interval_ms = c->flush_interval_ms;
 		fc->dirty_bytes = c->flush_dirty_bytes;

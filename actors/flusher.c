@@ -12,7 +12,7 @@
  *
  * It also keeps the next segment ready: once the writer is past half of
  * a segment, it creates the next one (preallocated) and then reads its
- * pages in a chunk per flush, so the writer's first touch of them is cheap.
+ * pages, a chunk after each flush, so the writer's first touch is cheap.
  */
 #include "config.h"
 
@@ -31,7 +31,8 @@
 #define FLUSHER_TIMER		1
 #define FLUSHER_INTERVAL_MS	500
 #define FLUSHER_DIRTY_BYTES	(16ULL * 1024 * 1024)
-#define FLUSHER_WARM_CHUNK	(32U * 1024 * 1024)
+#define FLUSHER_WARM_MIN	(1U * 1024 * 1024)
+#define FLUSHER_WARM_MAX	(64U * 1024 * 1024)
 
 struct flusher {
 	struct actor		*self;
@@ -114,10 +115,15 @@ flusher_done(struct actor *a, uint64_t durable, const char *error)
 	actor_send(a, fd);
 }
 
-/* Create the next segment ahead of the writer, and read a chunk of it. */
+/*
+ * Create the next segment ahead of the writer, and read a chunk of it:
+ * twice what was just flushed, so reading keeps ahead of writing without
+ * holding up the next sync.
+ */
 static void
-flusher_prepare(struct flusher *f)
+flusher_prepare(struct flusher *f, uint64_t flushed)
 {
+	size_t		 chunk;
 	uint64_t	 size = commitlog_segment_size(f->cl), next;
 	char		*cause = NULL;
 
@@ -132,16 +138,20 @@ flusher_prepare(struct flusher *f)
 		f->prepared = next;
 		f->warmed = next;
 	}
+	chunk = flushed * 2 > FLUSHER_WARM_MAX ? FLUSHER_WARM_MAX :
+	    (size_t)flushed * 2;
+	if (chunk < FLUSHER_WARM_MIN)
+		chunk = FLUSHER_WARM_MIN;
 	if (f->prepared > f->written && f->warmed < f->prepared + size)
-		f->warmed += commitlog_warm(f->cl, f->warmed,
-		    FLUSHER_WARM_CHUNK);
+		f->warmed += commitlog_warm(f->cl, f->warmed, chunk);
 }
 
 /* Sync everything written so far and say so. */
 static void
 flusher_flush(struct flusher *f)
 {
-	char	*cause = NULL;
+	uint64_t	 before = f->durable;
+	char		*cause = NULL;
 
 	if (f->cl == NULL)
 		return;
@@ -158,7 +168,7 @@ flusher_flush(struct flusher *f)
 		flusher_done(f->writer, f->durable, NULL);
 		flusher_done(f->dispatcher, f->durable, NULL);
 	}
-	flusher_prepare(f);
+	flusher_prepare(f, f->durable - before);
 }
 
 static int

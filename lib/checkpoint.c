@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "commitlog.h"
 #include "crc32c.h"
 #include "mapfile.h"
 #include "store_le.h"
@@ -159,11 +160,9 @@ checkpoint_decode(const void *data, size_t len, struct checkpoint *cp,
 	for (i = 0; i < count; i++) {
 		if (p >= end || (tl = *p) == 0 || (size_t)(end - p) < 1 + tl + 12)
 			goto bad;
+		if (!commitlog_topic_ok((const char *)p + 1, tl))
+			goto bad;	/* it would name a folder */
 		cp->queues[i].topic = xstrndup((const char *)p + 1, tl);
-		if (strlen(cp->queues[i].topic) != tl) {
-			free(cp->queues[i].topic);
-			goto bad;
-		}
 		cp->nqueues++;
 		p += 1 + tl;
 		cp->queues[i].queue_id = le32dec(p);

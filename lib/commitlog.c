@@ -60,10 +60,14 @@ struct commitlog {
 
 	uint64_t			 written;	/* end of the log */
 	uint64_t			 flushed;	/* durable below this */
+	int				 trusted;	/* commitlog_next skips CRCs */
 };
 
 static struct commitlog_segment	*commitlog_seg(struct commitlog *, uint64_t,
 				    int, char **);
+static int			 commitlog_decode_crc(const void *, size_t,
+				    uint64_t, int, struct commitlog_msg *,
+				    char **);
 
 /* Add a mapped segment at the end of the array. */
 static void
@@ -77,6 +81,32 @@ commitlog_push(struct commitlog *cl, uint64_t start, uint8_t *base)
 	cl->segs[cl->nsegs].start = start;
 	cl->segs[cl->nsegs].base = base;
 	cl->nsegs++;
+}
+
+/*
+ * The size of the segments already in dir (of its first one), or the
+ * default for a new log.
+ */
+static uint64_t
+commitlog_existing_size(const char *dir)
+{
+	struct stat	 st;
+	uint64_t	*list = NULL, size = COMMITLOG_SEGMENT_DEFAULT;
+	size_t		 n;
+	char		*path, *cause = NULL;
+
+	if (mapfile_list(dir, 0, &list, &n, &cause) != 0) {
+		free(cause);
+		return (size);
+	}
+	if (n > 0) {
+		path = mapfile_path(dir, list[0]);
+		if (stat(path, &st) == 0 && st.st_size > 0)
+			size = (uint64_t)st.st_size;
+		free(path);
+	}
+	free(list);
+	return (size);
 }
 
 /*
@@ -97,7 +127,7 @@ commitlog_open(const char *root, const struct commitlog_config *conf,
 	cl = xcalloc(1, sizeof *cl);
 	xasprintf(&cl->dir, "%s/commitlog", root);
 	cl->segsize = conf->segment_size ? conf->segment_size :
-	    COMMITLOG_SEGMENT_DEFAULT;
+	    commitlog_existing_size(cl->dir);
 	cl->maxmsg = conf->max_msg_size ? conf->max_msg_size :
 	    COMMITLOG_MAXMSG_DEFAULT;
 	if (conf->max_msg_size == 0 && cl->segsize >= COMMITLOG_SEGMENT_MIN &&
@@ -323,7 +353,7 @@ commitlog_warm(struct commitlog *cl, uint64_t off, size_t len)
 }
 
 /* Whether topic is 1 to 127 bytes of [A-Za-z0-9_%|-]. */
-static int
+int
 commitlog_topic_ok(const char *topic, size_t len)
 {
 	size_t	i;
@@ -559,8 +589,16 @@ int
 commitlog_decode(const void *buf, size_t avail, uint64_t phys,
     struct commitlog_msg *m, char **cause)
 {
+	return (commitlog_decode_crc(buf, avail, phys, 1, m, cause));
+}
+
+/* commitlog_decode(), checking the CRC only if crc is set. */
+static int
+commitlog_decode_crc(const void *buf, size_t avail, uint64_t phys, int crc,
+    struct commitlog_msg *m, char **cause)
+{
 	const uint8_t	*p = buf, *q, *end;
-	uint32_t	 size, magic, crc;
+	uint32_t	 size, magic;
 	size_t		 tl;
 
 	if (avail < COMMITLOG_BLANK_MIN)
@@ -588,9 +626,8 @@ commitlog_decode(const void *buf, size_t avail, uint64_t phys,
 		    "the segment)", (unsigned long long)phys, size, avail);
 		return (-1);
 	}
-	crc = crc32c(0, p, 8);
-	crc = crc32c(crc, p + 12, size - 12);
-	if (crc != le32dec(p + 8)) {
+	if (crc && crc32c(crc32c(0, p, 8), p + 12, size - 12) !=
+	    le32dec(p + 8)) {
 		xasprintf(cause, "record at %llu fails its CRC",
 		    (unsigned long long)phys);
 		return (-1);
@@ -618,6 +655,12 @@ commitlog_decode(const void *buf, size_t avail, uint64_t phys,
 	q = p + COMMITLOG_FIXED;
 	if (tl == 0 || (size_t)(end - q) < tl + 2)
 		goto bad;
+	if (!commitlog_topic_ok((const char *)q, tl)) {
+		/* Never let bytes from disk name a folder. */
+		xasprintf(cause, "record at %llu has a bad topic",
+		    (unsigned long long)phys);
+		return (-1);
+	}
 	m->topic = (const char *)q;
 	m->topic_len = tl;
 	q += tl;
@@ -696,8 +739,8 @@ commitlog_next(struct commitlog *cl, uint64_t *pos, uint64_t limit,
 			break;
 		}
 		in = p % cl->segsize;
-		r = commitlog_decode(seg->base + in, cl->segsize - in, p, m,
-		    cause);
+		r = commitlog_decode_crc(seg->base + in, cl->segsize - in, p,
+		    !cl->trusted, m, cause);
 		if (r == -1) {
 			*pos = p;
 			return (-1);
@@ -716,17 +759,15 @@ commitlog_next(struct commitlog *cl, uint64_t *pos, uint64_t limit,
 	return (0);
 }
 
-/* Set the end of the log (after a clean stop, or a view following a writer). */
+/*
+ * Set the end of the log (after a clean stop).  With no segment at all the
+ * log simply starts there.
+ */
 int
 commitlog_set_end(struct commitlog *cl, uint64_t end, char **cause)
 {
 	uint64_t	min = commitlog_min_offset(cl);
 
-	if (cl->nsegs == 0 && end != 0 && !cl->readonly) {
-		xasprintf(cause, "the commit log is empty but should reach %llu",
-		    (unsigned long long)end);
-		return (-1);
-	}
 	if (cl->nsegs > 0 && (end < min ||
 	    end > cl->segs[cl->nsegs - 1].start + cl->segsize) &&
 	    !cl->readonly) {
@@ -752,6 +793,17 @@ commitlog_follow(struct commitlog *cl, uint64_t end)
 	cl->written = end;
 	if (cl->flushed > end)
 		cl->flushed = end;
+}
+
+/*
+ * Whether commitlog_next() may skip CRCs: for dispatching records this
+ * process wrote (the writer checksummed them a moment ago), never for
+ * recovery.  Every other check stays, so bad bytes are still an error.
+ */
+void
+commitlog_trust(struct commitlog *cl, int trusted)
+{
+	cl->trusted = trusted;
 }
 
 /* Unmap the segments wholly below min, which another handle deleted. */

@@ -73,7 +73,7 @@ struct commitlog_msg {
 };
 
 struct commitlog_config {
-	uint64_t	segment_size;	/* 0: COMMITLOG_SEGMENT_DEFAULT */
+	uint64_t	segment_size;	/* 0: as on disk, else the default */
 	uint32_t	max_msg_size;	/* 0: the default, or what fits */
 	int		readonly;	/* a reader's view of another's log */
 	int		keep_temps;	/* another handle may be creating files */
@@ -106,6 +106,7 @@ int	commitlog_next(struct commitlog *, uint64_t *, uint64_t,
 
 int	commitlog_set_end(struct commitlog *, uint64_t, char **);
 void	commitlog_follow(struct commitlog *, uint64_t);
+void	commitlog_trust(struct commitlog *, int);
 void	commitlog_forget_before(struct commitlog *, uint64_t);
 int	commitlog_recover(struct commitlog *, uint64_t, uint64_t *,
 	    char **);
@@ -115,6 +116,7 @@ int	commitlog_segment_info(struct commitlog *, size_t, uint64_t *,
 	    uint64_t *);
 
 int	commitlog_is_queued(uint32_t);
+int	commitlog_topic_ok(const char *, size_t);
 const char *commitlog_prop_get(const void *, size_t, const char *, size_t *);
 
 #endif /* COMMITLOG_H */

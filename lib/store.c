@@ -50,6 +50,8 @@ struct store_queue {
 	struct consumequeue	*cq;
 	uint64_t		 next_offset;	/* the writer's next */
 	int			 damaged;
+	int			 rebuilt;	/* holes left are lost messages */
+	uint64_t		 was;		/* next offset before a rebuild */
 	int			 arrived;	/* on the arrivals list */
 };
 
@@ -70,6 +72,7 @@ struct store {
 	uint64_t		 dispatched;	/* log offset */
 	uint64_t		 last_ts;	/* of the last dispatched */
 	int			 loading;	/* checkpoint's queues */
+	int			 open;		/* recovery is over */
 	struct store_stats	 stats;
 };
 
@@ -307,6 +310,8 @@ store_dispatch(struct store *st, char **cause)
 	uint64_t		 pos = st->dispatched;
 	int			 r;
 
+	/* Past recovery, what is dispatched was written by this process. */
+	commitlog_trust(st->cl, st->open);
 	while ((r = commitlog_next(st->cl, &pos, commitlog_max_offset(st->cl),
 	    &m, cause)) == 1) {
 		if (store_queued(&m)) {
@@ -321,6 +326,7 @@ store_dispatch(struct store *st, char **cause)
 		st->dispatched = pos;
 		st->last_ts = m.store_ts;
 	}
+	commitlog_trust(st->cl, 0);
 	if (r == -1)
 		return (-1);
 	st->dispatched = pos;
@@ -336,8 +342,9 @@ store_rebuild(struct store *st, char **cause)
 {
 	struct store_queue	*q;
 	struct commitlog_msg	 m;
-	uint64_t		 pos, t0;
+	uint64_t		 pos, t0, seg;
 	size_t			 i, n = 0;
+	char			*why = NULL;
 	int			 r;
 
 	for (i = 0; i < st->nbuckets; i++) {
@@ -348,6 +355,7 @@ store_rebuild(struct store *st, char **cause)
 			    "it from the commit log", q->topic, q->queue_id);
 			if (consumequeue_destroy(q->cq, cause) != 0)
 				return (-1);
+			q->was = q->next_offset;
 			q->next_offset = 0;
 			n++;
 		}
@@ -356,8 +364,20 @@ store_rebuild(struct store *st, char **cause)
 		return (0);
 	t0 = (uint64_t)time(NULL);
 	pos = commitlog_min_offset(st->cl);
-	while ((r = commitlog_next(st->cl, &pos, st->dispatched, &m,
-	    cause)) == 1) {
+	while (pos < st->dispatched) {
+		if ((r = commitlog_next(st->cl, &pos, st->dispatched, &m,
+		    &why)) == 0)
+			break;
+		if (r == -1) {
+			/* Lost bytes: what they held is gone; go on after. */
+			seg = commitlog_segment_size(st->cl);
+			log_warnx("rebuilding: %s; skipping to the next "
+			    "segment", why);
+			free(why);
+			why = NULL;
+			pos = pos - pos % seg + seg;
+			continue;
+		}
 		if (!store_queued(&m))
 			continue;
 		q = store_find(st, m.topic, m.topic_len, m.queue_id);
@@ -365,11 +385,16 @@ store_rebuild(struct store *st, char **cause)
 		    store_enqueue(q, &m, cause) != 0)
 			return (-1);
 	}
-	if (r == -1)
-		return (-1);
 	for (i = 0; i < st->nbuckets; i++) {
-		for (q = st->buckets[i]; q != NULL; q = q->next)
+		for (q = st->buckets[i]; q != NULL; q = q->next) {
+			if (!q->damaged)
+				continue;
+			/* Offsets never go back, even over lost messages. */
+			if (q->next_offset < q->was)
+				q->next_offset = q->was;
 			q->damaged = 0;
+			q->rebuilt = 1;
+		}
 	}
 	st->stats.rebuilt_queues += n;
 	log_info("rebuilt %zu consume queue%s in %llu s", n, n == 1 ? "" : "s",
@@ -573,14 +598,14 @@ store_open(const char *root, const struct store_config *conf, char **cause)
 	segend = commitlog_segments(st->cl) == 0 ? 0 :
 	    commitlog_min_offset(st->cl) + commitlog_segments(st->cl) *
 	    commitlog_segment_size(st->cl);
-	if (have && from > segend && (commitlog_segments(st->cl) > 0 ||
-	    from > 0)) {
+	if (have && from > segend && commitlog_segments(st->cl) > 0) {
 		xasprintf(cause, "the commit log ends at %llu, before the "
 		    "checkpoint's %llu: log segments are missing",
 		    (unsigned long long)segend, (unsigned long long)from);
 		goto fail;
 	}
-	if (from < commitlog_min_offset(st->cl))
+	if (commitlog_segments(st->cl) > 0 &&
+	    from < commitlog_min_offset(st->cl))
 		from = commitlog_min_offset(st->cl);
 	if (crashed) {
 		if (commitlog_recover(st->cl, from, &end, cause) != 0)
@@ -608,6 +633,7 @@ store_open(const char *root, const struct store_config *conf, char **cause)
 	 */
 	if (checkpoint_abort_create(root, cause) != 0)
 		goto fail;
+	st->open = 1;
 	return (st);
 fail:
 	checkpoint_free(&cp);
@@ -725,21 +751,10 @@ undo:
 int
 store_flush(struct store *st, char **cause)
 {
-	struct store_queue	*q;
-	size_t			 i;
-
 	if (commitlog_flush(st->cl, cause) != 0 ||
 	    store_dispatch(st, cause) != 0)
 		return (-1);
-	for (i = 0; i < st->nbuckets; i++) {
-		for (q = st->buckets[i]; q != NULL; q = q->next) {
-			if (consumequeue_flush(q->cq, cause) != 0)
-				return (-1);
-		}
-	}
-	if (msgindex_flush(st->ix, cause) != 0)
-		return (-1);
-	return (store_checkpoint(st, commitlog_flushed(st->cl), cause));
+	return (store_checkpoint_at(st, commitlog_flushed(st->cl), cause));
 }
 
 /*
@@ -810,8 +825,15 @@ store_get_once(struct store *st, struct store_queue *q, uint64_t off,
 	g->n = 0;
 	for (n = off; n < g->max && g->n < max_count &&
 	    scanned < STORE_SCAN_MAX + max_count; n++, scanned++) {
-		if ((r = consumequeue_get(q->cq, n, &e, &why)) != 1)
+		if ((r = consumequeue_get(q->cq, n, &e, &why)) != 1) {
+			if (q->rebuilt) {
+				/* Rebuilt already: the message is lost. */
+				free(why);
+				why = NULL;
+				continue;
+			}
 			goto damaged;
+		}
 		if (e.phys < commitlog_min_offset(st->cl)) {
 			if (g->n == 0) {
 				g->status = STORE_OFFSET_FOUND_NULL;
@@ -826,8 +848,14 @@ store_get_once(struct store *st, struct store_queue *q, uint64_t off,
 		if (g->n > 0 && bytes + e.size > max_bytes)
 			break;
 		m = &g->msgs[g->n];
-		if (commitlog_read(st->cl, e.phys, m, &why) != 0)
+		if (commitlog_read(st->cl, e.phys, m, &why) != 0) {
+			if (q->rebuilt) {
+				free(why);
+				why = NULL;
+				continue;
+			}
 			goto damaged;
+		}
 		if (m->size != e.size || m->queue_offset != n ||
 		    m->queue_id != q->queue_id || m->topic_len != q->topic_len ||
 		    memcmp(m->topic, q->topic, q->topic_len) != 0) {

@@ -14,7 +14,7 @@
 struct store;
 
 struct store_config {
-	uint64_t	segment_size;	/* commit log segment, 0: 1 GiB */
+	uint64_t	segment_size;	/* 0: as on disk, else 1 GiB */
 	uint32_t	max_msg_size;	/* 0: 4 MiB */
 	uint32_t	cq_per_file;	/* consume queue entries a file */
 	uint32_t	index_slots;	/* 0: 5,000,000 */

@@ -314,6 +314,101 @@ START_TEST(test_bad_checkpoints)
 }
 END_TEST
 
+START_TEST(test_all_torn)
+{
+	char		*dir = test_tmpdir();
+	struct store	*st = open_store(dir);
+	uint64_t	 phys[10], seed = 3;
+	char		*cause = NULL;
+
+	put_range(st, 0, 10, phys);
+	store_free(st);		/* crash before any checkpoint */
+	smash(dir, 0, 16, &seed);
+	st = open_store(dir);
+	ck_assert_uint_eq(commitlog_max_offset(store_commitlog(st)), 0);
+	ck_assert_uint_eq(read_all(st, NULL, 10), 0);
+	put_range(st, 0, 10, phys);
+	ck_assert_uint_eq(read_all(st, NULL, 10), 10);
+	ck_assert_int_eq(store_close(st, &cause), 0);
+	st = open_store(dir);
+	ck_assert_uint_eq(read_all(st, NULL, 10), 10);
+	store_free(st);
+	test_rmdir(dir);
+}
+END_TEST
+
+/*
+ * Read topic/qid through, allowing holes (lost messages); every message
+ * served must be intact.  Marks seen[seq].
+ */
+static void
+read_holes(struct store *st, uint32_t qid, uint8_t *seen, uint64_t max_seq)
+{
+	struct commitlog_msg	 out[16], want;
+	struct st_msg		 sm;
+	struct store_get	 g;
+	uint64_t		 off = 0, seq;
+	size_t			 i;
+	char			*cause = NULL;
+
+	for (;;) {
+		g.msgs = out;
+		if (store_get(st, "TopicA", 6, qid, off, 16, 1 << 20, NULL, 0,
+		    &g, &cause) != 0)
+			ck_abort_msg("get: %s", cause);
+		if (g.status != STORE_FOUND &&
+		    g.status != STORE_NO_MATCHED_MESSAGE)
+			break;
+		for (i = 0; i < g.n; i++) {
+			seq = out[i].born_ts - 1700000000000ULL;
+			ST_CHECK(seq < max_seq);
+			want = *st_fill(&sm, "TopicA", qid, seq, size_of(seq));
+			want.queue_offset = out[i].queue_offset;
+			ST_CHECK(st_same(&out[i], &want));
+			seen[seq] = 1;
+		}
+		ck_assert_uint_gt(g.next, off);
+		off = g.next;
+	}
+}
+
+START_TEST(test_lost_durable_bytes)
+{
+	char		*dir = test_tmpdir();
+	struct store	*st = open_store(dir);
+	uint64_t	 phys[400], seed = 9, k, min, max;
+	uint8_t		 seen[400];
+	size_t		 lost = 0;
+	char		*cause = NULL;
+
+	put_range(st, 0, 300, phys);
+	ck_assert_int_eq(store_close(st, &cause), 0);
+	/* Damage the middle of segment 1, well below the checkpoint. */
+	smash(dir, SEG + SEG / 2, 64, &seed);
+	st = open_store(dir);
+	memset(seen, 0, sizeof seen);
+	read_holes(st, 0, seen, 400);
+	read_holes(st, 1, seen, 400);
+	for (k = 0; k < 300; k++) {
+		if (phys[k] < SEG + SEG / 2 - 2000 || phys[k] >= 2 * SEG)
+			ck_assert_msg(seen[k], "lost %llu", (unsigned long long)k);
+		lost += !seen[k];
+	}
+	ck_assert_uint_gt(lost, 0);
+	ck_assert_uint_ge(store_stats(st)->rebuilt_queues, 1);
+	/* New messages never reuse an offset. */
+	ck_assert_int_eq(store_queue_range(st, "TopicA", 6, 0, &min, &max), 0);
+	put_range(st, 300, 2, phys);
+	ck_assert_int_eq(store_queue_range(st, "TopicA", 6, 0, &min, &k), 0);
+	ck_assert_uint_eq(k, max + 1);
+	memset(seen, 0, sizeof seen);
+	read_holes(st, 0, seen, 400);
+	ck_assert(seen[300]);
+	store_free(st);
+	test_rmdir(dir);
+}
+END_TEST
+
 /*
  * The child of the crash test: recover, then append batches with sync
  * flush forever, writing each batch's last sequence number to fd once it
@@ -460,6 +555,8 @@ recovery_suite(void)
 	tcase_add_test(tc, test_garbage_tail);
 	tcase_add_test(tc, test_queue_rebuilt);
 	tcase_add_test(tc, test_bad_checkpoints);
+	tcase_add_test(tc, test_all_torn);
+	tcase_add_test(tc, test_lost_durable_bytes);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("sigkill");
 	tcase_set_timeout(tc, 120);

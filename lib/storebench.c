@@ -1,0 +1,419 @@
+/*
+ * Benchmark of the store actors (what `petrel bench store` runs, through
+ * storebench_main(); tests/bench_store is the same as a program): the
+ * dispatcher, flusher and writer on loops of their own, and a client
+ * keeping --writers requests of one message of --size bytes in flight
+ * until --count are stored.  Prints appends and MB per second and the
+ * 50th and 99th percentile latency from ask to answer; then times
+ * consume queue reads.  With --recover it only opens the store under
+ * --dir (after a crash, recovering it) and prints how long that took.
+ *
+ * usage: ... store --dir DIR [--size BYTES] [--count N]
+ *            [--flush async|sync] [--writers N] [--segment BYTES] [--json]
+ *        ... store --dir DIR --recover [--segment BYTES] [--json]
+ *        ... store --dir DIR --reference [--json]
+ *
+ * --reference measures what the targets are relative to, in the same
+ * folder: sequential 1 MiB writes made durable at the end (dd bs=1M
+ * conv=fdatasync) and the rate of 4 KiB appends each followed by
+ * fdatasync(2).
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "actor.h"
+#include "log.h"
+#include "msg.h"
+#include "runtime.pb-c.h"
+#include "store.h"
+#include "store.pb-c.h"
+#include "store_actors.h"
+#include "storebench.h"
+#include "xmalloc.h"
+
+struct bench_client {
+	struct actor	*self;
+	struct actor	*writer;
+	uint64_t	 total;
+	uint64_t	 sent;
+	uint64_t	 done;
+	uint64_t	 failed;
+	size_t		 size;
+	uint32_t	 window;
+	uint64_t	*lat;		/* ns, one per message */
+	uint8_t		*body;
+};
+
+static int	bench_on_start(void *, ProtobufCMessage *,
+		    const struct envelope *);
+static int	bench_on_put(void *, ProtobufCMessage *,
+		    const struct envelope *);
+
+static const struct actor_handler bench_handlers[] = {
+	{ &petrel__probe__descriptor, bench_on_start },
+	{ &petrel__put_response__descriptor, bench_on_put },
+	{ NULL, NULL }
+};
+
+static const struct actor_type bench_actor = {
+	.name = "bench_client",
+	.size = sizeof(struct bench_client),
+	.handlers = bench_handlers
+};
+
+static const struct actor_type bench_main = { "main", 0, NULL, NULL, NULL };
+static atomic_int	bench_finished;
+
+static uint64_t
+bench_ns(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec);
+}
+
+/* Ask the writer to store one more message; the cookie is the time. */
+static void
+bench_send(struct bench_client *c)
+{
+	Petrel__PutRequest	*req;
+	Petrel__StoreMessage	*m;
+
+	req = msg_new(&petrel__put_request__descriptor);
+	m = msg_new(&petrel__store_message__descriptor);
+	msg_set_string(&m->topic, "BenchTopic");
+	m->queue_id = (uint32_t)(c->sent % 8);
+	msg_set_bytes(&m->body, c->body, c->size);
+	msg_array_add((void ***)&req->messages, &req->n_messages, m);
+	c->sent++;
+	actor_ask(c->writer, req, c->self, bench_ns());
+}
+
+static int
+bench_on_start(void *state, ProtobufCMessage *m, const struct envelope *env)
+{
+	struct bench_client	*c = state;
+	uint32_t		 i;
+
+	for (i = 0; i < c->window && c->sent < c->total; i++)
+		bench_send(c);
+	return (0);
+}
+
+static int
+bench_on_put(void *state, ProtobufCMessage *m, const struct envelope *env)
+{
+	struct bench_client	*c = state;
+	Petrel__PutResponse	*r = (Petrel__PutResponse *)m;
+
+	if (r->status != 0 && c->failed++ == 0)
+		fprintf(stderr, "bench: put failed: %u %s\n", r->status,
+		    r->reason);
+	c->lat[c->done++] = bench_ns() - env->cookie;
+	if (c->sent < c->total)
+		bench_send(c);
+	if (c->done == c->total)
+		atomic_store(&bench_finished, 1);
+	return (0);
+}
+
+static int
+bench_cmp(const void *a, const void *b)
+{
+	uint64_t	x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x < y ? -1 : x > y);
+}
+
+/* Wait for a message at a detached actor, up to 60 s; NULL if none. */
+static ProtobufCMessage *
+bench_wait(struct actor *a)
+{
+	ProtobufCMessage	*m;
+	uint64_t		 deadline = bench_ns() + 60000000000ULL;
+
+	while ((m = actor_pop(a, NULL)) == NULL) {
+		if (bench_ns() > deadline)
+			return (NULL);
+		usleep(200);
+	}
+	return (m);
+}
+
+static int
+bench_recover(const char *dir, uint64_t segment, int json)
+{
+	struct store_config	 conf;
+	struct store		*st;
+	uint64_t		 t0, t1;
+	char			*cause = NULL;
+
+	memset(&conf, 0, sizeof conf);
+	conf.segment_size = segment;
+	t0 = bench_ns();
+	if ((st = store_open(dir, &conf, &cause)) == NULL) {
+		fprintf(stderr, "bench store: %s\n", cause);
+		free(cause);
+		return (1);
+	}
+	t1 = bench_ns();
+	if (json)
+		printf("{\"recovery_ms\": %.3f, \"log_bytes\": %llu, "
+		    "\"revalidated_bytes\": %llu, \"crashed\": %d}\n",
+		    (double)(t1 - t0) / 1e6,
+		    (unsigned long long)commitlog_max_offset(
+		    store_commitlog(st)),
+		    (unsigned long long)store_stats(st)->recovered_bytes,
+		    store_stats(st)->crashed);
+	else
+		printf("recovery: %.3f ms for a log of %llu bytes, %llu "
+		    "re-validated (crashed: %d)\n", (double)(t1 - t0) / 1e6,
+		    (unsigned long long)commitlog_max_offset(
+		    store_commitlog(st)),
+		    (unsigned long long)store_stats(st)->recovered_bytes,
+		    store_stats(st)->crashed);
+	store_free(st);
+	return (0);
+}
+
+/* The reference figures for the targets, measured in dir. */
+static int
+bench_reference(const char *dir, int json)
+{
+	char		*path, *buf;
+	uint64_t	 t0, t1, t2;
+	int		 fd, i, n = 200;
+	size_t		 mb = 512;
+
+	xasprintf(&path, "%s/bench-reference", dir);
+	buf = xcalloc(1, 1 << 20);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) == -1) {
+		fprintf(stderr, "bench store: %s: %s\n", path,
+		    strerror(errno));
+		free(buf);
+		free(path);
+		return (1);
+	}
+	t0 = bench_ns();
+	for (i = 0; i < (int)mb; i++) {
+		if (write(fd, buf, 1 << 20) != 1 << 20)
+			goto fail;
+	}
+	fdatasync(fd);
+	t1 = bench_ns();
+	if (ftruncate(fd, 0) != 0)
+		goto fail;
+	fdatasync(fd);
+	t2 = bench_ns();
+	for (i = 0; i < n; i++) {
+		if (write(fd, buf, 4096) != 4096)
+			goto fail;
+		fdatasync(fd);
+	}
+	t2 = bench_ns() - t2;
+	if (json)
+		printf("{\"seq_write_mb_per_sec\": %.1f, "
+		    "\"append_fdatasync_per_sec\": %.0f}\n",
+		    (double)mb * 1048576 / 1e6 / ((double)(t1 - t0) / 1e9),
+		    (double)n / ((double)t2 / 1e9));
+	else
+		printf("reference: sequential write %.1f MB/s, 4 KiB append + "
+		    "fdatasync %.0f/s\n",
+		    (double)mb * 1048576 / 1e6 / ((double)(t1 - t0) / 1e9),
+		    (double)n / ((double)t2 / 1e9));
+	close(fd);
+	unlink(path);
+	free(buf);
+	free(path);
+	return (0);
+fail:
+	fprintf(stderr, "bench store: writing %s: %s\n", path,
+	    strerror(errno));
+	close(fd);
+	unlink(path);
+	free(buf);
+	free(path);
+	return (1);
+}
+
+/* Read every queue through from the start; returns messages per second. */
+static double
+bench_reads(struct actor *dispatcher, struct actor *me, uint64_t *n)
+{
+	Petrel__GetRequest	*req;
+	Petrel__GetResponse	*g;
+	uint64_t		 t0 = bench_ns(), off;
+	uint32_t		 q;
+
+	*n = 0;
+	for (q = 0; q < 8; q++) {
+		for (off = 0;;) {
+			req = msg_new(&petrel__get_request__descriptor);
+			msg_set_string(&req->topic, "BenchTopic");
+			req->queue_id = q;
+			req->offset = off;
+			req->max_count = 256;
+			actor_ask(dispatcher, req, me, 0);
+			g = (Petrel__GetResponse *)bench_wait(me);
+			if (g == NULL ||
+			    !msg_is(g, &petrel__get_response__descriptor) ||
+			    g->n_messages == 0) {
+				msg_free(g);
+				break;
+			}
+			*n += g->n_messages;
+			off = g->next_offset;
+			msg_free(g);
+		}
+	}
+	return ((double)*n / ((double)(bench_ns() - t0) / 1e9));
+}
+
+/*
+ * Run the benchmark with argv as its options (argv[0] is the command's
+ * name); returns the exit status: 0, 1 on failure, 2 on bad usage.
+ */
+int
+storebench_main(int argc, char **argv)
+{
+	struct loop		*loops[3];
+	struct actor		*actors[4], *me;
+	struct bench_client	*c;
+	Petrel__StoreConfig	*sc;
+	Petrel__Configured	*ack;
+	const char		*dir = NULL, *flush = "async";
+	uint64_t		 count = 100000, segment = 0, t0, t1, reads;
+	size_t			 size = 1024;
+	uint32_t		 writers = 1;
+	double			 secs, rps;
+	int			 i, json = 0, recover = 0, reference = 0;
+	int			 c_failed_exit;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else if (strcmp(argv[i], "--recover") == 0)
+			recover = 1;
+		else if (strcmp(argv[i], "--reference") == 0)
+			reference = 1;
+		else if (i + 1 < argc && strcmp(argv[i], "--dir") == 0)
+			dir = argv[++i];
+		else if (i + 1 < argc && strcmp(argv[i], "--size") == 0)
+			size = strtoull(argv[++i], NULL, 10);
+		else if (i + 1 < argc && strcmp(argv[i], "--count") == 0)
+			count = strtoull(argv[++i], NULL, 10);
+		else if (i + 1 < argc && strcmp(argv[i], "--flush") == 0)
+			flush = argv[++i];
+		else if (i + 1 < argc && strcmp(argv[i], "--writers") == 0)
+			writers = (uint32_t)strtoul(argv[++i], NULL, 10);
+		else if (i + 1 < argc && strcmp(argv[i], "--segment") == 0)
+			segment = strtoull(argv[++i], NULL, 10);
+		else {
+			fprintf(stderr, "usage: %s --dir DIR [--size "
+			    "BYTES] [--count N] [--flush async|sync] "
+			    "[--writers N] [--segment BYTES] [--recover] "
+			    "[--reference] [--json]\n", argv[0]);
+			return (2);
+		}
+	}
+	if (dir == NULL || count == 0 || writers == 0) {
+		fprintf(stderr, "bench store: --dir is required; --count and "
+		    "--writers must not be 0\n");
+		return (2);
+	}
+	if (recover)
+		return (bench_recover(dir, segment, json));
+	if (reference) {
+		mkdir(dir, 0755);
+		return (bench_reference(dir, json));
+	}
+	atomic_store(&bench_finished, 0);
+
+	loops[0] = loop_new("writer");
+	loops[1] = loop_new("flusher");
+	loops[2] = loop_new("dispatcher");
+	actors[0] = actor_spawn(loops[2], &dispatcher_actor, "dispatcher");
+	actors[1] = actor_spawn(loops[1], &flusher_actor, "flusher");
+	actors[2] = actor_spawn(loops[0], &commitlog_writer_actor, "writer");
+	actors[3] = actor_spawn(loops[2], &bench_actor, "client");
+	me = actor_spawn(NULL, &bench_main, "main");
+	c = actor_state(actors[3]);
+	c->self = actors[3];
+	c->writer = actors[2];
+	c->total = count;
+	c->size = size;
+	c->window = writers;
+	c->lat = xcalloc(count, sizeof *c->lat);
+	c->body = xmalloc(size == 0 ? 1 : size);
+	memset(c->body, 'x', size);
+	for (i = 0; i < 3; i++)
+		loop_start(loops[i]);
+
+	sc = msg_new(&petrel__store_config__descriptor);
+	msg_set_string(&sc->root, dir);
+	sc->segment_size = segment;
+	sc->flush_mode = strcmp(flush, "sync") == 0 ?
+	    PETREL__FLUSH_MODE__FLUSH_SYNC : PETREL__FLUSH_MODE__FLUSH_ASYNC;
+	sc->writer = actor_ref(actors[2]);
+	sc->flusher = actor_ref(actors[1]);
+	actor_ask(actors[0], sc, me, 1);
+	ack = (Petrel__Configured *)bench_wait(me);
+	if (ack == NULL || *ack->error != '\0') {
+		fprintf(stderr, "bench store: %s\n", ack == NULL ?
+		    "the store did not open within 60 s" : ack->error);
+		msg_free(ack);
+		free(c->lat);
+		free(c->body);
+		actor_shutdown(loops, 3, actors, 4, 10000);
+		actor_free(me);
+		return (1);
+	}
+	msg_free(ack);
+
+	t0 = bench_ns();
+	actor_send(actors[3], msg_new(&petrel__probe__descriptor));
+	while (!atomic_load(&bench_finished))
+		usleep(500);
+	t1 = bench_ns();
+	secs = (double)(t1 - t0) / 1e9;
+	qsort(c->lat, count, sizeof *c->lat, bench_cmp);
+	rps = bench_reads(actors[0], me, &reads);
+	if (json)
+		printf("{\"size\": %zu, \"count\": %llu, \"flush\": \"%s\", "
+		    "\"writers\": %u, \"msgs_per_sec\": %.0f, "
+		    "\"mb_per_sec\": %.1f, \"p50_us\": %.1f, \"p99_us\": %.1f, "
+		    "\"failed\": %llu, \"cq_reads_per_sec\": %.0f}\n",
+		    size, (unsigned long long)count, flush, writers,
+		    (double)count / secs, (double)count * size / secs / 1e6,
+		    (double)c->lat[count / 2] / 1e3,
+		    (double)c->lat[count * 99 / 100] / 1e3,
+		    (unsigned long long)c->failed, rps);
+	else
+		printf("%llu x %zu B, %s flush, %u writers: %.0f msgs/s, "
+		    "%.1f MB/s, p50 %.1f us, p99 %.1f us, %llu failed; "
+		    "%llu reads at %.0f msgs/s\n",
+		    (unsigned long long)count, size, flush, writers,
+		    (double)count / secs, (double)count * size / secs / 1e6,
+		    (double)c->lat[count / 2] / 1e3,
+		    (double)c->lat[count * 99 / 100] / 1e3,
+		    (unsigned long long)c->failed, (unsigned long long)reads,
+		    rps);
+	c_failed_exit = c->failed != 0;
+	free(c->lat);
+	free(c->body);
+	actor_shutdown(loops, 3, actors, 4, 10000);
+	actor_free(me);
+	return (c_failed_exit);
+}
