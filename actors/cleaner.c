@@ -50,8 +50,10 @@ struct cleaner {
 	cleaner_usage_fn	 usage;
 	int			 full;		/* writer told to refuse */
 	int			 deleting;	/* a DeleteExpired is out */
-	int			 daily;		/* the one out is the daily one */
-	long			 done_day;	/* day the daily clean finished */
+	/* the one out is the daily one */
+	int			 daily;
+	/* day the daily clean finished */
+	long			 done_day;
 };
 
 static int	cleaner_init(struct actor *, void *);

@@ -40,6 +40,8 @@
 #define WRITER_TIMER		1
 #define WRITER_TICK_MS		100
 #define WRITER_TIMEOUT_MS	5000
+#define WRITER_NOT_AVAILABLE	\
+	PETREL__STORE_STATUS__STORE_SERVICE_NOT_AVAILABLE
 
 struct writer_wait {
 	struct envelope		 env;
@@ -254,8 +256,7 @@ commitlog_writer_on_put(void *state, ProtobufCMessage *m,
 	struct writer_req	*r;
 
 	if (w->cl == NULL) {
-		commitlog_writer_refuse(env,
-		    PETREL__STORE_STATUS__STORE_SERVICE_NOT_AVAILABLE,
+		commitlog_writer_refuse(env, WRITER_NOT_AVAILABLE,
 		    "the store is not open");
 		return (0);
 	}
@@ -400,8 +401,7 @@ commitlog_writer_flush_batch(struct commitlog_writer *w)
 		r = &w->batch[i];
 		r->ok = 0;
 		if (w->full) {
-			commitlog_writer_refuse(&r->env,
-			    PETREL__STORE_STATUS__STORE_SERVICE_NOT_AVAILABLE,
+			commitlog_writer_refuse(&r->env, WRITER_NOT_AVAILABLE,
 			    w->full_reason);
 			continue;
 		}
@@ -464,8 +464,7 @@ commitlog_writer_flush_batch(struct commitlog_writer *w)
 		for (i = 0; i < w->nbatch; i++) {
 			if (w->batch[i].ok)
 				commitlog_writer_refuse(&w->batch[i].env,
-				    PETREL__STORE_STATUS__STORE_SERVICE_NOT_AVAILABLE,
-				    cause);
+				    WRITER_NOT_AVAILABLE, cause);
 		}
 		free(cause);
 		n = 0;

@@ -38,6 +38,8 @@
 #define DISPATCHER_CHECKPOINT_MS	1000
 #define DISPATCHER_GET_MAX		1024
 #define DISPATCHER_LOOKUP_MAX		64
+#define DISPATCHER_NOT_AVAILABLE	\
+	PETREL__STORE_STATUS__STORE_SERVICE_NOT_AVAILABLE
 
 struct dispatcher {
 	struct actor		*self;
@@ -337,7 +339,7 @@ dispatcher_closed(struct dispatcher *d, const struct envelope *env)
 {
 	if (d->st != NULL)
 		return (0);
-	actor_reply_error(env, PETREL__STORE_STATUS__STORE_SERVICE_NOT_AVAILABLE,
+	actor_reply_error(env, DISPATCHER_NOT_AVAILABLE,
 	    "the store is not open");
 	return (1);
 }
@@ -368,9 +370,7 @@ dispatcher_on_get(void *state, ProtobufCMessage *m,
 	if (store_get(d->st, req->topic, strlen(req->topic), req->queue_id,
 	    req->offset, max, req->max_bytes ? req->max_bytes : 4U << 20,
 	    req->tag_hashes, req->n_tag_hashes, &g, &cause) != 0) {
-		actor_reply_error(env,
-		    PETREL__STORE_STATUS__STORE_SERVICE_NOT_AVAILABLE, "%s",
-		    cause);
+		actor_reply_error(env, DISPATCHER_NOT_AVAILABLE, "%s", cause);
 		free(cause);
 		return (0);
 	}
@@ -407,9 +407,7 @@ dispatcher_on_queue_info(void *state, ProtobufCMessage *m,
 	    store_offset_by_time(d->st, req->topic, tl, req->queue_id,
 	    req->timestamp_ms, &resp->offset_for_time, &cause) != 0) {
 		msg_free(resp);
-		actor_reply_error(env,
-		    PETREL__STORE_STATUS__STORE_SERVICE_NOT_AVAILABLE, "%s",
-		    cause);
+		actor_reply_error(env, DISPATCHER_NOT_AVAILABLE, "%s", cause);
 		free(cause);
 		return (0);
 	}

@@ -44,7 +44,8 @@ struct flusher {
 	uint32_t		 interval_ms;
 	uint64_t		 dirty_bytes;
 	int			 noted;		/* a StoreBatch is queued */
-	uint64_t		 prepared;	/* start of the segment made ahead */
+	/* start of the segment made ahead */
+	uint64_t		 prepared;
 	uint64_t		 warmed;	/* read up to here in it */
 	uint64_t		 flushes;
 };

@@ -77,7 +77,8 @@ checkpoint_write(const char *root, const struct checkpoint *cp, char **cause)
 
 	for (len = 0; len < cp->nqueues; len++) {
 		if (strlen(cp->queues[len].topic) > 255) {
-			xasprintf(cause, "topic name too long for a checkpoint");
+			xasprintf(cause, "topic name too long for a "
+			    "checkpoint");
 			return (-1);
 		}
 	}
@@ -158,7 +159,8 @@ checkpoint_decode(const void *data, size_t len, struct checkpoint *cp,
 	}
 	cp->queues = xcalloc(count == 0 ? 1 : count, sizeof *cp->queues);
 	for (i = 0; i < count; i++) {
-		if (p >= end || (tl = *p) == 0 || (size_t)(end - p) < 1 + tl + 12)
+		if (p >= end || (tl = *p) == 0 ||
+		    (size_t)(end - p) < 1 + tl + 12)
 			goto bad;
 		if (!commitlog_topic_ok((const char *)p + 1, tl))
 			goto bad;	/* it would name a folder */

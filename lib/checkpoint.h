@@ -15,9 +15,12 @@ struct checkpoint_queue {
 };
 
 struct checkpoint {
-	uint64_t		 offset;	/* log durable and dispatched below */
-	uint64_t		 log_ts;	/* store time of the last record below */
-	uint64_t		 cq_ts;		/* consume queues flushed up to */
+	/* log durable and dispatched below */
+	uint64_t		 offset;
+	/* store time of the last record below */
+	uint64_t		 log_ts;
+	/* consume queues flushed up to */
+	uint64_t		 cq_ts;
 	uint64_t		 index_ts;	/* index flushed up to */
 	struct checkpoint_queue	*queues;
 	size_t			 nqueues;

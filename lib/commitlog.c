@@ -60,7 +60,8 @@ struct commitlog {
 
 	uint64_t			 written;	/* end of the log */
 	uint64_t			 flushed;	/* durable below this */
-	int				 trusted;	/* commitlog_next skips CRCs */
+	/* commitlog_next skips CRCs */
+	int				 trusted;
 };
 
 static struct commitlog_segment	*commitlog_seg(struct commitlog *, uint64_t,
@@ -751,7 +752,8 @@ commitlog_next(struct commitlog *cl, uint64_t *pos, uint64_t limit,
 			*pos = p + m->size;
 			return (1);
 		}
-		if (r == COMMITLOG_END && cl->segsize - in >= COMMITLOG_BLANK_MIN)
+		if (r == COMMITLOG_END &&
+		    cl->segsize - in >= COMMITLOG_BLANK_MIN)
 			break;	/* zeros mid-segment: nothing more written */
 		p += cl->segsize - in;	/* blank or short tail */
 	}

@@ -43,7 +43,8 @@
 struct commitlog;
 
 struct commitlog_host {
-	uint8_t		addr[16];	/* IPv6, or IPv4-mapped ::ffff:a.b.c.d */
+	/* IPv6, or IPv4-mapped ::ffff:a.b.c.d */
+	uint8_t		addr[16];
 	uint16_t	port;
 };
 
@@ -76,7 +77,8 @@ struct commitlog_config {
 	uint64_t	segment_size;	/* 0: as on disk, else the default */
 	uint32_t	max_msg_size;	/* 0: the default, or what fits */
 	int		readonly;	/* a reader's view of another's log */
-	int		keep_temps;	/* another handle may be creating files */
+	/* another handle may be creating files */
+	int		keep_temps;
 };
 
 struct commitlog	*commitlog_open(const char *,

@@ -446,7 +446,7 @@ consumequeue_tag_hash(const char *tag, size_t len)
 	return (h == 0 ? 1 : h);
 }
 
-/* Remove every file of topic/queue_id under root, whatever state they are in. */
+/* Remove every file of topic/queue_id under root, whatever their state. */
 int
 consumequeue_wipe(const char *root, const char *topic, size_t topic_len,
     uint32_t queue_id, char **cause)

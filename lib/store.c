@@ -50,8 +50,10 @@ struct store_queue {
 	struct consumequeue	*cq;
 	uint64_t		 next_offset;	/* the writer's next */
 	int			 damaged;
-	int			 rebuilt;	/* holes left are lost messages */
-	uint64_t		 was;		/* next offset before a rebuild */
+	/* holes left are lost messages */
+	int			 rebuilt;
+	/* next offset before a rebuild */
+	uint64_t		 was;
 	int			 arrived;	/* on the arrivals list */
 };
 
@@ -494,10 +496,11 @@ store_drop_past_end(struct store *st, char **cause)
 {
 	struct consumequeue_entry	 e;
 	struct store_queue		*q;
-	uint64_t			 max, end = commitlog_max_offset(st->cl);
+	uint64_t			 max, end;
 	size_t				 i;
 	char				*why;
 
+	end = commitlog_max_offset(st->cl);
 	for (i = 0; i < st->nbuckets; i++) {
 		for (q = st->buckets[i]; q != NULL; q = q->next) {
 			max = consumequeue_max(q->cq);
@@ -857,7 +860,8 @@ store_get_once(struct store *st, struct store_queue *q, uint64_t off,
 			goto damaged;
 		}
 		if (m->size != e.size || m->queue_offset != n ||
-		    m->queue_id != q->queue_id || m->topic_len != q->topic_len ||
+		    m->queue_id != q->queue_id ||
+		    m->topic_len != q->topic_len ||
 		    memcmp(m->topic, q->topic, q->topic_len) != 0) {
 			xasprintf(&why, "entry %llu points at another record",
 			    (unsigned long long)n);

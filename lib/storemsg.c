@@ -184,7 +184,8 @@ storemsg_from_record(const struct commitlog_msg *r)
 			*field = xstrndup(nv + 1, (size_t)(sep - nv - 1));
 			continue;
 		}
-		e = msg_new(&petrel__store_message__properties_entry__descriptor);
+		e = msg_new(
+		    &petrel__store_message__properties_entry__descriptor);
 		e->key = xstrndup(p, (size_t)(nv - p));
 		e->value = xstrndup(nv + 1, (size_t)(sep - nv - 1));
 		msg_array_add((void ***)&m->properties, &m->n_properties, e);

@@ -47,7 +47,8 @@ append_many(struct commitlog *cl, uint64_t first, size_t count, size_t batch,
 		for (j = 0; j < n; j++) {
 			msgs[j] = *st_fill(&sm[j], "TopicA",
 			    (uint32_t)((first + i + j) % 3),
-			    first + i + j, 100 + ((first + i + j) * 997) % 3000);
+			    first + i + j,
+			    100 + ((first + i + j) * 997) % 3000);
 			msgs[j].queue_offset = first + i + j;
 		}
 		if (commitlog_append(cl, msgs, n, &cause) != 0)

@@ -31,6 +31,8 @@ struct fixture {
 	struct actor	*dispatcher;
 };
 
+#define ILLEGAL	PETREL__STORE_STATUS__STORE_MESSAGE_ILLEGAL
+
 static const struct actor_type peer_actor = { "peer", 0, NULL, NULL, NULL };
 
 static void
@@ -96,7 +98,8 @@ request(const char *topic, uint32_t qid, size_t n, const char *tag)
 		msg_set_string(&m->keys, "k1 k2");
 		msg_set_string(&m->tags, tag);
 		msg_set_string(&m->uniq_id, "ID");
-		e = msg_new(&petrel__store_message__properties_entry__descriptor);
+		e = msg_new(
+		    &petrel__store_message__properties_entry__descriptor);
 		msg_set_string(&e->key, "color");
 		msg_set_string(&e->value, "blue");
 		msg_array_add((void ***)&m->properties, &m->n_properties, e);
@@ -241,18 +244,18 @@ START_TEST(test_illegal_only_that_request)
 	ck_assert_uint_eq(r->status, 0);
 	msg_free(r);
 	r = answer(&f, 2);
-	ck_assert_uint_eq(r->status, PETREL__STORE_STATUS__STORE_MESSAGE_ILLEGAL);
+	ck_assert_uint_eq(r->status, ILLEGAL);
 	ck_assert_ptr_nonnull(strstr(r->reason, "topic"));
 	msg_free(r);
 	r = answer(&f, 3);
-	ck_assert_uint_eq(r->status, PETREL__STORE_STATUS__STORE_MESSAGE_ILLEGAL);
+	ck_assert_uint_eq(r->status, ILLEGAL);
 	msg_free(r);
 	r = answer(&f, 4);
-	ck_assert_uint_eq(r->status, PETREL__STORE_STATUS__STORE_MESSAGE_ILLEGAL);
+	ck_assert_uint_eq(r->status, ILLEGAL);
 	ck_assert_ptr_nonnull(strstr(r->reason, "reserved"));
 	msg_free(r);
 	r = answer(&f, 5);
-	ck_assert_uint_eq(r->status, PETREL__STORE_STATUS__STORE_MESSAGE_ILLEGAL);
+	ck_assert_uint_eq(r->status, ILLEGAL);
 	ck_assert_ptr_nonnull(strstr(r->reason, "maximum message size"));
 	msg_free(r);
 	/* The refused ones took no queue offset. */

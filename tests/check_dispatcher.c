@@ -448,8 +448,8 @@ START_TEST(test_loops)
 			for (i = 0; i < total; i++) {
 				req = msg_new(&petrel__put_request__descriptor);
 				msg_array_add((void ***)&req->messages,
-				    &req->n_messages,
-				    msg_new(&petrel__store_message__descriptor));
+				    &req->n_messages, msg_new(
+				    &petrel__store_message__descriptor));
 				msg_set_string(&req->messages[0]->topic, "L");
 				req->messages[0]->queue_id = (uint32_t)(i % 4);
 				snprintf(body, sizeof body, "m%d", i);
@@ -477,7 +477,8 @@ START_TEST(test_loops)
 				gr->offset = off;
 				gr->max_count = 100;
 				actor_ask(actors[0], gr, client, 0);
-				g = (Petrel__GetResponse *)wait_for(client, NULL);
+				g = (Petrel__GetResponse *)wait_for(client,
+				    NULL);
 				if (g->n_messages == 0) {
 					msg_free(g);
 					break;

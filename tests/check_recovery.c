@@ -391,7 +391,8 @@ START_TEST(test_lost_durable_bytes)
 	read_holes(st, 1, seen, 400);
 	for (k = 0; k < 300; k++) {
 		if (phys[k] < SEG + SEG / 2 - 2000 || phys[k] >= 2 * SEG)
-			ck_assert_msg(seen[k], "lost %llu", (unsigned long long)k);
+			ck_assert_msg(seen[k], "lost %llu",
+			    (unsigned long long)k);
 		lost += !seen[k];
 	}
 	ck_assert_uint_gt(lost, 0);

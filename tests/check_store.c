@@ -111,8 +111,8 @@ check_all(struct store *st, uint64_t total)
 			k = 0;
 			while (k < n) {
 				g.msgs = out;
-				ST_CHECK(store_get(st, topics[t], 6, qid, off, 7,
-				    1 << 20, NULL, 0, &g, &cause) == 0);
+				ST_CHECK(store_get(st, topics[t], 6, qid, off,
+				    7, 1 << 20, NULL, 0, &g, &cause) == 0);
 				ST_CHECK(g.status == STORE_FOUND);
 				ST_CHECK(g.max == n);
 				for (i = 0; i < g.n; i++, k++) {
@@ -125,8 +125,8 @@ check_all(struct store *st, uint64_t total)
 				off = g.next;
 			}
 			g.msgs = out;
-			ck_assert_int_eq(store_get(st, topics[t], 6, qid, off, 7,
-			    1 << 20, NULL, 0, &g, &cause), 0);
+			ck_assert_int_eq(store_get(st, topics[t], 6, qid, off,
+			    7, 1 << 20, NULL, 0, &g, &cause), 0);
 			ck_assert_int_eq(g.status, STORE_OFFSET_OVERFLOW_ONE);
 		}
 	}

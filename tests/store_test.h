@@ -52,7 +52,8 @@ st_fill(struct st_msg *sm, const char *topic, uint32_t qid, uint64_t seq,
 	memset(m, 0, sizeof *m);
 	snprintf(sm->topic, sizeof sm->topic, "%s", topic);
 	n = snprintf(sm->props, sizeof sm->props,
-	    "KEYS\001key-%llu k%llu\002TAGS\001tag%llu\002UNIQ_KEY\001id-%s-%llu\002a\001b",
+	    "KEYS\001key-%llu k%llu\002TAGS\001tag%llu\002"
+	    "UNIQ_KEY\001id-%s-%llu\002a\001b",
 	    (unsigned long long)seq, (unsigned long long)(seq % 7),
 	    (unsigned long long)(seq % 4), topic, (unsigned long long)seq);
 	if (body_len > sizeof sm->body)
