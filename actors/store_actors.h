@@ -3,7 +3,9 @@
  * flusher, dispatcher and cleaner, speaking proto/store.proto.
  *
  * Compose them so: spawn the dispatcher, the flusher (on a loop of its
- * own: it blocks in fdatasync), the writer, then the cleaner; send the
+ * own: it blocks in fdatasync), the writer, then the cleaner; the writer
+ * is best alone on its loop too, and the dispatcher (which serves reads
+ * and flushes consume queues) away from it; then send the
  * dispatcher a StoreConfig naming the others.  It opens and recovers the
  * store, configures the writer (WriterConfig) and flusher (FlusherConfig)
  * and answers Configured once the store is open.  Spawned in that order,
