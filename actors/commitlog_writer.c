@@ -37,6 +37,16 @@
 #include "strmap.h"
 #include "xmalloc.h"
 
+#include "proto/frame.pb-c.h"
+
+/* The broker sends store statuses on the wire as they are. */
+_Static_assert((int)PETREL__STORE_STATUS__STORE_FLUSH_DISK_TIMEOUT ==
+    (int)PETREL__STATUS__STATUS_FLUSH_DISK_TIMEOUT, "store status drifted");
+_Static_assert((int)PETREL__STORE_STATUS__STORE_MESSAGE_ILLEGAL ==
+    (int)PETREL__STATUS__STATUS_MESSAGE_ILLEGAL, "store status drifted");
+_Static_assert((int)PETREL__STORE_STATUS__STORE_SERVICE_NOT_AVAILABLE ==
+    (int)PETREL__STATUS__STATUS_SERVICE_NOT_AVAILABLE, "store status drifted");
+
 #define WRITER_TIMER		1
 #define WRITER_TICK_MS		100
 #define WRITER_TIMEOUT_MS	5000
