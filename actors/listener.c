@@ -45,6 +45,8 @@
 #include "msg.h"
 #include "rpc.h"
 #include "xmalloc.h"
+#include "proto/broker.pb-c.h"
+#include "proto/brokerd.pb-c.h"
 #include "proto/frame.pb-c.h"
 #include "proto/namesrv.pb-c.h"
 #include "proto/runtime.pb-c.h"
@@ -101,6 +103,8 @@ static int	listener_on_stop(void *, ProtobufCMessage *,
 		    const struct envelope *);
 static int	listener_on_reply(void *, ProtobufCMessage *,
 		    const struct envelope *);
+static int	listener_on_notify_consumers(void *, ProtobufCMessage *,
+		    const struct envelope *);
 
 static void	listener_warn(struct listener *, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
@@ -125,6 +129,8 @@ static void	listener_request(struct listener_conn *, Petrel__Frame *);
 static const struct actor_handler listener_handlers[] = {
 	{ &petrel__listener_config__descriptor,	listener_on_config },
 	{ &petrel__stop__descriptor,		listener_on_stop },
+	{ &petrel__notify_consumers__descriptor,
+	    listener_on_notify_consumers },
 	{ NULL,					listener_on_reply }
 };
 
@@ -625,6 +631,37 @@ listener_on_reply(void *state, ProtobufCMessage *m,
 		listener_answer(c, p->code, p->id,
 		    PETREL__STATUS__STATUS_SYSTEM_ERROR,
 		    "the server answered with the wrong message", NULL);
+	}
+	return (0);
+}
+
+/*
+ * NotifyConsumers (from the broker's consumer manager): push a one-way
+ * CODE_NOTIFY_CONSUMER_IDS_CHANGED{group} to each listed connection that
+ * is still open; those already closed are skipped.
+ */
+static int
+listener_on_notify_consumers(void *state, ProtobufCMessage *m,
+    const struct envelope *env)
+{
+	struct listener				*l = state;
+	Petrel__NotifyConsumers			*nc;
+	Petrel__NotifyConsumerIdsChangedRequest	 req =
+	    PETREL__NOTIFY_CONSUMER_IDS_CHANGED_REQUEST__INIT;
+	struct listener_conn			*c;
+	size_t					 i;
+
+	(void)env;
+	nc = (Petrel__NotifyConsumers *)m;
+	req.group = nc->group;
+	for (i = 0; i < nc->n_conns; i++) {
+		if ((c = idmap_get(l->conns, nc->conns[i])) == NULL)
+			continue;
+		if (frame_write_msg(bufferevent_get_output(c->bev),
+		    PETREL__REQUEST_CODE__CODE_NOTIFY_CONSUMER_IDS_CHANGED, 0,
+		    PETREL__FRAME_FLAG__FRAME_ONEWAY, 0, NULL, &req.base) != 0)
+			listener_warn(l, "%s: cannot notify group %s", c->peer,
+			    nc->group);
 	}
 	return (0);
 }

@@ -28,6 +28,8 @@
 #include "testutil.h"
 #include "transport_test.h"
 #include "xmalloc.h"
+#include "proto/broker.pb-c.h"
+#include "proto/brokerd.pb-c.h"
 #include "proto/namesrv.pb-c.h"
 #include "proto/runtime.pb-c.h"
 
@@ -602,6 +604,68 @@ START_TEST(test_config_errors)
 }
 END_TEST
 
+/*
+ * NotifyConsumers: a one-way CODE_NOTIFY_CONSUMER_IDS_CHANGED{group} goes
+ * to each listed connection still open; closed and unknown ones are
+ * skipped and the listener goes on answering.
+ */
+START_TEST(test_notify_consumers)
+{
+	struct tserver				 ts;
+	struct evbuffer				*in = evbuffer_new();
+	Petrel__ConnectionClosed		*cc;
+	Petrel__NotifyConsumers			*nc;
+	Petrel__NotifyConsumerIdsChangedRequest	*req;
+	Petrel__Frame				*f;
+	struct envelope				 env;
+	uint64_t				 open_id, closed_id;
+	int					 fd1, fd2, eof;
+
+	ck_assert_int_eq(tserver_start(&ts, "127.0.0.1", 0), 0);
+	/* Accepted in this order: fd2's id is one more than fd1's. */
+	fd1 = raw_connect(ts.port);
+	msg_free(ask(fd1, in, PETREL__REQUEST_CODE__CODE_PING, 1, NULL, 0));
+	fd2 = raw_connect(ts.port);
+	msg_free(ask(fd2, in, PETREL__REQUEST_CODE__CODE_PING, 1, NULL, 0));
+	close(fd2);
+	cc = (Petrel__ConnectionClosed *)test_wait_msg(ts.watcher,
+	    &petrel__connection_closed__descriptor, &env, TEST_WAIT_MS);
+	ck_assert_ptr_nonnull(cc);
+	closed_id = cc->conn;
+	open_id = closed_id - 1;
+	msg_free(cc);
+
+	nc = msg_new(&petrel__notify_consumers__descriptor);
+	msg_set_string(&nc->group, "g1");
+	nc->conns = xcalloc(3, sizeof *nc->conns);
+	nc->conns[nc->n_conns++] = closed_id;
+	nc->conns[nc->n_conns++] = 999999;
+	nc->conns[nc->n_conns++] = open_id;
+	ck_assert_int_eq(actor_send(ts.listener, nc), 0);
+
+	f = raw_read(fd1, in, &eof);
+	ck_assert_msg(f != NULL, "no notification (eof %d)", eof);
+	ck_assert_uint_eq(f->code,
+	    PETREL__REQUEST_CODE__CODE_NOTIFY_CONSUMER_IDS_CHANGED);
+	ck_assert_uint_eq(f->flags & PETREL__FRAME_FLAG__FRAME_ONEWAY,
+	    PETREL__FRAME_FLAG__FRAME_ONEWAY);
+	ck_assert_uint_eq(f->flags & PETREL__FRAME_FLAG__FRAME_RESPONSE, 0);
+	req = msg_unpack(
+	    &petrel__notify_consumer_ids_changed_request__descriptor,
+	    f->body.data, f->body.len);
+	ck_assert_ptr_nonnull(req);
+	ck_assert_str_eq(req->group, "g1");
+	msg_free(req);
+	msg_free(f);
+
+	/* Still answering on the same connection. */
+	msg_free(ask(fd1, in, PETREL__REQUEST_CODE__CODE_PING, 2, NULL, 0));
+	close(fd1);
+	evbuffer_free(in);
+	tserver_stop(&ts);
+}
+END_TEST
+
 START_TEST(test_handlers_cover_codes)
 {
 	const struct actor_handler	*h;
@@ -635,6 +699,7 @@ listener_suite(void)
 	tcase_add_test(tc, test_backpressure);
 	tcase_add_test(tc, test_stop);
 	tcase_add_test(tc, test_config_errors);
+	tcase_add_test(tc, test_notify_consumers);
 	tcase_add_test(tc, test_handlers_cover_codes);
 	suite_add_tcase(s, tc);
 	return (s);

@@ -6,7 +6,7 @@
 # etc/systemd/NAME in the build tree, its ExecStart points at
 # daemons/PROGRAM there (verify wants the binary to exist), and a
 # template NAME@.service is verified as the instance NAME@i.service.
-UNITS="petrel-namesrv.service"
+UNITS="petrel-namesrv.service petrel-broker@.service"
 
 : "${top_builddir:?}" "${top_srcdir:?}"
 SYSTEMD_ANALYZE=${SYSTEMD_ANALYZE:-$(command -v systemd-analyze)}
