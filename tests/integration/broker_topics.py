@@ -33,6 +33,9 @@ def main():
     a.heartbeat("client-a", "G1", topic)
     b.heartbeat("client-b", "G1", topic)
     assert c.consumers("G1") == ["client-a", "client-b"], c.consumers("G1")
+    # Each join was noticed to the members before the heartbeat was
+    # answered; a ping on a reads (and drops) those notices.
+    a.ping()
     b.close()
     # a is told twice: when b joined, and when b's connection closed.  The
     # broker drops b before it sends the second notice.
