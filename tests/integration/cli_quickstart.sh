@@ -13,8 +13,10 @@ export PETREL_PORT
 # Stop whatever the script started even if this test fails half-way.
 qs_cleanup()
 {
-	[ -f "$tmp/qs/petrel-data/namesrv.pid" ] &&
-	    kill "$(cat "$tmp/qs/petrel-data/namesrv.pid")" 2>/dev/null
+	for d in broker namesrv; do
+		[ -f "$tmp/qs/petrel-data/$d.pid" ] &&
+		    kill "$(cat "$tmp/qs/petrel-data/$d.pid")" 2>/dev/null
+	done
 	cli_cleanup
 }
 trap qs_cleanup EXIT
@@ -22,6 +24,8 @@ trap qs_cleanup EXIT
 expect 0 "$qs" "$top_builddir"
 expect_grep out "running on 127\.0\.0\.1:$PETREL_PORT"
 expect_grep out '^CLUSTER +BROKER +ID +ADDRESS +HEARTBEAT$'
+expect_grep out '^DefaultCluster +broker-a +0 +127\.0\.0\.1:'
+expect_grep out '^hello from petrel$'
 expect_grep out "quickstart\.sh $top_builddir stop"
 [ -d petrel-data ] || fail "no ./petrel-data"
 [ -s petrel-data/namesrv.log ] || [ -f petrel-data/namesrv.log ] ||
@@ -37,6 +41,8 @@ expect_grep out 'already running'
 
 expect 0 "$qs" "$top_builddir" stop
 expect_grep out "stopped the name server \(pid $pid\)"
+expect_grep out "stopped the broker"
+[ -f petrel-data/broker.pid ] && fail "the broker's pid file is left"
 kill -0 "$pid" 2>/dev/null && fail "the name server still runs"
 [ -f petrel-data/namesrv.pid ] && fail "the pid file is left"
 expect 0 "$qs" "$top_builddir" stop
