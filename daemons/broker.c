@@ -403,18 +403,6 @@ broker_registrar_config(struct broker *b)
 	return (c);
 }
 
-/* Route a request code to an actor in the listener's configuration. */
-static void
-broker_route(Petrel__ListenerConfig *c, uint32_t code, struct actor *a)
-{
-	Petrel__ListenerRoute	*r;
-
-	r = msg_new(&petrel__listener_route__descriptor);
-	r->code = code;
-	r->actor = actor_ref(a);
-	msg_array_add((void ***)&c->routes, &c->n_routes, r);
-}
-
 /* The listener's configuration: address, limits, routes, watchers. */
 static void *
 broker_listener_config(struct broker *b)
@@ -442,24 +430,13 @@ broker_listener_config(struct broker *b)
 		PETREL__REQUEST_CODE__CODE_UNLOCK_BATCH_MQ
 	};
 	Petrel__ListenerConfig	*c;
-	char			*server;
-	size_t			 i;
 
-	c = msg_new(&petrel__listener_config__descriptor);
-	msg_set_string(&c->host, b->conf.listen_address);
-	c->port = (uint32_t)b->conf.listen_port;
-	c->max_frame = (uint32_t)b->conf.max_frame;
-	xasprintf(&server, "%s %s", BROKER_PROG, PACKAGE_VERSION);
-	msg_set_string(&c->server, server);
-	free(server);
-	for (i = 0; i < sizeof tm_codes / sizeof tm_codes[0]; i++)
-		broker_route(c, tm_codes[i], b->topic_manager);
-	for (i = 0; i < sizeof om_codes / sizeof om_codes[0]; i++)
-		broker_route(c, om_codes[i], b->offset_manager);
-	for (i = 0; i < sizeof cm_codes / sizeof cm_codes[0]; i++)
-		broker_route(c, cm_codes[i], b->consumer_manager);
-	for (i = 0; i < sizeof ql_codes / sizeof ql_codes[0]; i++)
-		broker_route(c, ql_codes[i], b->queue_lock);
+	c = daemon_listener_config(BROKER_PROG, b->conf.listen_address,
+	    b->conf.listen_port, b->conf.max_frame);
+	daemon_route(c, tm_codes, nitems(tm_codes), b->topic_manager);
+	daemon_route(c, om_codes, nitems(om_codes), b->offset_manager);
+	daemon_route(c, cm_codes, nitems(cm_codes), b->consumer_manager);
+	daemon_route(c, ql_codes, nitems(ql_codes), b->queue_lock);
 	/*
 	 * THE STORE JOINS HERE (routes): CODE_SEND_MESSAGE, CODE_SEND_BATCH,
 	 * CODE_CONSUMER_SEND_BACK, CODE_PULL_MESSAGE, CODE_GET_MIN_OFFSET,
@@ -468,8 +445,7 @@ broker_listener_config(struct broker *b)
 	 * the store actors; until then the listener answers them
 	 * STATUS_REQUEST_CODE_NOT_SUPPORTED.
 	 */
-	c->watchers = xcalloc(1, sizeof *c->watchers);
-	c->watchers[c->n_watchers++] = actor_ref(b->consumer_manager);
+	daemon_watch(c, b->consumer_manager);
 	return (c);
 }
 
@@ -504,9 +480,7 @@ broker_ready(void *arg)
 {
 	struct broker	*b = arg;
 
-	log_info("listening on %s:%u", b->conf.listen_address, b->port);
-	daemon_notify("READY=1\nSTATUS=listening on %s:%u",
-	    b->conf.listen_address, b->port);
+	daemon_listening(b->conf.listen_address, b->port);
 }
 
 /* The supervisor's hook on SIGHUP: reread the file, apply what changed. */

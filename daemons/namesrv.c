@@ -165,18 +165,6 @@ namesrv_kvstore_config(struct namesrv *ns)
 	return (c);
 }
 
-/* Route a request code to an actor in the listener's configuration. */
-static void
-namesrv_route(Petrel__ListenerConfig *c, uint32_t code, struct actor *a)
-{
-	Petrel__ListenerRoute	*r;
-
-	r = msg_new(&petrel__listener_route__descriptor);
-	r->code = code;
-	r->actor = actor_ref(a);
-	msg_array_add((void ***)&c->routes, &c->n_routes, r);
-}
-
 /* The listener's configuration: address, limits, routes. */
 static void *
 namesrv_listener_config(struct namesrv *ns)
@@ -196,22 +184,12 @@ namesrv_listener_config(struct namesrv *ns)
 		PETREL__REQUEST_CODE__CODE_KV_LIST
 	};
 	Petrel__ListenerConfig	*c;
-	char			*server;
-	size_t			 i;
 
-	c = msg_new(&petrel__listener_config__descriptor);
-	msg_set_string(&c->host, ns->conf.listen_address);
-	c->port = (uint32_t)ns->conf.listen_port;
-	c->max_frame = (uint32_t)ns->conf.max_frame;
-	xasprintf(&server, "%s %s", NAMESRV_PROG, PACKAGE_VERSION);
-	msg_set_string(&c->server, server);
-	free(server);
-	for (i = 0; i < sizeof rm_codes / sizeof rm_codes[0]; i++)
-		namesrv_route(c, rm_codes[i], ns->route_manager);
-	for (i = 0; i < sizeof kv_codes / sizeof kv_codes[0]; i++)
-		namesrv_route(c, kv_codes[i], ns->kvstore);
-	c->watchers = xcalloc(1, sizeof *c->watchers);
-	c->watchers[c->n_watchers++] = actor_ref(ns->route_manager);
+	c = daemon_listener_config(NAMESRV_PROG, ns->conf.listen_address,
+	    ns->conf.listen_port, ns->conf.max_frame);
+	daemon_route(c, rm_codes, nitems(rm_codes), ns->route_manager);
+	daemon_route(c, kv_codes, nitems(kv_codes), ns->kvstore);
+	daemon_watch(c, ns->route_manager);
 	return (c);
 }
 
@@ -231,9 +209,7 @@ namesrv_ready(void *arg)
 {
 	struct namesrv	*ns = arg;
 
-	log_info("listening on %s:%u", ns->conf.listen_address, ns->port);
-	daemon_notify("READY=1\nSTATUS=listening on %s:%u",
-	    ns->conf.listen_address, ns->port);
+	daemon_listening(ns->conf.listen_address, ns->port);
 }
 
 /* The supervisor's hook on SIGHUP: reread the file, apply what changed. */

@@ -709,3 +709,58 @@ daemon_on_error(void *state, ProtobufCMessage *m,
 	daemon_answer(state, env, *e->text != '\0' ? e->text : "failed", m);
 	return (0);
 }
+
+/*
+ * A listener configuration for program prog: bind host:port, frames up to
+ * max_frame bytes, answering Ping with "prog version".  Routes and
+ * watchers are added with daemon_route() and daemon_watch().
+ */
+Petrel__ListenerConfig *
+daemon_listener_config(const char *prog, const char *host, int64_t port,
+    int64_t max_frame)
+{
+	Petrel__ListenerConfig	*c;
+	char			*server;
+
+	c = msg_new(&petrel__listener_config__descriptor);
+	msg_set_string(&c->host, host);
+	c->port = (uint32_t)port;
+	c->max_frame = (uint32_t)max_frame;
+	xasprintf(&server, "%s %s", prog, PACKAGE_VERSION);
+	msg_set_string(&c->server, server);
+	free(server);
+	return (c);
+}
+
+/* Route each of n request codes to actor a. */
+void
+daemon_route(Petrel__ListenerConfig *c, const uint32_t *codes, size_t n,
+    struct actor *a)
+{
+	Petrel__ListenerRoute	*r;
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		r = msg_new(&petrel__listener_route__descriptor);
+		r->code = codes[i];
+		r->actor = actor_ref(a);
+		msg_array_add((void ***)&c->routes, &c->n_routes, r);
+	}
+}
+
+/* Have the listener tell a when a connection closes. */
+void
+daemon_watch(Petrel__ListenerConfig *c, struct actor *a)
+{
+	c->watchers = xreallocarray(c->watchers, c->n_watchers + 1,
+	    sizeof *c->watchers);
+	c->watchers[c->n_watchers++] = actor_ref(a);
+}
+
+/* Log and tell systemd that the daemon is ready, serving host:port. */
+void
+daemon_listening(const char *host, unsigned int port)
+{
+	log_info("listening on %s:%u", host, port);
+	daemon_notify("READY=1\nSTATUS=listening on %s:%u", host, port);
+}

@@ -13,6 +13,12 @@
 
 #include <protobuf-c/protobuf-c.h>
 
+#include "proto/transport.pb-c.h"
+
+#ifndef nitems
+#define nitems(a)	(sizeof (a) / sizeof (a)[0])
+#endif
+
 struct actor;
 struct daemon;
 struct loop;
@@ -61,6 +67,13 @@ void		 daemon_reconfigure(struct daemon *, struct actor *, void *);
 int		 daemon_run(struct daemon *);
 void		 daemon_stop(struct daemon *, int);
 void		 daemon_shutdown(struct daemon *, struct loop **, size_t);
+
+Petrel__ListenerConfig *daemon_listener_config(const char *, const char *,
+		    int64_t, int64_t);
+void		 daemon_route(Petrel__ListenerConfig *, const uint32_t *,
+		    size_t, struct actor *);
+void		 daemon_watch(Petrel__ListenerConfig *, struct actor *);
+void		 daemon_listening(const char *, unsigned int);
 int		 daemon_state(struct daemon *);
 
 #define DAEMON_CONFIGURING	0
