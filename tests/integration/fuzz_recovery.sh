@@ -4,27 +4,7 @@
 # -fsanitize=fuzzer,address,undefined, from the store sources, then fuzzes
 # a copy of tests/corpus/recovery for FUZZ_SECONDS (20) seconds.  Skips (77)
 # without clang and libFuzzer (packages clang and libclang-rt-14-dev).
-set -u
-: "${top_srcdir:?}" "${top_builddir:?}"
-seconds=${FUZZ_SECONDS:-20}
-cc=${FUZZ_CC:-clang}
-
-command -v "$cc" >/dev/null 2>&1 || { echo "no $cc: skipped"; exit 77; }
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/petrel-fuzz.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM
-
-printf '%s\n' '#include <stddef.h>' '#include <stdint.h>' \
-    'int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)' \
-    '{ (void)d; (void)n; return 0; }' >"$tmp/probe.c"
-if ! "$cc" -fsanitize=fuzzer,address,undefined -o "$tmp/probe" \
-    "$tmp/probe.c" >/dev/null 2>&1; then
-	echo "$cc cannot link -fsanitize=fuzzer (libclang-rt-14-dev?): skipped"
-	exit 77
-fi
-
-s=$top_srcdir
-b=$top_builddir
+. "${top_srcdir:?}/tests/integration/fuzz_lib.sh"
 "$cc" -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
     -fno-sanitize-recover=all -fno-omit-frame-pointer \
     -I"$b" -I"$s/lib" -o "$tmp/fuzz_recovery" \
