@@ -200,36 +200,21 @@ rec_spawn(struct loop *l, const char *name, struct rec **state)
 	return (a);
 }
 
-static int	capture_fd = -1, capture_saved = -1;
-
 /* Send stderr to a temporary file until capture_end(). */
 static void
 capture_start(void)
 {
-	char	 path[] = "/tmp/petrel-actor.XXXXXX";
-
-	capture_fd = mkstemp(path);
-	ck_assert_int_ge(capture_fd, 0);
-	unlink(path);
-	capture_saved = dup(STDERR_FILENO);
-	dup2(capture_fd, STDERR_FILENO);
+	ck_assert_int_eq(test_capture_start(), 0);
 }
 
 /* Restore stderr; what was written meanwhile (the caller frees it). */
 static char *
 capture_end(void)
 {
-	char	 buf[8192];
-	ssize_t	 n;
+	char	*out = test_capture_end();
 
-	dup2(capture_saved, STDERR_FILENO);
-	close(capture_saved);
-	lseek(capture_fd, 0, SEEK_SET);
-	n = read(capture_fd, buf, sizeof buf - 1);
-	close(capture_fd);
-	ck_assert_int_ge(n, 0);
-	buf[n] = '\0';
-	return (xstrdup(buf));
+	ck_assert_ptr_nonnull(out);
+	return (out);
 }
 
 START_TEST(test_detached_order)

@@ -14,31 +14,20 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "testutil.h"
 #include "xmalloc.h"
 
 /* Run fn with stderr sent to a file; return what it wrote. */
 static char *
 capture(void (*fn)(void))
 {
-	char	 path[] = "/tmp/petrel-log.XXXXXX";
-	char	 buf[4096];
-	ssize_t	 n;
-	int	 fd, saved;
+	char	*out;
 
-	fd = mkstemp(path);
-	ck_assert_int_ge(fd, 0);
-	unlink(path);
-	saved = dup(STDERR_FILENO);
-	dup2(fd, STDERR_FILENO);
+	ck_assert_int_eq(test_capture_start(), 0);
 	fn();
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	lseek(fd, 0, SEEK_SET);
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	ck_assert_int_ge(n, 0);
-	buf[n] = '\0';
-	return (xstrdup(buf));
+	out = test_capture_end();
+	ck_assert_ptr_nonnull(out);
+	return (out);
 }
 
 static void

@@ -5,6 +5,7 @@
 #ifndef TESTUTIL_H
 #define TESTUTIL_H
 
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -54,6 +55,41 @@ test_rmdir(char *dir)
 		return;
 	nftw(dir, test_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	free(dir);
+}
+
+static int	test_capture_fd = -1, test_capture_saved = -1;
+
+/* Send stderr to a temporary file until test_capture_end(); 0 or -1. */
+static inline int
+test_capture_start(void)
+{
+	char	path[] = "/tmp/petrel-stderr.XXXXXX";
+
+	if ((test_capture_fd = mkstemp(path)) == -1)
+		return (-1);
+	unlink(path);
+	test_capture_saved = dup(STDERR_FILENO);
+	dup2(test_capture_fd, STDERR_FILENO);
+	return (0);
+}
+
+/* Restore stderr; what was written meanwhile (the caller frees it). */
+static inline char *
+test_capture_end(void)
+{
+	char	 buf[8192];
+	ssize_t	 n;
+
+	dup2(test_capture_saved, STDERR_FILENO);
+	close(test_capture_saved);
+	lseek(test_capture_fd, 0, SEEK_SET);
+	n = read(test_capture_fd, buf, sizeof buf - 1);
+	close(test_capture_fd);
+	test_capture_fd = test_capture_saved = -1;
+	if (n < 0)
+		return (NULL);
+	buf[n] = '\0';
+	return (strdup(buf));
 }
 
 #endif /* TESTUTIL_H */
