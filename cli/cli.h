@@ -75,6 +75,9 @@ struct cmd_entry {
 	int			 flags;
 #define CMD_LOCAL	0x1			/* asks no server */
 #define CMD_GLOBAL	0x2			/* petrel's own options */
+#define CMD_RAW		0x4			/* words after it go to exec
+						   unparsed; options only
+						   document them */
 	int			(*exec)(struct cli *, struct cmd_args *);
 };
 
@@ -152,5 +155,6 @@ extern const struct cmd_entry	cmd_kv_get_entry;
 extern const struct cmd_entry	cmd_kv_put_entry;
 extern const struct cmd_entry	cmd_kv_delete_entry;
 extern const struct cmd_entry	cmd_kv_list_entry;
+extern const struct cmd_entry	cmd_bench_store_entry;
 
 #endif /* CLI_H */

@@ -38,6 +38,7 @@ const struct cmd_entry *cmd_table[] = {
 	&cmd_kv_put_entry,
 	&cmd_kv_delete_entry,
 	&cmd_kv_list_entry,
+	&cmd_bench_store_entry,
 	&cmd_help_entry,
 	NULL
 };
@@ -255,7 +256,8 @@ cmd_find(int argc, char **argv, const struct cmd_entry **entry, int *used,
  * (which sets cli->json) and -h.  For cmd_global_entry, argv[0] is the
  * program and parsing stops at the first argument, the command.  Returns
  * CMD_PARSE_OK with args filled in, CMD_PARSE_HELP for a verb's -h, or
- * CMD_PARSE_ERROR with *cause set.
+ * CMD_PARSE_ERROR with *cause set.  A CMD_RAW entry gets every word after
+ * argv[0] as its arguments, untouched; only a word -h or --help is read.
  */
 int
 cmd_parse(const struct cmd_entry *entry, struct cli *cli, int argc,
@@ -271,6 +273,16 @@ cmd_parse(const struct cmd_entry *entry, struct cli *cli, int argc,
 
 	memset(args, 0, sizeof *args);
 	args->entry = entry;
+	if (entry->flags & CMD_RAW) {
+		for (ch = 1; ch < argc; ch++) {
+			if (strcmp(argv[ch], "-h") == 0 ||
+			    strcmp(argv[ch], "--help") == 0)
+				return (CMD_PARSE_HELP);
+		}
+		args->argc = argc - 1;
+		args->argv = argv + 1;
+		return (CMD_PARSE_OK);
+	}
 	p = optstring;
 	if (global)
 		*p++ = '+';

@@ -292,6 +292,30 @@ parse(const struct cmd_entry *entry, struct cli *cli, struct cmd_args *args,
 	return (cmd_parse(entry, cli, n, words, args, cause));
 }
 
+/* A CMD_RAW verb gets its words untouched, except -h and --help. */
+START_TEST(test_parse_raw)
+{
+	struct cli	 cli;
+	struct cmd_args	 args;
+	char		*cause = NULL;
+	char		**words = W("store", "--dir", "d", "--bogus", "--json");
+	char		**help = W("store", "--dir", "d", "--help");
+
+	memset(&cli, 0, sizeof cli);
+	ck_assert_int_eq(parse(&cmd_bench_store_entry, &cli, &args, &cause,
+	    words), CMD_PARSE_OK);
+	ck_assert_int_eq(args.argc, 4);
+	ck_assert_str_eq(args.argv[0], "--dir");
+	ck_assert_str_eq(args.argv[2], "--bogus");
+	ck_assert_str_eq(args.argv[3], "--json");
+	ck_assert_int_eq(cli.json, 0);
+	ck_assert(!cmd_has(&args, "dir"));
+	ck_assert_int_eq(parse(&cmd_bench_store_entry, &cli, &args, &cause,
+	    help), CMD_PARSE_HELP);
+	ck_assert_ptr_null(cause);
+}
+END_TEST
+
 START_TEST(test_parse)
 {
 	struct cli	 cli;
@@ -432,11 +456,12 @@ START_TEST(test_list_options)
 
 	CAPTURE(out, cmd_list_options(f));
 	ck_assert_str_eq(out, "--namesrv\n--timeout\n--json\n--help\n"
-	    "--version\n--no-headers\n");
+	    "--version\n--no-headers\n--dir\n--size\n--count\n--flush\n"
+	    "--writers\n--segment\n--recover\n--reference\n");
 	free(out);
 	CAPTURE(out, cmd_list_commands(f));
 	ck_assert_str_eq(out, "cluster list\nroute\nkv get\nkv put\n"
-	    "kv delete\nkv list\nhelp\n");
+	    "kv delete\nkv list\nbench store\nhelp\n");
 	free(out);
 }
 END_TEST
@@ -478,8 +503,9 @@ START_TEST(test_complete)
 	char		**route = W("route", "--n");
 	char		**help = W("help", "kv", "d");
 	char		**unknown = W("nope", "");
+	char		**bench = W("bench", "store", "--dir", "d", "--w");
 
-	check_complete(nouns, "cluster\nroute\nkv\nhelp\n");
+	check_complete(nouns, "cluster\nroute\nkv\nbench\nhelp\n");
 	check_complete(cl, "cluster\n");
 	check_complete(global, "--json\n");
 	check_complete(after_n, "kv\n");
@@ -491,6 +517,7 @@ START_TEST(test_complete)
 	check_complete(route, "--no-headers\n");
 	check_complete(help, "delete\n");
 	check_complete(unknown, "");
+	check_complete(bench, "--writers\n");
 }
 END_TEST
 
@@ -567,6 +594,7 @@ cli_suite(void)
 	tcase_add_test(tc, test_parse_global);
 	tcase_add_test(tc, test_usage);
 	tcase_add_test(tc, test_help);
+	tcase_add_test(tc, test_parse_raw);
 	tcase_add_test(tc, test_list_options);
 	tcase_add_test(tc, test_complete);
 	suite_add_tcase(s, tc);

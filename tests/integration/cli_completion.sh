@@ -33,7 +33,7 @@ check()
 }
 
 check "cluster" cl
-check "cluster route kv help" ""
+check "cluster route kv bench help" ""
 check "kv" k
 check "get put delete list" kv ""
 check "list" kv l
@@ -47,6 +47,8 @@ check "" -n ""
 check "--no-headers" route --no
 check "put" help kv p
 check "" kv get ns ""
+check "store" bench ""
+check "--writers" bench store --dir /tmp --wr
 [ "$(complete -p petrel)" = "complete -F _petrel petrel" ] ||
     fail "petrel is not registered for completion"
 exit 0

@@ -1,0 +1,32 @@
+#!/bin/sh
+# petrel bench store runs the store benchmark in a temp folder and prints
+# its figures as JSON, positive numbers; a bad argument is a usage error
+# (64) and -h describes the options.
+. "$top_srcdir/tests/integration/cli_lib.sh"
+
+command -v jq >/dev/null 2>&1 || skip "no jq"
+
+expect 0 "$PETREL" bench store --dir "$tmp/store" --size 1024 \
+    --count 2000 --flush async --writers 4 --segment 1048576 --json
+jq -e '(.msgs_per_sec, .mb_per_sec, .p50_us, .p99_us) as $v |
+    ($v | type) == "number" and $v > 0' "$tmp/out" >/dev/null ||
+    fail "bench store figures not all positive numbers: $(cat "$tmp/out")"
+jq -e '.failed == 0 and .count == 2000 and .writers == 4' "$tmp/out" \
+    >/dev/null || fail "bench store settings wrong: $(cat "$tmp/out")"
+
+# The global --json reaches the benchmark too.
+expect 0 "$PETREL" --json bench store --dir "$tmp/store2" --count 100 \
+    --segment 1048576
+jq -e '.count == 100' "$tmp/out" >/dev/null ||
+    fail "petrel --json bench store printed no JSON: $(cat "$tmp/out")"
+
+expect 64 "$PETREL" bench store --dir "$tmp/store3" --bogus
+grep -q "usage: petrel bench store" "$tmp/err" ||
+    fail "no usage line for a bad argument: $(cat "$tmp/err")"
+expect 64 "$PETREL" bench store --count 10
+
+expect 0 "$PETREL" bench store -h
+grep -q -- "--writers" "$tmp/out" || fail "bench store -h lists no --writers"
+expect 0 "$PETREL" help bench store
+grep -q -- "--segment" "$tmp/out" || fail "help bench store lists no --segment"
+exit 0
