@@ -156,5 +156,6 @@ extern const struct cmd_entry	cmd_kv_put_entry;
 extern const struct cmd_entry	cmd_kv_delete_entry;
 extern const struct cmd_entry	cmd_kv_list_entry;
 extern const struct cmd_entry	cmd_bench_store_entry;
+extern const struct cmd_entry	cmd_bench_runtime_entry;
 
 #endif /* CLI_H */

@@ -39,6 +39,7 @@ const struct cmd_entry *cmd_table[] = {
 	&cmd_kv_delete_entry,
 	&cmd_kv_list_entry,
 	&cmd_bench_store_entry,
+	&cmd_bench_runtime_entry,
 	&cmd_help_entry,
 	NULL
 };

@@ -457,11 +457,12 @@ START_TEST(test_list_options)
 	CAPTURE(out, cmd_list_options(f));
 	ck_assert_str_eq(out, "--namesrv\n--timeout\n--json\n--help\n"
 	    "--version\n--no-headers\n--dir\n--size\n--count\n--flush\n"
-	    "--writers\n--segment\n--recover\n--reference\n");
+	    "--writers\n--segment\n--recover\n--reference\n--messages\n"
+	    "--repeats\n--senders\n--hwm\n");
 	free(out);
 	CAPTURE(out, cmd_list_commands(f));
 	ck_assert_str_eq(out, "cluster list\nroute\nkv get\nkv put\n"
-	    "kv delete\nkv list\nbench store\nhelp\n");
+	    "kv delete\nkv list\nbench store\nbench runtime\nhelp\n");
 	free(out);
 }
 END_TEST

@@ -1,7 +1,7 @@
 #!/bin/sh
 # petrel bench store runs the store benchmark in a temp folder and prints
 # its figures as JSON, positive numbers; a bad argument is a usage error
-# (64) and -h describes the options.
+# (64) and -h describes the options.  petrel bench runtime likewise.
 . "$top_srcdir/tests/integration/cli_lib.sh"
 
 command -v jq >/dev/null 2>&1 || skip "no jq"
@@ -29,4 +29,14 @@ expect 0 "$PETREL" bench store -h
 grep -q -- "--writers" "$tmp/out" || fail "bench store -h lists no --writers"
 expect 0 "$PETREL" help bench store
 grep -q -- "--segment" "$tmp/out" || fail "help bench store lists no --segment"
+
+expect 0 "$PETREL" bench runtime --messages 20000 -r 1 --json
+jq -e '(.senders_1.msgs_per_s, .senders_4.msgs_per_s) as $v |
+    ($v | type) == "number" and $v > 0' "$tmp/out" >/dev/null ||
+    fail "bench runtime rates not positive numbers: $(cat "$tmp/out")"
+jq -e '.messages == 20000 and .out_of_order == 0' "$tmp/out" >/dev/null ||
+    fail "bench runtime settings wrong: $(cat "$tmp/out")"
+expect 64 "$PETREL" bench runtime -x
+expect 0 "$PETREL" bench runtime --help
+grep -q -- "--hwm" "$tmp/out" || fail "bench runtime -h lists no --hwm"
 exit 0
