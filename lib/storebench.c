@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -41,6 +42,10 @@
 #include "store_actors.h"
 #include "storebench.h"
 #include "xmalloc.h"
+
+#define STOREBENCH_SIZE_MAX	(4U * 1024 * 1024)	/* the largest message */
+#define STOREBENCH_COUNT_MAX	100000000ULL	/* 8 bytes of latency each */
+#define STOREBENCH_WRITERS_MAX	65536
 
 struct bench_client {
 	struct actor	*self;
@@ -281,6 +286,26 @@ bench_reads(struct actor *dispatcher, struct actor *me, uint64_t *n)
 	return ((double)*n / ((double)(bench_ns() - t0) / 1e9));
 }
 
+/* Parse option opt's value s as a whole number in [min, max]; 0 or -1. */
+static int
+storebench_number(const char *opt, const char *s, uint64_t min, uint64_t max,
+    uint64_t *out)
+{
+	unsigned long long	 v;
+	char			*end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*s == '\0' || *s == '-' || *end != '\0' || errno != 0 ||
+	    v < min || v > max) {
+		fprintf(stderr, "bench store: %s: '%s' is not a number from "
+		    "%" PRIu64 " to %" PRIu64 "\n", opt, s, min, max);
+		return (-1);
+	}
+	*out = v;
+	return (0);
+}
+
 /*
  * Run the benchmark with argv as its options (argv[0] is the command's
  * name); returns the exit status: 0, 1 on failure, 2 on bad usage.
@@ -295,8 +320,7 @@ storebench_main(int argc, char **argv)
 	Petrel__Configured	*ack;
 	const char		*dir = NULL, *flush = "async";
 	uint64_t		 count = 100000, segment = 0, t0, t1, reads;
-	size_t			 size = 1024;
-	uint32_t		 writers = 1;
+	uint64_t		 size = 1024, writers = 1;
 	double			 secs, rps;
 	int			 i, json = 0, recover = 0, reference = 0;
 	int			 c_failed_exit;
@@ -310,17 +334,35 @@ storebench_main(int argc, char **argv)
 			reference = 1;
 		else if (i + 1 < argc && strcmp(argv[i], "--dir") == 0)
 			dir = argv[++i];
-		else if (i + 1 < argc && strcmp(argv[i], "--size") == 0)
-			size = strtoull(argv[++i], NULL, 10);
-		else if (i + 1 < argc && strcmp(argv[i], "--count") == 0)
-			count = strtoull(argv[++i], NULL, 10);
-		else if (i + 1 < argc && strcmp(argv[i], "--flush") == 0)
+		else if (i + 1 < argc && strcmp(argv[i], "--size") == 0) {
+			if (storebench_number(argv[i], argv[i + 1], 1,
+			    STOREBENCH_SIZE_MAX, &size) != 0)
+				return (2);
+			i++;
+		} else if (i + 1 < argc && strcmp(argv[i], "--count") == 0) {
+			if (storebench_number(argv[i], argv[i + 1], 1,
+			    STOREBENCH_COUNT_MAX, &count) != 0)
+				return (2);
+			i++;
+		} else if (i + 1 < argc && strcmp(argv[i], "--flush") == 0) {
 			flush = argv[++i];
-		else if (i + 1 < argc && strcmp(argv[i], "--writers") == 0)
-			writers = (uint32_t)strtoul(argv[++i], NULL, 10);
-		else if (i + 1 < argc && strcmp(argv[i], "--segment") == 0)
-			segment = strtoull(argv[++i], NULL, 10);
-		else {
+			if (strcmp(flush, "async") != 0 &&
+			    strcmp(flush, "sync") != 0) {
+				fprintf(stderr, "bench store: --flush: '%s' is "
+				    "neither async nor sync\n", flush);
+				return (2);
+			}
+		} else if (i + 1 < argc && strcmp(argv[i], "--writers") == 0) {
+			if (storebench_number(argv[i], argv[i + 1], 1,
+			    STOREBENCH_WRITERS_MAX, &writers) != 0)
+				return (2);
+			i++;
+		} else if (i + 1 < argc && strcmp(argv[i], "--segment") == 0) {
+			if (storebench_number(argv[i], argv[i + 1], 0,
+			    UINT64_C(1) << 40, &segment) != 0)
+				return (2);
+			i++;
+		} else {
 			fprintf(stderr, "usage: %s --dir DIR [--size "
 			    "BYTES] [--count N] [--flush async|sync] "
 			    "[--writers N] [--segment BYTES] [--recover] "
@@ -353,8 +395,8 @@ storebench_main(int argc, char **argv)
 	c->self = actors[3];
 	c->writer = actors[2];
 	c->total = count;
-	c->size = size;
-	c->window = writers;
+	c->size = (size_t)size;
+	c->window = (uint32_t)writers;
 	c->lat = xcalloc(count, sizeof *c->lat);
 	c->body = xmalloc(size == 0 ? 1 : size);
 	memset(c->body, 'x', size);
@@ -391,8 +433,9 @@ storebench_main(int argc, char **argv)
 	qsort(c->lat, count, sizeof *c->lat, bench_cmp);
 	rps = bench_reads(actors[0], me, &reads);
 	if (json)
-		printf("{\"size\": %zu, \"count\": %llu, \"flush\": \"%s\", "
-		    "\"writers\": %u, \"msgs_per_sec\": %.0f, "
+		printf("{\"size\": %" PRIu64 ", \"count\": %llu, "
+		    "\"flush\": \"%s\", \"writers\": %" PRIu64 ", "
+		    "\"msgs_per_sec\": %.0f, "
 		    "\"mb_per_sec\": %.1f, \"p50_us\": %.1f, \"p99_us\": %.1f, "
 		    "\"failed\": %llu, \"cq_reads_per_sec\": %.0f}\n",
 		    size, (unsigned long long)count, flush, writers,
@@ -401,7 +444,8 @@ storebench_main(int argc, char **argv)
 		    (double)c->lat[count * 99 / 100] / 1e3,
 		    (unsigned long long)c->failed, rps);
 	else
-		printf("%llu x %zu B, %s flush, %u writers: %.0f msgs/s, "
+		printf("%llu x %" PRIu64 " B, %s flush, %" PRIu64 " writers: "
+		    "%.0f msgs/s, "
 		    "%.1f MB/s, p50 %.1f us, p99 %.1f us, %llu failed; "
 		    "%llu reads at %.0f msgs/s\n",
 		    (unsigned long long)count, size, flush, writers,

@@ -24,6 +24,14 @@ expect 64 "$PETREL" bench store --dir "$tmp/store3" --bogus
 grep -q "usage: petrel bench store" "$tmp/err" ||
     fail "no usage line for a bad argument: $(cat "$tmp/err")"
 expect 64 "$PETREL" bench store --count 10
+# Bad values are named, never read as 0 or as the default.
+expect 64 "$PETREL" bench store --dir "$tmp/store4" --size abc
+expect_grep err "--size: 'abc' is not a number from 1 to "
+expect 64 "$PETREL" bench store --dir "$tmp/store4" --writers 0
+expect_grep err "--writers: '0' is not a number"
+expect 64 "$PETREL" bench store --dir "$tmp/store4" --flush bogus
+expect_grep err "--flush: 'bogus' is neither async nor sync"
+[ -e "$tmp/store4" ] && fail "a refused run touched its directory"
 
 expect 0 "$PETREL" bench store -h
 grep -q -- "--writers" "$tmp/out" || fail "bench store -h lists no --writers"
