@@ -315,6 +315,32 @@ kvstore_on_config(void *state, ProtobufCMessage *m,
 	return (0);
 }
 
+/*
+ * Write the table after ns/key changed from old (NULL: it was absent).
+ * Saved: free old, return 0.  Not saved: put old back, answer the error
+ * (its return in *rc) and return -1, so memory never differs from disk.
+ */
+static int
+kvstore_persist(struct kvstore *kv, const char *verb, const char *ns,
+    const char *key, char *old, const struct envelope *env, int *rc)
+{
+	char	*cause;
+
+	if (kvstore_save(kv, &cause) == 0) {
+		free(old);
+		return (0);
+	}
+	if (old != NULL)
+		free(kvstore_set(kv, ns, key, old));
+	else
+		free(kvstore_unset(kv, ns, key));
+	log_warnx("kv %s %s/%s not saved: %s", verb, ns, key, cause);
+	*rc = actor_reply_error(env, PETREL__STATUS__STATUS_SYSTEM_ERROR,
+	    "not saved: %s", cause);
+	free(cause);
+	return (-1);
+}
+
 /* KvPutRequest: set a key, answered once it is on disk. */
 static int
 kvstore_on_put(void *state, ProtobufCMessage *m, const struct envelope *env)
@@ -322,7 +348,7 @@ kvstore_on_put(void *state, ProtobufCMessage *m, const struct envelope *env)
 	struct kvstore		*kv = state;
 	Petrel__KvPutRequest	*r = (Petrel__KvPutRequest *)m;
 	const char		*why;
-	char			*old, *cause;
+	char			*old;
 	int			 rc;
 
 	if (kv->path == NULL)
@@ -339,19 +365,9 @@ kvstore_on_put(void *state, ProtobufCMessage *m, const struct envelope *env)
 		    PETREL__STATUS__STATUS_BAD_REQUEST,
 		    "the store is full (%d keys)", KVSTORE_ENTRIES_MAX));
 	}
-	if (kvstore_save(kv, &cause) != 0) {
-		if (old != NULL)
-			free(kvstore_set(kv, r->namespace_, r->key, old));
-		else
-			free(kvstore_unset(kv, r->namespace_, r->key));
-		log_warnx("kv put %s/%s not saved: %s", r->namespace_, r->key,
-		    cause);
-		rc = actor_reply_error(env, PETREL__STATUS__STATUS_SYSTEM_ERROR,
-		    "not saved: %s", cause);
-		free(cause);
+	if (kvstore_persist(kv, "put", r->namespace_, r->key, old, env,
+	    &rc) != 0)
 		return (rc);
-	}
-	free(old);
 	log_debug("kv put %s/%s", r->namespace_, r->key);
 	return (actor_reply(env,
 	    msg_new(&petrel__kv_put_response__descriptor)));
@@ -388,7 +404,7 @@ kvstore_on_delete(void *state, ProtobufCMessage *m,
 	struct kvstore		*kv = state;
 	Petrel__KvDeleteRequest	*r = (Petrel__KvDeleteRequest *)m;
 	const char		*why;
-	char			*old, *cause;
+	char			*old;
 	int			 rc;
 
 	if (kv->path == NULL)
@@ -401,16 +417,9 @@ kvstore_on_delete(void *state, ProtobufCMessage *m,
 	if ((old = kvstore_unset(kv, r->namespace_, r->key)) == NULL)
 		return (actor_reply_error(env, PETREL__STATUS__STATUS_NOT_FOUND,
 		    "no key %s in namespace %s", r->key, r->namespace_));
-	if (kvstore_save(kv, &cause) != 0) {
-		free(kvstore_set(kv, r->namespace_, r->key, old));
-		log_warnx("kv delete %s/%s not saved: %s", r->namespace_,
-		    r->key, cause);
-		rc = actor_reply_error(env, PETREL__STATUS__STATUS_SYSTEM_ERROR,
-		    "not saved: %s", cause);
-		free(cause);
+	if (kvstore_persist(kv, "delete", r->namespace_, r->key, old, env,
+	    &rc) != 0)
 		return (rc);
-	}
-	free(old);
 	log_debug("kv delete %s/%s", r->namespace_, r->key);
 	return (actor_reply(env,
 	    msg_new(&petrel__kv_delete_response__descriptor)));

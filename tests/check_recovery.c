@@ -52,27 +52,20 @@ size_of(uint64_t seq)
 	return (1 + (seq * 7919) % 1800);
 }
 
-/* Put messages [first, first + count), seq % NQ is the queue. */
+static const char *
+topic_of(uint64_t seq)
+{
+	(void)seq;
+	return ("TopicA");
+}
+
+static const struct st_layout layout = { NQ, BATCH, topic_of, size_of };
+
+/* Put messages [first, first + count); phys[seq] gets their offsets. */
 static void
 put_range(struct store *st, uint64_t first, size_t count, uint64_t *phys)
 {
-	static struct st_msg	 sm[BATCH];
-	struct commitlog_msg	 msgs[BATCH];
-	size_t			 i, j, n;
-	char			*cause = NULL;
-
-	for (i = 0; i < count; i += n) {
-		n = count - i < BATCH ? count - i : BATCH;
-		for (j = 0; j < n; j++) {
-			msgs[j] = *st_fill(&sm[j], "TopicA",
-			    (uint32_t)((first + i + j) % NQ), first + i + j,
-			    size_of(first + i + j));
-		}
-		if (store_put(st, msgs, n, &cause) != 0)
-			ck_abort_msg("put: %s", cause);
-		for (j = 0; j < n && phys != NULL; j++)
-			phys[first + i + j] = msgs[j].phys;
-	}
+	st_put_range(st, &layout, first, count, phys);
 }
 
 /*

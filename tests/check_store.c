@@ -50,30 +50,13 @@ size_of(uint64_t seq)
 	return (10 + (seq * 7919) % 2500);
 }
 
-/* Put messages [first, first + count) in batches; sequence decides all. */
+static const struct st_layout layout = { NQ, BATCH, topic_of, size_of };
+
+/* Put messages [first, first + count); phys[seq] gets their offsets. */
 static void
 put_range(struct store *st, uint64_t first, size_t count, uint64_t *phys)
 {
-	static struct st_msg	 sm[BATCH];
-	struct commitlog_msg	 msgs[BATCH];
-	size_t			 i, j, n;
-	char			*cause = NULL;
-
-	for (i = 0; i < count; i += n) {
-		n = count - i < BATCH ? count - i : BATCH;
-		for (j = 0; j < n; j++) {
-			uint64_t seq = first + i + j;
-
-			msgs[j] = *st_fill(&sm[j], topic_of(seq),
-			    (uint32_t)(seq % NQ), seq, size_of(seq));
-		}
-		if (store_put(st, msgs, n, &cause) != 0)
-			ck_abort_msg("put: %s", cause);
-		for (j = 0; j < n; j++) {
-			if (phys != NULL)
-				phys[first + i + j] = msgs[j].phys;
-		}
-	}
+	st_put_range(st, &layout, first, count, phys);
 }
 
 /* The sequence numbers of topic/qid's messages among [0, total), in order. */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "commitlog.h"
+#include "store.h"
 
 struct st_msg {
 	struct commitlog_msg	m;
@@ -122,6 +123,43 @@ le32enc_test(uint8_t *p, uint32_t size, uint32_t magic)
 	for (i = 0; i < 4; i++) {
 		p[i] = (uint8_t)(size >> (8 * i));
 		p[4 + i] = (uint8_t)(magic >> (8 * i));
+	}
+}
+
+/* How a test lays out its messages: each sequence number picks all. */
+struct st_layout {
+	uint32_t	  nq;				/* queues: seq % nq */
+	size_t		  batch;			/* messages per put */
+	const char	*(*topic)(uint64_t);
+	size_t		 (*size)(uint64_t);		/* body bytes */
+};
+
+/*
+ * Put messages [first, first + count) in batches of l->batch; record each
+ * one's commit log offset in phys[seq] when phys is not NULL.
+ */
+static inline void
+st_put_range(struct store *st, const struct st_layout *l, uint64_t first,
+    size_t count, uint64_t *phys)
+{
+	static struct st_msg	 sm[64];
+	struct commitlog_msg	 msgs[64];
+	size_t			 i, j, n, batch;
+	uint64_t		 seq;
+	char			*cause = NULL;
+
+	batch = l->batch < 64 ? l->batch : 64;
+	for (i = 0; i < count; i += n) {
+		n = count - i < batch ? count - i : batch;
+		for (j = 0; j < n; j++) {
+			seq = first + i + j;
+			msgs[j] = *st_fill(&sm[j], l->topic(seq),
+			    (uint32_t)(seq % l->nq), seq, l->size(seq));
+		}
+		if (store_put(st, msgs, n, &cause) != 0)
+			ck_abort_msg("put: %s", cause);
+		for (j = 0; j < n && phys != NULL; j++)
+			phys[first + i + j] = msgs[j].phys;
 	}
 }
 
