@@ -30,6 +30,23 @@
 #define BROKER_BATCH_MAX	4096	/* queues in one lock or commit */
 #define BROKER_RETRY_PREFIX	"%RETRY%"
 #define BROKER_DLQ_PREFIX	"%DLQ%"
+#define BROKER_DELAY_TOPIC	"%DELAY%"	/* queue n-1: delay level n */
+#define BROKER_DELAY_LEVELS	18
+#define BROKER_MAX_RECONSUME	16	/* tries before the DLQ */
+#define BROKER_SUSPEND_MAX_MS	60000	/* longest held pull */
+#define BROKER_PULL_MAX		1024	/* messages in one pull */
+#define BROKER_BATCH_SEND_MAX	1024	/* messages in one batch send */
+
+/* Properties the broker sets on messages it moves (petrel-protocol(7)). */
+#define BROKER_PROP_REAL_TOPIC	"REAL_TOPIC"	/* delayed: where it goes */
+#define BROKER_PROP_REAL_QID	"REAL_QID"
+#define BROKER_PROP_DELAY	"DELAY"		/* its delay level */
+#define BROKER_PROP_RETRY_TOPIC	"RETRY_TOPIC"	/* retried: where it came from */
+#define BROKER_PROP_ORIGIN_ID	"ORIGIN_MESSAGE_ID"
+#define BROKER_PROP_MAX_RECONSUME "MAX_RECONSUME_TIMES"
+
+#define BROKERMSG_ID_MAX	57	/* bytes of an offset id and its NUL */
+#define BROKERMSG_HOST_MAX	64	/* "[v6]:port" and its NUL */
 
 #define BROKER_REGISTER_MS	30000	/* registrar's interval */
 #define BROKER_RPC_TIMEOUT_MS	3000	/* one call to a name server */
@@ -43,6 +60,10 @@ extern const struct actor_type registrar_actor;
 extern const struct actor_type offset_manager_actor;
 extern const struct actor_type consumer_manager_actor;
 extern const struct actor_type queue_lock_actor;
+extern const struct actor_type sender_actor;
+extern const struct actor_type puller_actor;
+extern const struct actor_type scheduler_actor;
+extern const struct actor_type status_actor;
 
 /* actors/brokerlib.c */
 enum brokerlib_name {
@@ -57,5 +78,39 @@ const char	*brokerlib_check_client_id(const char *, char *, size_t);
 char		*brokerlib_config_path(const char *, const char *, char **);
 uint64_t	 brokerlib_mono_ms(void);
 uint64_t	 brokerlib_wall_ms(void);
+
+/* actors/brokermsg.c: messages between the wire and the store. */
+struct Petrel__StoreMessage;
+struct Petrel__OutgoingMessage;
+struct Petrel__Message;
+struct Petrel__TopicConfig;
+struct Petrel__TopicTable;
+
+extern const uint32_t	brokermsg_delay_ms[BROKER_DELAY_LEVELS + 1];
+
+void	 brokermsg_id(const uint8_t *, uint32_t, uint64_t, char *);
+int	 brokermsg_parse_id(const char *, uint8_t *, uint32_t *, uint64_t *);
+int	 brokermsg_parse_host(const char *, uint8_t *, uint32_t *);
+void	 brokermsg_format_host(const uint8_t *, uint32_t, char *);
+struct Petrel__StoreMessage *brokermsg_from_outgoing(
+	    struct Petrel__OutgoingMessage *, const char *, uint32_t,
+	    const uint8_t *, uint32_t, uint64_t, char *, size_t);
+struct Petrel__Message *brokermsg_to_wire(struct Petrel__StoreMessage *);
+const char *brokermsg_prop(const struct Petrel__StoreMessage *,
+	    const char *);
+void	 brokermsg_set_prop(struct Petrel__StoreMessage *, const char *,
+	    const char *);
+void	 brokermsg_del_prop(struct Petrel__StoreMessage *, const char *);
+
+/* actors/topiccache.c: an actor's copy of the topic table. */
+struct topiccache;
+
+struct topiccache *topiccache_new(void);
+void	 topiccache_free(struct topiccache *);
+void	 topiccache_load(struct topiccache *, const struct Petrel__TopicTable *);
+void	 topiccache_put(struct topiccache *, const struct Petrel__TopicConfig *);
+const struct Petrel__TopicConfig *topiccache_get(struct topiccache *,
+	    const char *);
+size_t	 topiccache_count(struct topiccache *);
 
 #endif /* BROKER_H */

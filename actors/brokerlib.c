@@ -45,7 +45,8 @@ brokerlib_wall_ms(void)
 
 /*
  * Check a topic or group name called what: 1-127 bytes of
- * [a-zA-Z0-9_%-]; a user topic may not start with %RETRY% or %DLQ%.
+ * [a-zA-Z0-9_%-]; a user topic may not start with '%' (%RETRY%, %DLQ%
+ * and %DELAY% are the broker's).
  * NULL if good, else a reason in buf.
  */
 const char *
@@ -72,10 +73,7 @@ brokerlib_check_name(const char *what, const char *s,
 			return (buf);
 		}
 	}
-	if (kind == BROKERLIB_USER_TOPIC &&
-	    (strncmp(s, BROKER_RETRY_PREFIX,
-	    strlen(BROKER_RETRY_PREFIX)) == 0 ||
-	    strncmp(s, BROKER_DLQ_PREFIX, strlen(BROKER_DLQ_PREFIX)) == 0)) {
+	if (kind == BROKERLIB_USER_TOPIC && *s == '%') {
 		snprintf(buf, len, "%s %s is a system topic", what, s);
 		return (buf);
 	}

@@ -82,6 +82,26 @@ msg_set_string(char **field, const char *s)
 		*field = xstrdup(s);
 }
 
+/* Move the string *from into *to (freeing what *to held); *from is left empty. */
+void
+msg_move_string(char **to, char **from)
+{
+	if (*to != NULL && *to != protobuf_c_empty_string)
+		free(*to);
+	*to = *from != NULL ? *from : (char *)protobuf_c_empty_string;
+	*from = (char *)protobuf_c_empty_string;
+}
+
+/* Move the bytes of *from into *to (freeing what *to held). */
+void
+msg_move_bytes(ProtobufCBinaryData *to, ProtobufCBinaryData *from)
+{
+	free(to->data);
+	*to = *from;
+	from->data = NULL;
+	from->len = 0;
+}
+
 /* Replace a bytes field with a copy of len bytes at data. */
 void
 msg_set_bytes(ProtobufCBinaryData *field, const void *data, size_t len)

@@ -20,6 +20,8 @@ void	*msg_dup(const void *);
 int	 msg_is(const void *, const ProtobufCMessageDescriptor *);
 void	 msg_set_string(char **, const char *);
 void	 msg_set_bytes(ProtobufCBinaryData *, const void *, size_t);
+void	 msg_move_string(char **, char **);
+void	 msg_move_bytes(ProtobufCBinaryData *, ProtobufCBinaryData *);
 void	*msg_array_add(void ***, size_t *, void *);
 
 #endif /* MSG_H */

@@ -1,0 +1,450 @@
+/*
+ * Messages between the wire (proto/broker.proto's OutgoingMessage and
+ * Message) and the store (proto/store.proto's StoreMessage), for the send
+ * and pull paths: the checks a sent message must pass, offset ids, host
+ * addresses and the properties the broker sets.  Conversions take the
+ * bodies and strings they can from their input instead of copying them:
+ * a body is copied once on its way in (out of the frame) and once on its
+ * way out (out of the mapped log).
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker.h"
+#include "commitlog.h"
+#include "crc32c.h"
+#include "msg.h"
+#include "xmalloc.h"
+
+#include "proto/broker.pb-c.h"
+#include "proto/store.pb-c.h"
+
+#define BROKERMSG_TAG_MAX	255
+#define BROKERMSG_KEY_MAX	255
+#define BROKERMSG_KEYS_MAX	32
+#define BROKERMSG_UNIQ_MAX	64
+#define BROKERMSG_PNAME_MAX	255
+#define BROKERMSG_PVALUE_MAX	(32 * 1024)
+#define BROKERMSG_PROPS_MAX	(64 * 1024)
+
+/* Milliseconds of each delay level; [0] is no delay. */
+const uint32_t brokermsg_delay_ms[BROKER_DELAY_LEVELS + 1] = {
+	0, 1000, 5000, 10000, 30000, 60000, 120000, 180000, 240000, 300000,
+	360000, 420000, 480000, 540000, 600000, 1200000, 1800000, 3600000,
+	7200000
+};
+
+static const uint8_t brokermsg_v4mapped[12] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
+};
+
+/* Whether a 16-byte address is IPv4-mapped (or all zero). */
+static int
+brokermsg_is_v4(const uint8_t *host)
+{
+	static const uint8_t	zero[16];
+
+	return (memcmp(host, brokermsg_v4mapped, 12) == 0 ||
+	    memcmp(host, zero, 16) == 0);
+}
+
+/* Upper-case hex of len bytes at p into buf; returns the end. */
+static char *
+brokermsg_hex(const uint8_t *p, size_t len, char *buf)
+{
+	static const char	digits[] = "0123456789ABCDEF";
+	size_t			i;
+
+	for (i = 0; i < len; i++) {
+		*buf++ = digits[p[i] >> 4];
+		*buf++ = digits[p[i] & 0xf];
+	}
+	return (buf);
+}
+
+/*
+ * The offset id of the message at commit log offset off of the store at
+ * host (16 bytes) and port, into buf (BROKERMSG_ID_MAX bytes).
+ */
+void
+brokermsg_id(const uint8_t *host, uint32_t port, uint64_t off, char *buf)
+{
+	uint8_t	b[28];
+	size_t	n, i;
+
+	if (brokermsg_is_v4(host)) {
+		memcpy(b, host + 12, 4);
+		n = 4;
+	} else {
+		memcpy(b, host, 16);
+		n = 16;
+	}
+	for (i = 0; i < 4; i++)
+		b[n + i] = (uint8_t)(port >> (24 - 8 * i));
+	n += 4;
+	for (i = 0; i < 8; i++)
+		b[n + i] = (uint8_t)(off >> (56 - 8 * i));
+	n += 8;
+	*brokermsg_hex(b, n, buf) = '\0';
+}
+
+/* The value of a hex digit, or -1. */
+static int
+brokermsg_xdigit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return (c - '0');
+	if (c >= 'A' && c <= 'F')
+		return (c - 'A' + 10);
+	if (c >= 'a' && c <= 'f')
+		return (c - 'a' + 10);
+	return (-1);
+}
+
+/*
+ * Parse an offset id into host (16 bytes), port and commit log offset.
+ * 0, or -1 if id is not one (a unique id, or garbage).
+ */
+int
+brokermsg_parse_id(const char *id, uint8_t *host, uint32_t *port,
+    uint64_t *off)
+{
+	uint8_t	b[28];
+	size_t	len = strlen(id), n, i;
+	int	hi, lo;
+
+	if (len != 32 && len != 56)
+		return (-1);
+	n = len / 2;
+	for (i = 0; i < n; i++) {
+		if ((hi = brokermsg_xdigit(id[2 * i])) == -1 ||
+		    (lo = brokermsg_xdigit(id[2 * i + 1])) == -1)
+			return (-1);
+		b[i] = (uint8_t)(hi << 4 | lo);
+	}
+	if (n == 16) {
+		memcpy(host, brokermsg_v4mapped, 12);
+		memcpy(host + 12, b, 4);
+	} else
+		memcpy(host, b, 16);
+	n -= 12;
+	*port = 0;
+	for (i = 0; i < 4; i++)
+		*port = *port << 8 | b[n + i];
+	*off = 0;
+	for (i = 0; i < 8; i++)
+		*off = *off << 8 | b[n + 4 + i];
+	return (*port > 65535 ? -1 : 0);
+}
+
+/*
+ * Parse "a.b.c.d:port" or "[v6]:port" into host (16 bytes, IPv4 mapped)
+ * and port; "" is all zero.  0, or -1 if s is neither.
+ */
+int
+brokermsg_parse_host(const char *s, uint8_t *host, uint32_t *port)
+{
+	char		 buf[BROKERMSG_HOST_MAX], *colon, *addr, *end;
+	unsigned long	 p;
+
+	memset(host, 0, 16);
+	*port = 0;
+	if (*s == '\0')
+		return (0);
+	if (strlen(s) >= sizeof buf)
+		return (-1);
+	snprintf(buf, sizeof buf, "%s", s);
+	if ((colon = strrchr(buf, ':')) == NULL || colon[1] == '\0')
+		return (-1);
+	*colon = '\0';
+	p = strtoul(colon + 1, &end, 10);
+	if (*end != '\0' || p > 65535)
+		return (-1);
+	addr = buf;
+	if (*addr == '[') {
+		if (colon[-1] != ']')
+			return (-1);
+		colon[-1] = '\0';
+		if (inet_pton(AF_INET6, addr + 1, host) != 1)
+			return (-1);
+	} else {
+		if (inet_pton(AF_INET, addr, host + 12) != 1)
+			return (-1);
+		memcpy(host, brokermsg_v4mapped, 12);
+	}
+	*port = (uint32_t)p;
+	return (0);
+}
+
+/* "a.b.c.d:port" or "[v6]:port" into buf (BROKERMSG_HOST_MAX); "" if 0. */
+void
+brokermsg_format_host(const uint8_t *host, uint32_t port, char *buf)
+{
+	static const uint8_t	zero[16];
+	char			a[INET6_ADDRSTRLEN];
+
+	if (memcmp(host, zero, 16) == 0 && port == 0) {
+		*buf = '\0';
+		return;
+	}
+	if (brokermsg_is_v4(host)) {
+		inet_ntop(AF_INET, host + 12, a, sizeof a);
+		snprintf(buf, BROKERMSG_HOST_MAX, "%s:%u", a, port);
+	} else {
+		inet_ntop(AF_INET6, host, a, sizeof a);
+		snprintf(buf, BROKERMSG_HOST_MAX, "[%s]:%u", a, port);
+	}
+}
+
+/* Whether s is n bytes or fewer of printable ASCII without spaces. */
+static int
+brokermsg_word(const char *s, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if (i == n || s[i] <= ' ' || s[i] > '~')
+			return (0);
+	}
+	return (1);
+}
+
+/* Check one property; NULL if good, else why in buf. */
+static const char *
+brokermsg_check_prop(const Petrel__Property *p, char *why, size_t len)
+{
+	size_t	nl = strlen(p->name), vl = strlen(p->value);
+
+	if (nl == 0 || nl > BROKERMSG_PNAME_MAX)
+		snprintf(why, len, "property name must be 1-%d bytes",
+		    BROKERMSG_PNAME_MAX);
+	else if (vl > BROKERMSG_PVALUE_MAX)
+		snprintf(why, len, "property %.64s: value over %d bytes",
+		    p->name, BROKERMSG_PVALUE_MAX);
+	else if (strpbrk(p->name, "\001\002") != NULL ||
+	    strpbrk(p->value, "\001\002") != NULL)
+		snprintf(why, len, "property %.64s holds byte 1 or 2",
+		    p->name);
+	else if (strcmp(p->name, COMMITLOG_PROP_KEYS) == 0 ||
+	    strcmp(p->name, COMMITLOG_PROP_TAGS) == 0 ||
+	    strcmp(p->name, COMMITLOG_PROP_UNIQ) == 0)
+		snprintf(why, len, "property name %s is reserved: use the "
+		    "message's field", p->name);
+	else
+		return (NULL);
+	return (why);
+}
+
+/*
+ * Check an outgoing message and make the StoreMessage for topic and queue
+ * qid, born at born (16 bytes) and born_port, now (ms) if the producer
+ * did not say when.  Takes om's body.  NULL with why (len bytes) if the
+ * message breaks a limit of petrel-protocol(7); body size is the
+ * writer's to check.
+ */
+Petrel__StoreMessage *
+brokermsg_from_outgoing(Petrel__OutgoingMessage *om, const char *topic,
+    uint32_t qid, const uint8_t *born, uint32_t born_port, uint64_t now,
+    char *why, size_t len)
+{
+	Petrel__StoreMessage			*sm;
+	Petrel__StoreMessage__PropertiesEntry	*e;
+	size_t					 i, klen = 0, plen = 0;
+	char					*p;
+
+	if (om->flags & ~(uint32_t)PETREL__MESSAGE_FLAG__MESSAGE_FLAG_COMPRESSED) {
+		snprintf(why, len, "unknown flags 0x%x", om->flags);
+		return (NULL);
+	}
+	if (strlen(om->tags) > BROKERMSG_TAG_MAX ||
+	    strstr(om->tags, "||") != NULL ||
+	    strpbrk(om->tags, "\001\002") != NULL) {
+		snprintf(why, len, "tags must be one tag of at most %d bytes "
+		    "without \"||\"", BROKERMSG_TAG_MAX);
+		return (NULL);
+	}
+	if (om->n_keys > BROKERMSG_KEYS_MAX) {
+		snprintf(why, len, "%zu keys: at most %d", om->n_keys,
+		    BROKERMSG_KEYS_MAX);
+		return (NULL);
+	}
+	for (i = 0; i < om->n_keys; i++) {
+		if (*om->keys[i] == '\0' ||
+		    !brokermsg_word(om->keys[i], BROKERMSG_KEY_MAX)) {
+			snprintf(why, len, "key %zu must be 1-%d printable "
+			    "bytes without spaces", i, BROKERMSG_KEY_MAX);
+			return (NULL);
+		}
+		klen += strlen(om->keys[i]) + 1;
+	}
+	if (!brokermsg_word(om->unique_id, BROKERMSG_UNIQ_MAX)) {
+		snprintf(why, len, "unique_id must be at most %d printable "
+		    "bytes without spaces", BROKERMSG_UNIQ_MAX);
+		return (NULL);
+	}
+	for (i = 0; i < om->n_properties; i++) {
+		if (brokermsg_check_prop(om->properties[i], why, len) != NULL)
+			return (NULL);
+		plen += strlen(om->properties[i]->name) +
+		    strlen(om->properties[i]->value) + 2;
+	}
+	if (plen > BROKERMSG_PROPS_MAX) {
+		snprintf(why, len, "properties take %zu bytes: at most %d",
+		    plen, BROKERMSG_PROPS_MAX);
+		return (NULL);
+	}
+
+	sm = msg_new(&petrel__store_message__descriptor);
+	msg_set_string(&sm->topic, topic);
+	sm->queue_id = qid;
+	sm->flags = om->flags & COMMITLOG_F_COMPRESSED;
+	sm->born_ts = om->born_timestamp_ms != 0 ? om->born_timestamp_ms : now;
+	msg_set_bytes(&sm->born_host, born, 16);
+	sm->born_port = born_port;
+	if (klen != 0) {
+		p = xmalloc(klen);
+		sm->keys = p;
+		for (i = 0; i < om->n_keys; i++) {
+			if (i > 0)
+				*p++ = ' ';
+			p = stpcpy(p, om->keys[i]);
+		}
+	} else
+		msg_set_string(&sm->keys, "");
+	msg_move_string(&sm->tags, &om->tags);
+	msg_move_string(&sm->uniq_id, &om->unique_id);
+	if (om->n_properties != 0) {
+		sm->properties = xcalloc(om->n_properties,
+		    sizeof *sm->properties);
+		for (i = 0; i < om->n_properties; i++) {
+			e = msg_new(&petrel__store_message__properties_entry__descriptor);
+			msg_move_string(&e->key, &om->properties[i]->name);
+			msg_move_string(&e->value,
+			    &om->properties[i]->value);
+			sm->properties[sm->n_properties++] = e;
+		}
+	}
+	msg_move_bytes(&sm->body, &om->body);
+	return (sm);
+}
+
+/*
+ * The wire Message of a stored message, taking sm's body and strings (sm
+ * is left to be freed).  The broker's properties stay among the
+ * properties, so a consumer sees where a retried or delayed message came
+ * from.
+ */
+Petrel__Message *
+brokermsg_to_wire(Petrel__StoreMessage *sm)
+{
+	Petrel__Message	*m;
+	Petrel__Property *p;
+	char		 host[BROKERMSG_HOST_MAX], *s, *k;
+	size_t		 i, n;
+
+	m = msg_new(&petrel__message__descriptor);
+	msg_move_string(&m->topic, &sm->topic);
+	m->queue_id = sm->queue_id;
+	m->queue_offset = sm->queue_offset;
+	m->commit_log_offset = sm->commit_offset;
+	if (sm->store_host.len == 16) {
+		m->msg_id = xmalloc(BROKERMSG_ID_MAX);
+		brokermsg_id(sm->store_host.data, sm->store_port,
+		    sm->commit_offset, m->msg_id);
+	}
+	msg_move_string(&m->unique_id, &sm->uniq_id);
+	m->flags = sm->flags & COMMITLOG_F_COMPRESSED;
+	msg_move_bytes(&m->body, &sm->body);
+	m->body_crc = crc32c(0, m->body.data, m->body.len);
+	msg_move_string(&m->tags, &sm->tags);
+	if (*sm->keys != '\0') {
+		for (n = 1, s = sm->keys; (s = strchr(s, ' ')) != NULL; s++)
+			n++;
+		m->keys = xcalloc(n, sizeof *m->keys);
+		s = sm->keys;
+		while ((k = strsep(&s, " ")) != NULL) {
+			if (*k != '\0')
+				m->keys[m->n_keys++] = xstrdup(k);
+		}
+	}
+	if (sm->n_properties != 0) {
+		m->properties = xcalloc(sm->n_properties,
+		    sizeof *m->properties);
+		for (i = 0; i < sm->n_properties; i++) {
+			p = msg_new(&petrel__property__descriptor);
+			msg_move_string(&p->name, &sm->properties[i]->key);
+			msg_move_string(&p->value,
+			    &sm->properties[i]->value);
+			m->properties[m->n_properties++] = p;
+		}
+	}
+	m->born_timestamp_ms = sm->born_ts;
+	if (sm->born_host.len == 16) {
+		brokermsg_format_host(sm->born_host.data, sm->born_port, host);
+		msg_set_string(&m->born_host, host);
+	}
+	m->store_timestamp_ms = sm->store_ts;
+	if (sm->store_host.len == 16) {
+		brokermsg_format_host(sm->store_host.data, sm->store_port,
+		    host);
+		msg_set_string(&m->store_host, host);
+	}
+	m->reconsume_times = sm->reconsume;
+	return (m);
+}
+
+/* The value of property name of sm, or NULL. */
+const char *
+brokermsg_prop(const Petrel__StoreMessage *sm, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < sm->n_properties; i++) {
+		if (strcmp(sm->properties[i]->key, name) == 0)
+			return (sm->properties[i]->value);
+	}
+	return (NULL);
+}
+
+/* Set property name of sm to value, replacing an old one. */
+void
+brokermsg_set_prop(Petrel__StoreMessage *sm, const char *name,
+    const char *value)
+{
+	Petrel__StoreMessage__PropertiesEntry	*e;
+	size_t					 i;
+
+	for (i = 0; i < sm->n_properties; i++) {
+		if (strcmp(sm->properties[i]->key, name) == 0) {
+			msg_set_string(&sm->properties[i]->value, value);
+			return;
+		}
+	}
+	e = msg_new(&petrel__store_message__properties_entry__descriptor);
+	msg_set_string(&e->key, name);
+	msg_set_string(&e->value, value);
+	msg_array_add((void ***)&sm->properties, &sm->n_properties, e);
+}
+
+/* Remove property name of sm, if it has one. */
+void
+brokermsg_del_prop(Petrel__StoreMessage *sm, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < sm->n_properties; i++) {
+		if (strcmp(sm->properties[i]->key, name) == 0) {
+			msg_free(sm->properties[i]);
+			memmove(&sm->properties[i], &sm->properties[i + 1],
+			    (sm->n_properties - i - 1) *
+			    sizeof *sm->properties);
+			sm->n_properties--;
+			return;
+		}
+	}
+}

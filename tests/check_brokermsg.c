@@ -1,0 +1,318 @@
+/*
+ * Tests of actors/brokermsg.c and actors/topiccache.c: offset ids and
+ * host addresses both ways, the checks of a sent message, the trip from
+ * OutgoingMessage to StoreMessage to Message, properties, and the topic
+ * cache.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker.h"
+#include "commitlog.h"
+#include "crc32c.h"
+#include "msg.h"
+#include "xmalloc.h"
+
+#include "proto/broker.pb-c.h"
+#include "proto/brokerd.pb-c.h"
+#include "proto/store.pb-c.h"
+
+START_TEST(test_msg_id)
+{
+	uint8_t		host[16], back[16];
+	uint32_t	port;
+	uint64_t	off;
+	char		id[BROKERMSG_ID_MAX];
+
+	ck_assert_int_eq(brokermsg_parse_host("127.0.0.1:10911", host, &port),
+	    0);
+	ck_assert_uint_eq(port, 10911);
+	brokermsg_id(host, port, 41920, id);
+	/* The example of proto/broker.proto. */
+	ck_assert_str_eq(id, "7F00000100002A9F000000000000A3C0");
+	ck_assert_int_eq(brokermsg_parse_id(id, back, &port, &off), 0);
+	ck_assert_mem_eq(back, host, 16);
+	ck_assert_uint_eq(port, 10911);
+	ck_assert_uint_eq(off, 41920);
+	ck_assert_int_eq(brokermsg_parse_id("7f00000100002a9f000000000000a3c0",
+	    back, &port, &off), 0);
+	ck_assert_uint_eq(off, 41920);
+
+	ck_assert_int_eq(brokermsg_parse_host("[::1]:9", host, &port), 0);
+	brokermsg_id(host, port, UINT64_MAX, id);
+	ck_assert_uint_eq(strlen(id), 56);
+	ck_assert_int_eq(brokermsg_parse_id(id, back, &port, &off), 0);
+	ck_assert_mem_eq(back, host, 16);
+	ck_assert_uint_eq(off, UINT64_MAX);
+
+	/* Not offset ids: a unique id's length, bad digits, a huge port. */
+	ck_assert_int_eq(brokermsg_parse_id("ABC", back, &port, &off), -1);
+	ck_assert_int_eq(brokermsg_parse_id("7F00000100002A9F000000000000A3CG",
+	    back, &port, &off), -1);
+	ck_assert_int_eq(brokermsg_parse_id("7F000001FFFF2A9F000000000000A3C0",
+	    back, &port, &off), -1);
+}
+END_TEST
+
+START_TEST(test_hosts)
+{
+	uint8_t		host[16];
+	uint32_t	port;
+	char		buf[BROKERMSG_HOST_MAX];
+
+	ck_assert_int_eq(brokermsg_parse_host("10.1.2.3:80", host, &port), 0);
+	brokermsg_format_host(host, port, buf);
+	ck_assert_str_eq(buf, "10.1.2.3:80");
+	ck_assert_int_eq(brokermsg_parse_host("[fe80::1]:65535", host, &port),
+	    0);
+	brokermsg_format_host(host, port, buf);
+	ck_assert_str_eq(buf, "[fe80::1]:65535");
+	ck_assert_int_eq(brokermsg_parse_host("", host, &port), 0);
+	brokermsg_format_host(host, port, buf);
+	ck_assert_str_eq(buf, "");
+	ck_assert_int_eq(brokermsg_parse_host("10.1.2.3", host, &port), -1);
+	ck_assert_int_eq(brokermsg_parse_host("10.1.2.3:", host, &port), -1);
+	ck_assert_int_eq(brokermsg_parse_host("10.1.2.3:65536", host, &port),
+	    -1);
+	ck_assert_int_eq(brokermsg_parse_host("host:1", host, &port), -1);
+	ck_assert_int_eq(brokermsg_parse_host("[::1:1", host, &port), -1);
+	ck_assert_int_eq(brokermsg_parse_host("::1:1", host, &port), -1);
+}
+END_TEST
+
+/* An outgoing message with a body, a tag, two keys and a property. */
+static Petrel__OutgoingMessage *
+outgoing(void)
+{
+	Petrel__OutgoingMessage	*om;
+	Petrel__Property	*p;
+
+	om = msg_new(&petrel__outgoing_message__descriptor);
+	msg_set_bytes(&om->body, "hello", 5);
+	msg_set_string(&om->tags, "TagA");
+	msg_array_add((void ***)&om->keys, &om->n_keys, xstrdup("k1"));
+	msg_array_add((void ***)&om->keys, &om->n_keys, xstrdup("k2"));
+	msg_set_string(&om->unique_id, "U1");
+	p = msg_new(&petrel__property__descriptor);
+	msg_set_string(&p->name, "color");
+	msg_set_string(&p->value, "blue");
+	msg_array_add((void ***)&om->properties, &om->n_properties, p);
+	om->born_timestamp_ms = 1234;
+	return (om);
+}
+
+/* Why om is refused, or NULL if it is taken. */
+static const char *
+refused(Petrel__OutgoingMessage *om, char *why, size_t len)
+{
+	Petrel__StoreMessage	*sm;
+	uint8_t			 born[16] = { 0 };
+
+	sm = brokermsg_from_outgoing(om, "T", 0, born, 0, 99, why, len);
+	msg_free(om);
+	if (sm == NULL)
+		return (why);
+	msg_free(sm);
+	return (NULL);
+}
+
+START_TEST(test_round_trip)
+{
+	Petrel__OutgoingMessage	*om = outgoing();
+	Petrel__StoreMessage	*sm;
+	Petrel__Message		*m;
+	uint8_t			 born[16], store[16];
+	uint32_t		 bport, sport;
+	char			 why[256], id[BROKERMSG_ID_MAX];
+
+	ck_assert_int_eq(brokermsg_parse_host("10.0.0.9:5555", born, &bport),
+	    0);
+	ck_assert_int_eq(brokermsg_parse_host("127.0.0.1:10911", store,
+	    &sport), 0);
+	sm = brokermsg_from_outgoing(om, "T", 2, born, bport, 99, why,
+	    sizeof why);
+	ck_assert_ptr_nonnull(sm);
+	/* The body moved, it was not copied. */
+	ck_assert_ptr_null(om->body.data);
+	msg_free(om);
+	ck_assert_str_eq(sm->topic, "T");
+	ck_assert_uint_eq(sm->queue_id, 2);
+	ck_assert_str_eq(sm->keys, "k1 k2");
+	ck_assert_str_eq(sm->tags, "TagA");
+	ck_assert_str_eq(sm->uniq_id, "U1");
+	ck_assert_uint_eq(sm->born_ts, 1234);
+	ck_assert_str_eq(brokermsg_prop(sm, "color"), "blue");
+	ck_assert_ptr_null(brokermsg_prop(sm, "size"));
+	brokermsg_set_prop(sm, "size", "9");
+	brokermsg_set_prop(sm, "color", "red");
+	brokermsg_del_prop(sm, "nothing");
+	ck_assert_str_eq(brokermsg_prop(sm, "color"), "red");
+	ck_assert_uint_eq(sm->n_properties, 2);
+
+	/* As the store hands it back. */
+	msg_set_bytes(&sm->store_host, store, 16);
+	sm->store_port = sport;
+	sm->commit_offset = 41920;
+	sm->queue_offset = 7;
+	sm->store_ts = 2000;
+	sm->reconsume = 3;
+	m = brokermsg_to_wire(sm);
+	msg_free(sm);
+	ck_assert_str_eq(m->topic, "T");
+	ck_assert_uint_eq(m->queue_id, 2);
+	ck_assert_uint_eq(m->queue_offset, 7);
+	ck_assert_uint_eq(m->commit_log_offset, 41920);
+	ck_assert_str_eq(m->msg_id, "7F00000100002A9F000000000000A3C0");
+	ck_assert_str_eq(m->unique_id, "U1");
+	ck_assert_uint_eq(m->body.len, 5);
+	ck_assert_mem_eq(m->body.data, "hello", 5);
+	ck_assert_uint_eq(m->body_crc, crc32c(0, "hello", 5));
+	ck_assert_str_eq(m->tags, "TagA");
+	ck_assert_uint_eq(m->n_keys, 2);
+	ck_assert_str_eq(m->keys[0], "k1");
+	ck_assert_str_eq(m->keys[1], "k2");
+	ck_assert_uint_eq(m->n_properties, 2);
+	ck_assert_str_eq(m->properties[0]->name, "color");
+	ck_assert_str_eq(m->properties[0]->value, "red");
+	ck_assert_str_eq(m->born_host, "10.0.0.9:5555");
+	ck_assert_str_eq(m->store_host, "127.0.0.1:10911");
+	ck_assert_uint_eq(m->born_timestamp_ms, 1234);
+	ck_assert_uint_eq(m->store_timestamp_ms, 2000);
+	ck_assert_uint_eq(m->reconsume_times, 3);
+	brokermsg_id(store, sport, 41920, id);
+	ck_assert_str_eq(id, m->msg_id);
+	msg_free(m);
+
+	/* No keys, no tags, no born time: the broker's clock. */
+	om = msg_new(&petrel__outgoing_message__descriptor);
+	sm = brokermsg_from_outgoing(om, "T", 0, born, 0, 99, why, sizeof why);
+	msg_free(om);
+	ck_assert_ptr_nonnull(sm);
+	ck_assert_uint_eq(sm->born_ts, 99);
+	m = brokermsg_to_wire(sm);
+	msg_free(sm);
+	ck_assert_uint_eq(m->n_keys, 0);
+	ck_assert_str_eq(m->msg_id, "");
+	ck_assert_uint_eq(m->body.len, 0);
+	msg_free(m);
+}
+END_TEST
+
+START_TEST(test_refused)
+{
+	Petrel__OutgoingMessage	*om;
+	Petrel__Property	*p;
+	char			 why[256], *big;
+
+	om = outgoing();
+	om->flags = 8;
+	ck_assert_str_eq(refused(om, why, sizeof why), "unknown flags 0x8");
+	om = outgoing();
+	msg_set_string(&om->tags, "a||b");
+	ck_assert_ptr_nonnull(strstr(refused(om, why, sizeof why), "||"));
+	om = outgoing();
+	msg_set_string(&om->keys[1], "has space");
+	ck_assert_str_eq(refused(om, why, sizeof why),
+	    "key 1 must be 1-255 printable bytes without spaces");
+	om = outgoing();
+	msg_set_string(&om->unique_id, "x y");
+	ck_assert_ptr_nonnull(strstr(refused(om, why, sizeof why),
+	    "unique_id"));
+	om = outgoing();
+	msg_set_string(&om->properties[0]->name, "KEYS");
+	ck_assert_ptr_nonnull(strstr(refused(om, why, sizeof why),
+	    "reserved"));
+	om = outgoing();
+	msg_set_string(&om->properties[0]->value, "a\001b");
+	ck_assert_ptr_nonnull(strstr(refused(om, why, sizeof why),
+	    "byte 1 or 2"));
+	om = outgoing();
+	big = xmalloc(40000);
+	memset(big, 'v', 39999);
+	big[39999] = '\0';
+	msg_set_string(&om->properties[0]->value, big);
+	ck_assert_ptr_nonnull(strstr(refused(om, why, sizeof why),
+	    "value over"));
+	/* Two values of 30,000 bytes pass one by one, not together. */
+	om = outgoing();
+	big[30000] = '\0';
+	msg_set_string(&om->properties[0]->value, big);
+	p = msg_new(&petrel__property__descriptor);
+	msg_set_string(&p->name, "other");
+	msg_set_string(&p->value, big);
+	msg_array_add((void ***)&om->properties, &om->n_properties, p);
+	p = msg_new(&petrel__property__descriptor);
+	msg_set_string(&p->name, "third");
+	msg_set_string(&p->value, big);
+	msg_array_add((void ***)&om->properties, &om->n_properties, p);
+	ck_assert_ptr_nonnull(strstr(refused(om, why, sizeof why),
+	    "properties take"));
+	free(big);
+	/* A good one is taken. */
+	ck_assert_ptr_null(refused(outgoing(), why, sizeof why));
+}
+END_TEST
+
+START_TEST(test_topiccache)
+{
+	struct topiccache	*tc;
+	Petrel__TopicTable	*t;
+	Petrel__TopicConfig	*c;
+
+	tc = topiccache_new();
+	ck_assert_ptr_null(topiccache_get(tc, "A"));
+	t = msg_new(&petrel__topic_table__descriptor);
+	c = msg_new(&petrel__topic_config__descriptor);
+	msg_set_string(&c->name, "A");
+	c->read_queues = c->write_queues = 4;
+	msg_array_add((void ***)&t->topics, &t->n_topics, c);
+	c = msg_new(&petrel__topic_config__descriptor);
+	msg_set_string(&c->name, "B");
+	c->read_queues = 2;
+	msg_array_add((void ***)&t->topics, &t->n_topics, c);
+	topiccache_load(tc, t);
+	ck_assert_uint_eq(topiccache_count(tc), 2);
+	ck_assert_uint_eq(topiccache_get(tc, "A")->write_queues, 4);
+	/* A copy: the table may go. */
+	c->read_queues = 8;
+	topiccache_put(tc, c);
+	msg_free(t);
+	ck_assert_uint_eq(topiccache_get(tc, "B")->read_queues, 8);
+	ck_assert_uint_eq(topiccache_count(tc), 2);
+	t = msg_new(&petrel__topic_table__descriptor);
+	topiccache_load(tc, t);
+	msg_free(t);
+	ck_assert_uint_eq(topiccache_count(tc), 0);
+	topiccache_free(tc);
+}
+END_TEST
+
+START_TEST(test_delay_levels)
+{
+	ck_assert_uint_eq(brokermsg_delay_ms[0], 0);
+	ck_assert_uint_eq(brokermsg_delay_ms[1], 1000);
+	ck_assert_uint_eq(brokermsg_delay_ms[4], 30000);
+	ck_assert_uint_eq(brokermsg_delay_ms[16], 1800000);
+	ck_assert_uint_eq(brokermsg_delay_ms[BROKER_DELAY_LEVELS], 7200000);
+}
+END_TEST
+
+Suite *
+brokermsg_suite(void)
+{
+	Suite	*s = suite_create("brokermsg");
+	TCase	*tc = tcase_create("core");
+
+	tcase_add_test(tc, test_msg_id);
+	tcase_add_test(tc, test_hosts);
+	tcase_add_test(tc, test_round_trip);
+	tcase_add_test(tc, test_refused);
+	tcase_add_test(tc, test_topiccache);
+	tcase_add_test(tc, test_delay_levels);
+	suite_add_tcase(s, tc);
+	return (s);
+}
