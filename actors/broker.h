@@ -66,6 +66,8 @@ extern const struct actor_type scheduler_actor;
 extern const struct actor_type status_actor;
 
 /* actors/brokerlib.c */
+struct Petrel__Counters;
+
 enum brokerlib_name {
 	BROKERLIB_TOPIC,	/* may be a %RETRY%/%DLQ% one */
 	BROKERLIB_USER_TOPIC,	/* the reserved prefixes refused */
@@ -77,6 +79,8 @@ const char	*brokerlib_check_name(const char *, const char *,
 const char	*brokerlib_check_client_id(const char *, char *, size_t);
 char		*brokerlib_config_path(const char *, const char *, char **);
 uint64_t	 brokerlib_mono_ms(void);
+struct Petrel__Counters *brokerlib_counter(struct Petrel__Counters *,
+		    const char *, uint64_t);
 uint64_t	 brokerlib_wall_ms(void);
 
 /* actors/brokermsg.c: messages between the wire and the store. */

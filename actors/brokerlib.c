@@ -22,6 +22,24 @@
 #include "msg.h"
 #include "xmalloc.h"
 
+#include "proto/brokerd.pb-c.h"
+
+
+/* Add counter name to c (made if NULL) and return c. */
+struct Petrel__Counters *
+brokerlib_counter(struct Petrel__Counters *c, const char *name,
+    uint64_t value)
+{
+	Petrel__Counter	*k;
+
+	if (c == NULL)
+		c = msg_new(&petrel__counters__descriptor);
+	k = msg_new(&petrel__counter__descriptor);
+	msg_set_string(&k->name, name);
+	k->value = value;
+	msg_array_add((void ***)&c->counters, &c->n_counters, k);
+	return (c);
+}
 
 /* Milliseconds on the monotonic clock. */
 uint64_t

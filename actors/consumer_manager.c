@@ -85,6 +85,9 @@ static int	consumer_manager_on_clock(void *, ProtobufCMessage *,
 static int	consumer_manager_on_stop(void *, ProtobufCMessage *,
 		    const struct envelope *);
 
+static int	consumer_manager_on_counters(void *, ProtobufCMessage *,
+		    const struct envelope *);
+
 static const struct actor_handler consumer_manager_handlers[] = {
 	{ &petrel__consumer_manager_config__descriptor,
 	  consumer_manager_on_config },
@@ -99,6 +102,7 @@ static const struct actor_handler consumer_manager_handlers[] = {
 	{ &petrel__connection_closed__descriptor, consumer_manager_on_closed },
 	{ &petrel__tick__descriptor, consumer_manager_on_tick },
 	{ &petrel__set_clock__descriptor, consumer_manager_on_clock },
+	{ &petrel__counters_request__descriptor, consumer_manager_on_counters },
 	{ &petrel__stop__descriptor, consumer_manager_on_stop },
 	{ NULL, NULL }
 };
@@ -537,4 +541,17 @@ consumer_manager_on_stop(void *state, ProtobufCMessage *m,
     const struct envelope *env)
 {
 	return (actor_reply(env, msg_new(&petrel__stopped__descriptor)));
+}
+
+/* Counters for the broker's status: how many consumer groups are online. */
+static int
+consumer_manager_on_counters(void *state, ProtobufCMessage *m,
+    const struct envelope *env)
+{
+	struct consumer_manager	*cm = state;
+
+	(void)m;
+	actor_reply(env, brokerlib_counter(NULL, "consumer_groups",
+	    strmap_count(cm->consumers)));
+	return (0);
 }

@@ -81,6 +81,9 @@ static int	topic_manager_on_table(void *, ProtobufCMessage *,
 static int	topic_manager_on_stop(void *, ProtobufCMessage *,
 		    const struct envelope *);
 
+static int	topic_manager_on_counters(void *, ProtobufCMessage *,
+		    const struct envelope *);
+
 static const struct actor_handler topic_manager_handlers[] = {
 	{ &petrel__topic_manager_config__descriptor, topic_manager_on_config },
 	{ &petrel__create_or_update_topic_request__descriptor,
@@ -92,6 +95,7 @@ static const struct actor_handler topic_manager_handlers[] = {
 	  topic_manager_on_get_all },
 	{ &petrel__topic_lookup__descriptor, topic_manager_on_lookup },
 	{ &petrel__topic_table_request__descriptor, topic_manager_on_table },
+	{ &petrel__counters_request__descriptor, topic_manager_on_counters },
 	{ &petrel__stop__descriptor, topic_manager_on_stop },
 	{ NULL, NULL }
 };
@@ -550,4 +554,17 @@ topic_manager_on_stop(void *state, ProtobufCMessage *m,
     const struct envelope *env)
 {
 	return (actor_reply(env, msg_new(&petrel__stopped__descriptor)));
+}
+
+/* Counters for the broker's status: how many topics. */
+static int
+topic_manager_on_counters(void *state, ProtobufCMessage *m,
+    const struct envelope *env)
+{
+	struct topic_manager	*tm = state;
+
+	(void)m;
+	actor_reply(env, brokerlib_counter(NULL, "topics",
+	    strmap_count(tm->topics)));
+	return (0);
 }

@@ -510,6 +510,8 @@ daemon_free(struct daemon *d)
 /*
  * Add an actor and its configuration message (handed over) to the start
  * sequence; status is what daemon_run() returns if the actor refuses it.
+ * A NULL configuration adds an actor another one configures (the store's
+ * writer and flusher): it is only stopped in its place.
  */
 void
 daemon_configure(struct daemon *d, struct actor *a, void *config,
@@ -555,6 +557,9 @@ daemon_next(struct daemon *d)
 	struct daemon_step	*s;
 	void			*config;
 
+	/* Steps without a configuration are another actor's to configure. */
+	while (d->next < d->nsteps && d->steps[d->next].config == NULL)
+		d->next++;
 	if (d->next == d->nsteps) {
 		d->state = DAEMON_RUNNING;
 		if (d->hooks->ready != NULL)

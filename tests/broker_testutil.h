@@ -8,6 +8,7 @@
 
 #include <check.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "actor.h"
 #include "msg.h"
@@ -43,6 +44,32 @@ bttick(struct actor *a, uint32_t id)
 	t = msg_new(&petrel__tick__descriptor);
 	t->id = id;
 	btsend(a, t);
+}
+
+/*
+ * Ask the detached actor a for its counters (answered to the detached
+ * peer) and return the one called name; -1 if it has none so called.
+ */
+static inline int64_t
+btcounter(struct actor *a, struct actor *peer, const char *name)
+{
+	struct envelope		 env = { peer, 1, 0 }, got;
+	Petrel__Counters	*c;
+	int64_t			 v = -1;
+	size_t			 i;
+
+	ck_assert_int_eq(actor_post(a,
+	    msg_new(&petrel__counters_request__descriptor), &env), 0);
+	actor_run_pending(a);
+	c = (Petrel__Counters *)actor_pop(peer, &got);
+	ck_assert_msg(msg_is(c, &petrel__counters__descriptor),
+	    "no Counters answer");
+	for (i = 0; i < c->n_counters; i++) {
+		if (strcmp(c->counters[i]->name, name) == 0)
+			v = (int64_t)c->counters[i]->value;
+	}
+	msg_free(c);
+	return (v);
 }
 
 #endif /* BROKER_TESTUTIL_H */

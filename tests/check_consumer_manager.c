@@ -216,6 +216,7 @@ START_TEST(test_heartbeat_and_list)
 	tnotice_is("");
 	tmembers_is("g1", "client-a client-b");
 	tmembers_is("g2", "client-b");
+	ck_assert_int_eq(btcounter(cm, peer, "consumer_groups"), 2);
 	/* Producers are no consumer group. */
 	msg_free(tcall(cm, peer, tbeat_req("p1", NULL, "pg"), 3));
 	tmembers_is("pg", "none");

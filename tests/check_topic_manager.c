@@ -18,6 +18,7 @@
 #include "broker.h"
 #include "log.h"
 #include "msg.h"
+#include "broker_testutil.h"
 #include "namesrv_testutil.h"
 #include "testutil.h"
 #include "xmalloc.h"
@@ -381,6 +382,7 @@ START_TEST(test_lookup)
 	/* A bare prefix is no system topic. */
 	ck_assert_int_eq(tlookup("%RETRY%", 1, NULL), 0);
 	tall_is("%DLQ%g1:1/1/6 %RETRY%g1:1/1/6 T:3/3/6");
+	ck_assert_int_eq(btcounter(tm, peer, "topics"), 3);
 
 	r = msg_new(&petrel__topic_lookup__descriptor);
 	m = tcall(tm, peer, r, 0);
