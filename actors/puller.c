@@ -12,28 +12,27 @@
  * A pull's GetStatus from the dispatcher becomes the response's status as
  * in RocketMQ's PullMessageProcessor:
  *
- *	GET_FOUND			STATUS_OK, the messages, next_offset
- *					past the last one scanned
- *	GET_NO_MATCHED_MESSAGE		STATUS_OK without messages, next_offset
- *					past what was scanned; if it scanned
- *					to the end of the queue: nothing new
- *					at that offset
- *	GET_OFFSET_OVERFLOW_ONE		nothing new (the offset is the end)
- *	GET_NO_MESSAGE_IN_QUEUE,	nothing new if the offset is the end
- *	GET_NO_MATCHED_QUEUE		of the queue (0 for a queue never
- *					written); else STATUS_PULL_OFFSET_MOVED
- *					to that end
- *	GET_OFFSET_TOO_SMALL		STATUS_PULL_OFFSET_MOVED, next_offset
- *					the queue's min offset
- *	GET_OFFSET_OVERFLOW_BADLY	STATUS_PULL_OFFSET_MOVED, next_offset
- *					the queue's max offset
- *	GET_OFFSET_FOUND_NULL		STATUS_PULL_OFFSET_MOVED, next_offset
- *					the first offset whose data still exists
+ *  GET_FOUND                  STATUS_OK, the messages, next_offset past
+ *                             the last one scanned
+ *  GET_NO_MATCHED_MESSAGE     STATUS_OK without messages, next_offset past
+ *                             what was scanned; if it scanned to the end of
+ *                             the queue: nothing new at that offset
+ *  GET_OFFSET_OVERFLOW_ONE    nothing new (the offset is the end)
+ *  GET_NO_MESSAGE_IN_QUEUE,   nothing new if the offset is the end of the
+ *  GET_NO_MATCHED_QUEUE       queue (0 for a queue never written); else
+ *                             STATUS_PULL_OFFSET_MOVED to that end
+ *  GET_OFFSET_TOO_SMALL       STATUS_PULL_OFFSET_MOVED, next_offset the
+ *                             queue's min offset
+ *  GET_OFFSET_OVERFLOW_BADLY  STATUS_PULL_OFFSET_MOVED, next_offset the
+ *                             queue's max offset
+ *  GET_OFFSET_FOUND_NULL      STATUS_PULL_OFFSET_MOVED, next_offset the
+ *                             first offset whose data still exists
  *
  * "Nothing new" is held (long polling) when the pull asked for a
  * suspension, and answered STATUS_PULL_NOT_FOUND otherwise, or once the
  * suspension passed, with next_offset where it stands.  A queue id not
  * below the topic's read_queues is answered STATUS_PULL_OFFSET_ILLEGAL.
+ * min_offset and max_offset are the dispatcher's of the last get.
  *
  * Long polling: held pulls wait per topic and queue.  The dispatcher tells
  * its watchers, this actor among them, the new end of each queue that got
@@ -104,28 +103,28 @@ struct puller_queue;
 
 /* A request waiting on the dispatcher, or a held pull. */
 struct puller_req {
-	enum puller_kind		 kind;
-	uint64_t			 id;	   /* cookie of its ask, 0: none */
-	struct envelope			 env;	   /* whom to answer */
+	enum puller_kind	 kind;
+	uint64_t		 id;		/* cookie of its ask, 0: none */
+	struct envelope		 env;		/* whom to answer */
 
 	/* Pulls. */
-	Petrel__PullMessageRequest	*pull;	   /* kept */
-	uint64_t			 offset;   /* where it reads now */
-	uint64_t			 deadline; /* of its hold, 0: none */
-	uint64_t			 min;	   /* of the last answer */
-	uint64_t			 max;
-	int				 final;	   /* expired: answer it */
-	struct puller_queue		*queue;	   /* held on, or NULL */
-	TAILQ_ENTRY(puller_req)		 qentry;   /* in queue->held */
-	TAILQ_ENTRY(puller_req)		 dentry;   /* in puller->held */
+	Petrel__PullMessageRequest *pull;	/* kept */
+	uint64_t		 offset;	/* where it reads now */
+	uint64_t		 deadline;	/* of its hold, 0: none */
+	uint64_t		 min;		/* of the last answer */
+	uint64_t		 max;
+	int			 final;		/* expired: answer it */
+	struct puller_queue	*queue;		/* held on, or NULL */
+	TAILQ_ENTRY(puller_req)	 qentry;	/* in queue->held */
+	TAILQ_ENTRY(puller_req)	 dentry;	/* in puller->held */
 
 	/* Queries. */
-	char				*topic;
-	char				*name;	   /* the id or key asked */
-	uint8_t				 host[16]; /* of an offset id */
-	uint32_t			 port;
-	uint64_t			 commit_offset;
-	uint64_t			 timestamp_ms; /* searched, 0: none */
+	char			*topic;
+	char			*name;		/* the id or key asked */
+	uint8_t			 host[16];	/* of an offset id */
+	uint32_t		 port;
+	uint64_t		 commit_offset;
+	uint64_t		 timestamp_ms;	/* searched, 0: none */
 };
 TAILQ_HEAD(puller_reqs, puller_req);
 
@@ -147,10 +146,10 @@ struct puller {
 	uint64_t		 last_id;
 	struct strmap		*queues;	/* key: puller_queue */
 	struct puller_reqs	 held;		/* by deadline */
-	uint64_t		 armed;		/* deadline timed, 0: none */
+	uint64_t		 armed;		/* its deadline, 0: none */
 
 	uint64_t		 messages_got;
-	uint64_t		 clock;		/* fixed by SetClock; 0: real */
+	uint64_t		 clock;		/* SetClock's, 0: real */
 	int			 stopping;
 };
 
@@ -297,8 +296,9 @@ puller_ask_table(struct puller *p)
 {
 	if (p->topic_manager == NULL)
 		return;
-	actor_ask(p->topic_manager, msg_new(&petrel__topic_table_request__descriptor),
-	    p->self, PULLER_TABLE_COOKIE);
+	actor_ask(p->topic_manager,
+	    msg_new(&petrel__topic_table_request__descriptor), p->self,
+	    PULLER_TABLE_COOKIE);
 }
 
 static int
@@ -533,7 +533,7 @@ puller_queue_info(struct puller *p, enum puller_kind kind, const char *topic,
 static int
 puller_on_min(void *state, ProtobufCMessage *m, const struct envelope *env)
 {
-	Petrel__GetMinOffsetRequest	*r = (Petrel__GetMinOffsetRequest *)m;
+	Petrel__GetMinOffsetRequest *r = (Petrel__GetMinOffsetRequest *)m;
 
 	return (puller_queue_info(state, PULLER_MIN, r->topic, r->queue_id, 0,
 	    env));
@@ -542,7 +542,7 @@ puller_on_min(void *state, ProtobufCMessage *m, const struct envelope *env)
 static int
 puller_on_max(void *state, ProtobufCMessage *m, const struct envelope *env)
 {
-	Petrel__GetMaxOffsetRequest	*r = (Petrel__GetMaxOffsetRequest *)m;
+	Petrel__GetMaxOffsetRequest *r = (Petrel__GetMaxOffsetRequest *)m;
 
 	return (puller_queue_info(state, PULLER_MAX, r->topic, r->queue_id, 0,
 	    env));
@@ -807,7 +807,8 @@ puller_on_get_response(void *state, ProtobufCMessage *m,
 	struct puller		*p = state;
 	Petrel__GetResponse	*gr = (Petrel__GetResponse *)m;
 	struct puller_req	*r;
-	const uint32_t		 moved = PETREL__STATUS__STATUS_PULL_OFFSET_MOVED;
+	const uint32_t		 moved =
+	    PETREL__STATUS__STATUS_PULL_OFFSET_MOVED;
 
 	if ((r = puller_take(p, env->cookie)) == NULL)
 		return (0);	/* its connection closed */
@@ -915,7 +916,8 @@ puller_on_lookup(void *state, ProtobufCMessage *m, const struct envelope *env)
 		return (0);
 	switch (r->kind) {
 	case PULLER_BY_OFFSET_ID:
-		if (l->n_messages != 0 && !puller_same_host(r, l->messages[0])) {
+		if (l->n_messages != 0 &&
+		    !puller_same_host(r, l->messages[0])) {
 			actor_reply_error(&r->env, PULLER_NOT_FOUND,
 			    "message %s was stored by another broker", r->name);
 			break;
@@ -935,7 +937,8 @@ puller_on_lookup(void *state, ProtobufCMessage *m, const struct envelope *env)
 			    "");
 			break;
 		}
-		byid = msg_new(&petrel__query_message_by_id_response__descriptor);
+		byid = msg_new(
+		    &petrel__query_message_by_id_response__descriptor);
 		byid->message = brokermsg_to_wire(l->messages[0]);
 		actor_reply(&r->env, byid);
 		break;

@@ -31,7 +31,7 @@
 #define T0		5000000
 #define TIMER		1		/* the puller's */
 #define HOST		"127.0.0.1:10911"
-#define HOST_ID		"7F00000100002A9F"	/* its part of an offset id */
+#define HOST_ID		"7F00000100002A9F"	/* its part of an id */
 #define CONN		7
 
 static struct actor	*pl, *lis, *disp, *tm, *om;
@@ -699,39 +699,33 @@ tinfo(uint32_t qid, uint64_t ts, int found, uint64_t min, uint64_t max,
 	actor_run_pending(pl);
 }
 
+/* A GetMin/GetMaxOffset or SearchOffsetByTime request (desc). */
 static void *
-tmin_req(const char *topic, uint32_t qid)
+toffset_req(const ProtobufCMessageDescriptor *desc, const char *topic,
+    uint32_t qid, uint64_t ts)
 {
-	Petrel__GetMinOffsetRequest	*r;
+	const ProtobufCFieldDescriptor	*f;
+	char				*m;
 
-	r = msg_new(&petrel__get_min_offset_request__descriptor);
-	msg_set_string(&r->topic, topic);
-	r->queue_id = qid;
-	return (r);
+	m = msg_new(desc);
+	f = protobuf_c_message_descriptor_get_field_by_name(desc, "topic");
+	msg_set_string((char **)(void *)(m + f->offset), topic);
+	f = protobuf_c_message_descriptor_get_field_by_name(desc, "queue_id");
+	*(uint32_t *)(void *)(m + f->offset) = qid;
+	f = protobuf_c_message_descriptor_get_field_by_name(desc,
+	    "timestamp_ms");
+	if (f != NULL)
+		*(uint64_t *)(void *)(m + f->offset) = ts;
+	return (m);
 }
 
-static void *
-tmax_req(const char *topic, uint32_t qid)
-{
-	Petrel__GetMaxOffsetRequest	*r;
-
-	r = msg_new(&petrel__get_max_offset_request__descriptor);
-	msg_set_string(&r->topic, topic);
-	r->queue_id = qid;
-	return (r);
-}
-
-static void *
-tsearch_req(const char *topic, uint32_t qid, uint64_t ts)
-{
-	Petrel__SearchOffsetByTimeRequest	*r;
-
-	r = msg_new(&petrel__search_offset_by_time_request__descriptor);
-	msg_set_string(&r->topic, topic);
-	r->queue_id = qid;
-	r->timestamp_ms = ts;
-	return (r);
-}
+#define tmin_req(t, q) \
+	toffset_req(&petrel__get_min_offset_request__descriptor, t, q, 0)
+#define tmax_req(t, q) \
+	toffset_req(&petrel__get_max_offset_request__descriptor, t, q, 0)
+#define tsearch_req(t, q, ts) \
+	toffset_req(&petrel__search_offset_by_time_request__descriptor, t, \
+	    q, ts)
 
 /* The offset of the answer of cookie (any of the three responses). */
 static uint64_t
@@ -756,32 +750,31 @@ toffset(uint64_t cookie)
 	return (off);
 }
 
+/*
+ * Ask req of queue qid (time ts) whose range is [3, 9) if found, with
+ * offset t for the time; the offset answered.
+ */
+static uint64_t
+tqoffset(void *req, uint32_t qid, uint64_t ts, int found, uint64_t t)
+{
+	tpost(req, 1, CONN);
+	tinfo(qid, ts, found, found ? 3 : 0, found ? 9 : 0, t);
+	return (toffset(1));
+}
+
 START_TEST(test_offsets)
 {
-	tpost(tmin_req("T", 1), 1, CONN);
-	tinfo(1, 0, 1, 3, 9, 0);
-	ck_assert_uint_eq(toffset(1), 3);
-	tpost(tmax_req("T", 1), 2, CONN);
-	tinfo(1, 0, 1, 3, 9, 0);
-	ck_assert_uint_eq(toffset(2), 9);
-	tpost(tsearch_req("T", 1, 1234), 3, CONN);
-	tinfo(1, 1234, 1, 3, 9, 5);
-	ck_assert_uint_eq(toffset(3), 5);
+	ck_assert_uint_eq(tqoffset(tmin_req("T", 1), 1, 0, 1, 0), 3);
+	ck_assert_uint_eq(tqoffset(tmax_req("T", 1), 1, 0, 1, 0), 9);
+	ck_assert_uint_eq(tqoffset(tsearch_req("T", 1, 1234), 1, 1234, 1, 5),
+	    5);
 	/* Time 0 is the first message. */
-	tpost(tsearch_req("T", 1, 0), 4, CONN);
-	tinfo(1, 0, 1, 3, 9, 0);
-	ck_assert_uint_eq(toffset(4), 3);
+	ck_assert_uint_eq(tqoffset(tsearch_req("T", 1, 0), 1, 0, 1, 0), 3);
 
 	/* A queue of the topic with nothing stored yet. */
-	tpost(tmin_req("T", 3), 5, CONN);
-	tinfo(3, 0, 0, 0, 0, 0);
-	ck_assert_uint_eq(toffset(5), 0);
-	tpost(tmax_req("T", 3), 6, CONN);
-	tinfo(3, 0, 0, 0, 0, 0);
-	ck_assert_uint_eq(toffset(6), 0);
-	tpost(tsearch_req("T", 3, 77), 7, CONN);
-	tinfo(3, 77, 0, 0, 0, 0);
-	ck_assert_uint_eq(toffset(7), 0);
+	ck_assert_uint_eq(tqoffset(tmin_req("T", 3), 3, 0, 0, 0), 0);
+	ck_assert_uint_eq(tqoffset(tmax_req("T", 3), 3, 0, 0, 0), 0);
+	ck_assert_uint_eq(tqoffset(tsearch_req("T", 3, 77), 3, 77, 0, 0), 0);
 
 	/* Bad input. */
 	tpost(tmin_req("Nope", 0), 8, CONN);
@@ -987,7 +980,8 @@ START_TEST(test_view)
 	tpost(q, 2, CONN);
 	msg_free(tlookup(&env));
 	tfound(&env, 0, 0, "not a record");
-	terror_has(2, PETREL__STATUS__STATUS_NOT_FOUND, "offset 8: not a record");
+	terror_has(2, PETREL__STATUS__STATUS_NOT_FOUND,
+	    "offset 8: not a record");
 }
 END_TEST
 
@@ -1081,58 +1075,22 @@ END_TEST
 Suite *
 puller_suite(void)
 {
-	Suite	*s = suite_create("puller");
-	TCase	*tc;
+	const TTest	*tests[] = {
+		test_found, test_status_map, test_hold_wakes,
+		test_hold_expires, test_closed, test_commit, test_bad_pull,
+		test_topics_changed, test_offsets, test_by_id, test_by_key,
+		test_view, test_counters, test_stop_answers
+	};
+	Suite		*s = suite_create("puller");
+	TCase		*tc;
+	size_t		 i;
 
-	tc = tcase_create("found");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_found);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("status_map");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_status_map);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("hold");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_hold_wakes);
-	tcase_add_test(tc, test_hold_expires);
-	tcase_add_test(tc, test_closed);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("commit");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_commit);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("bad_pull");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_bad_pull);
-	tcase_add_test(tc, test_topics_changed);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("offsets");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_offsets);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("queries");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_by_id);
-	tcase_add_test(tc, test_by_key);
-	tcase_add_test(tc, test_view);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("counters");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_counters);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("stop");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_stop_answers);
-	suite_add_tcase(s, tc);
-
+	/* One case a test, named as it (CK_RUN_CASE=test_by_id). */
+	for (i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+		tc = tcase_create(tests[i]->name);
+		tcase_add_checked_fixture(tc, setup, teardown);
+		tcase_add_test(tc, tests[i]);
+		suite_add_tcase(s, tc);
+	}
 	return (s);
 }
