@@ -231,6 +231,7 @@ const struct actor_type puller_actor = {
 	.handlers = puller_handlers
 };
 
+/* Empty state: no topics, nothing asked or held. */
 static int
 puller_init(struct actor *a, void *state)
 {
@@ -265,6 +266,7 @@ puller_free_queue(void *arg)
 	free(q);
 }
 
+/* Free what is still asked or held (Stop answered it already). */
 static void
 puller_fini(void *state)
 {
@@ -284,6 +286,7 @@ puller_fini(void *state)
 	topiccache_free(p->topics);
 }
 
+/* Milliseconds of the monotonic clock, or the test's fixed one. */
 static uint64_t
 puller_now(struct puller *p)
 {
@@ -301,6 +304,7 @@ puller_ask_table(struct puller *p)
 	    PULLER_TABLE_COOKIE);
 }
 
+/* Take the actors to talk to, then ask for the topic table. */
 static int
 puller_on_config(void *state, ProtobufCMessage *m, const struct envelope *env)
 {
@@ -444,6 +448,10 @@ puller_commit(struct puller *p, const Petrel__PullMessageRequest *pm)
 	actor_send(p->offset_manager, c);
 }
 
+/*
+ * PullMessageRequest: check it, commit its offset if asked, and ask the
+ * dispatcher; the request is kept until answered.
+ */
 static int
 puller_on_pull(void *state, ProtobufCMessage *m, const struct envelope *env)
 {
@@ -530,6 +538,7 @@ puller_queue_info(struct puller *p, enum puller_kind kind, const char *topic,
 	return (0);
 }
 
+/* GetMinOffsetRequest: the first offset still stored. */
 static int
 puller_on_min(void *state, ProtobufCMessage *m, const struct envelope *env)
 {
@@ -539,6 +548,7 @@ puller_on_min(void *state, ProtobufCMessage *m, const struct envelope *env)
 	    env));
 }
 
+/* GetMaxOffsetRequest: one past the last offset. */
 static int
 puller_on_max(void *state, ProtobufCMessage *m, const struct envelope *env)
 {
@@ -548,6 +558,7 @@ puller_on_max(void *state, ProtobufCMessage *m, const struct envelope *env)
 	    env));
 }
 
+/* SearchOffsetByTimeRequest: the first offset stored at or after. */
 static int
 puller_on_search(void *state, ProtobufCMessage *m, const struct envelope *env)
 {
@@ -597,6 +608,10 @@ puller_word(const char *s, size_t max)
 	return (i != 0);
 }
 
+/*
+ * QueryMessageByIdRequest: an offset id is looked up by commit log
+ * offset, anything else as a unique id of the topic.
+ */
 static int
 puller_on_by_id(void *state, ProtobufCMessage *m, const struct envelope *env)
 {
@@ -637,6 +652,7 @@ puller_on_by_id(void *state, ProtobufCMessage *m, const struct envelope *env)
 	return (0);
 }
 
+/* QueryMessageByKeyRequest: messages of a topic with a key, newest first. */
 static int
 puller_on_by_key(void *state, ProtobufCMessage *m, const struct envelope *env)
 {
@@ -671,6 +687,7 @@ puller_on_by_key(void *state, ProtobufCMessage *m, const struct envelope *env)
 	return (0);
 }
 
+/* ViewMessageByOffsetRequest: the message at a commit log offset. */
 static int
 puller_on_view(void *state, ProtobufCMessage *m, const struct envelope *env)
 {
@@ -800,6 +817,7 @@ puller_nothing(struct puller *p, struct puller_req *r, uint64_t off)
 	puller_answer(p, r, PETREL__STATUS__STATUS_PULL_NOT_FOUND, off, NULL);
 }
 
+/* The dispatcher's GetResponse of a pull: answer it or hold it. */
 static int
 puller_on_get_response(void *state, ProtobufCMessage *m,
     const struct envelope *env)
@@ -851,6 +869,7 @@ puller_on_get_response(void *state, ProtobufCMessage *m,
 	return (0);
 }
 
+/* The dispatcher's QueueInfoResponse of an offset request. */
 static int
 puller_on_queue_info(void *state, ProtobufCMessage *m,
     const struct envelope *env)
@@ -901,6 +920,7 @@ puller_same_host(const struct puller_req *r, const Petrel__StoreMessage *sm)
 	    sm->store_port == r->port);
 }
 
+/* The dispatcher's LookupResponse of a query. */
 static int
 puller_on_lookup(void *state, ProtobufCMessage *m, const struct envelope *env)
 {
@@ -998,6 +1018,7 @@ puller_on_error(void *state, ProtobufCMessage *m, const struct envelope *env)
 	return (0);
 }
 
+/* QueuesArrived: ask again every pull held below a queue's new end. */
 static int
 puller_on_arrived(void *state, ProtobufCMessage *m, const struct envelope *env)
 {
@@ -1028,6 +1049,7 @@ puller_on_arrived(void *state, ProtobufCMessage *m, const struct envelope *env)
 	return (0);
 }
 
+/* The topic manager's whole table replaces the copy. */
 static int
 puller_on_table(void *state, ProtobufCMessage *m, const struct envelope *env)
 {
@@ -1037,6 +1059,7 @@ puller_on_table(void *state, ProtobufCMessage *m, const struct envelope *env)
 	return (0);
 }
 
+/* The topics changed: ask for the table again. */
 static int
 puller_on_topics_changed(void *state, ProtobufCMessage *m,
     const struct envelope *env)
@@ -1045,6 +1068,7 @@ puller_on_topics_changed(void *state, ProtobufCMessage *m,
 	return (0);
 }
 
+/* A connection closed: drop its pulls, held or asked. */
 static int
 puller_on_closed(void *state, ProtobufCMessage *m, const struct envelope *env)
 {
@@ -1076,6 +1100,7 @@ puller_on_closed(void *state, ProtobufCMessage *m, const struct envelope *env)
 	return (0);
 }
 
+/* CountersRequest: messages handed out by pulls. */
 static int
 puller_on_counters(void *state, ProtobufCMessage *m,
     const struct envelope *env)
@@ -1114,6 +1139,7 @@ puller_on_tick(void *state, ProtobufCMessage *m, const struct envelope *env)
 	return (0);
 }
 
+/* SetClock: fix the clock (tests of expiry), 0: the real one. */
 static int
 puller_on_clock(void *state, ProtobufCMessage *m, const struct envelope *env)
 {
