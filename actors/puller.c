@@ -6,7 +6,9 @@
  * the dispatcher (GetRequest, QueueInfoRequest, LookupRequest).  Keeps a
  * copy of the topic table (TopicTableRequest to the topic manager when
  * configured and after each TopicsChanged) to check topics and their read
- * permission without asking another loop.  A pull that commits an offset
+ * permission without asking another loop; a topic missing from the copy
+ * (made a moment ago, the new table not here yet) is asked of the topic
+ * manager (TopicLookup) before it is refused.  A pull that commits an offset
  * tells the offset manager (CommitConsumerOffsetsRequest, unanswered).
  *
  * A pull's GetStatus from the dispatcher becomes the response's status as
@@ -96,7 +98,8 @@ enum puller_kind {
 	PULLER_BY_OFFSET_ID,	/* QueryMessageById, an offset id */
 	PULLER_BY_UNIQ,		/* QueryMessageById, a unique id */
 	PULLER_BY_KEY,
-	PULLER_VIEW
+	PULLER_VIEW,
+	PULLER_TOPIC		/* a request waiting on a TopicLookup */
 };
 
 struct puller_queue;
@@ -117,6 +120,9 @@ struct puller_req {
 	struct puller_queue	*queue;		/* held on, or NULL */
 	TAILQ_ENTRY(puller_req)	 qentry;	/* in queue->held */
 	TAILQ_ENTRY(puller_req)	 dentry;	/* in puller->held */
+
+	/* A request parked until the topic manager answers. */
+	ProtobufCMessage	*parked;
 
 	/* Queries. */
 	char			*topic;
@@ -177,6 +183,9 @@ static int	puller_on_queue_info(void *, ProtobufCMessage *,
 		    const struct envelope *);
 static int	puller_on_lookup(void *, ProtobufCMessage *,
 		    const struct envelope *);
+static int	puller_on_topic(void *, ProtobufCMessage *,
+		    const struct envelope *);
+static struct puller_req *puller_take(struct puller *, uint64_t);
 static int	puller_on_error(void *, ProtobufCMessage *,
 		    const struct envelope *);
 static int	puller_on_arrived(void *, ProtobufCMessage *,
@@ -211,6 +220,7 @@ static const struct actor_handler puller_handlers[] = {
 	{ &petrel__get_response__descriptor, puller_on_get_response },
 	{ &petrel__queue_info_response__descriptor, puller_on_queue_info },
 	{ &petrel__lookup_response__descriptor, puller_on_lookup },
+	{ &petrel__topic_lookup_result__descriptor, puller_on_topic },
 	{ &petrel__error__descriptor, puller_on_error },
 	{ &petrel__queues_arrived__descriptor, puller_on_arrived },
 	{ &petrel__topic_table__descriptor, puller_on_table },
@@ -251,6 +261,7 @@ static void
 puller_free_req(struct puller_req *r)
 {
 	msg_free(r->pull);
+	msg_free(r->parked);
 	free(r->topic);
 	free(r->name);
 	free(r);
@@ -375,6 +386,57 @@ puller_ask(struct puller *p, struct puller_req *r, void *m)
 	}
 }
 
+/*
+ * A request m for a topic missing from the copy of the table: the table
+ * may lag behind a topic made a moment ago, so ask the topic manager and
+ * handle m again once it answers (puller_on_topic).  Returns ACTOR_KEPT.
+ */
+static int
+puller_park(struct puller *p, const char *topic, ProtobufCMessage *m,
+    const struct envelope *env)
+{
+	Petrel__TopicLookup	*tl;
+	struct puller_req	*r;
+
+	r = puller_new_req(PULLER_TOPIC, env);
+	r->parked = m;
+	r->topic = xstrdup(topic);
+	r->id = ++p->last_id;
+	if (r->id == PULLER_TABLE_COOKIE)
+		r->id = ++p->last_id;
+	idmap_put(p->asks, r->id, r);
+	tl = msg_new(&petrel__topic_lookup__descriptor);
+	msg_set_string(&tl->topic, topic);
+	if (actor_ask(p->topic_manager, tl, p->self, r->id) != 0) {
+		idmap_remove(p->asks, r->id);
+		actor_reply_error(env, PULLER_UNAVAILABLE,
+		    "the topic manager is not reachable");
+		puller_free_req(r);
+	}
+	return (ACTOR_KEPT);
+}
+
+/* The topic manager answered a parked request's lookup. */
+static int
+puller_on_topic(void *state, ProtobufCMessage *m, const struct envelope *env)
+{
+	struct puller			*p = state;
+	Petrel__TopicLookupResult	*tr = (Petrel__TopicLookupResult *)m;
+	struct puller_req		*r;
+
+	if ((r = puller_take(p, env->cookie)) == NULL)
+		return (0);
+	if (tr->found && tr->config != NULL) {
+		topiccache_put(p->topics, tr->config);
+		actor_post(p->self, r->parked, &r->env);
+		r->parked = NULL;
+	} else
+		actor_reply_error(&r->env, PULLER_NO_TOPIC,
+		    "topic %s does not exist", r->topic);
+	puller_free_req(r);
+	return (0);
+}
+
 /* Ask the dispatcher for the messages of pull r from r->offset. */
 static void
 puller_get(struct puller *p, struct puller_req *r)
@@ -468,8 +530,7 @@ puller_on_pull(void *state, ProtobufCMessage *m, const struct envelope *env)
 	if ((why = puller_check_pull(p, pm, buf, sizeof buf)) != NULL)
 		return (actor_reply_error(env, PULLER_BAD, "%s", why));
 	if ((t = topiccache_get(p->topics, pm->topic)) == NULL)
-		return (actor_reply_error(env, PULLER_NO_TOPIC,
-		    "topic %s does not exist", pm->topic));
+		return (puller_park(p, pm->topic, m, env));
 	if ((t->perm & PETREL__PERM__PERM_READ) == 0)
 		return (actor_reply_error(env,
 		    PETREL__STATUS__STATUS_NO_PERMISSION,
@@ -492,10 +553,13 @@ puller_on_pull(void *state, ProtobufCMessage *m, const struct envelope *env)
 	return (ACTOR_KEPT);
 }
 
-/* Check a topic and queue of an offset request; 1 if answered. */
+/*
+ * Check a topic and queue of an offset request m: 0 if good, 1 if
+ * answered, 2 if m waits for the topic manager.
+ */
 static int
 puller_check_queue(struct puller *p, const char *topic, uint32_t qid,
-    const struct envelope *env)
+    ProtobufCMessage *m, const struct envelope *env)
 {
 	const Petrel__TopicConfig	*t;
 	const char			*why;
@@ -507,8 +571,7 @@ puller_check_queue(struct puller *p, const char *topic, uint32_t qid,
 	    sizeof buf)) != NULL)
 		actor_reply_error(env, PULLER_BAD, "%s", why);
 	else if ((t = topiccache_get(p->topics, topic)) == NULL)
-		actor_reply_error(env, PULLER_NO_TOPIC,
-		    "topic %s does not exist", topic);
+		return (puller_park(p, topic, m, env) + 1);
 	else if (qid >= t->read_queues)
 		actor_reply_error(env, PULLER_BAD,
 		    "queue_id %u: topic %s has %u read queues", qid, topic,
@@ -521,13 +584,17 @@ puller_check_queue(struct puller *p, const char *topic, uint32_t qid,
 /* Ask the dispatcher about the range of a queue for an offset request. */
 static int
 puller_queue_info(struct puller *p, enum puller_kind kind, const char *topic,
-    uint32_t qid, uint64_t ts, const struct envelope *env)
+    uint32_t qid, uint64_t ts, ProtobufCMessage *m, const struct envelope *env)
 {
 	Petrel__QueueInfoRequest	*qi;
 	struct puller_req		*r;
 
-	if (puller_check_queue(p, topic, qid, env))
+	switch (puller_check_queue(p, topic, qid, m, env)) {
+	case 1:
 		return (0);
+	case 2:
+		return (ACTOR_KEPT);
+	}
 	qi = msg_new(&petrel__queue_info_request__descriptor);
 	msg_set_string(&qi->topic, topic);
 	qi->queue_id = qid;
@@ -545,7 +612,7 @@ puller_on_min(void *state, ProtobufCMessage *m, const struct envelope *env)
 	Petrel__GetMinOffsetRequest *r = (Petrel__GetMinOffsetRequest *)m;
 
 	return (puller_queue_info(state, PULLER_MIN, r->topic, r->queue_id, 0,
-	    env));
+	    m, env));
 }
 
 /* GetMaxOffsetRequest: one past the last offset. */
@@ -555,7 +622,7 @@ puller_on_max(void *state, ProtobufCMessage *m, const struct envelope *env)
 	Petrel__GetMaxOffsetRequest *r = (Petrel__GetMaxOffsetRequest *)m;
 
 	return (puller_queue_info(state, PULLER_MAX, r->topic, r->queue_id, 0,
-	    env));
+	    m, env));
 }
 
 /* SearchOffsetByTimeRequest: the first offset stored at or after. */
@@ -566,7 +633,7 @@ puller_on_search(void *state, ProtobufCMessage *m, const struct envelope *env)
 	    (Petrel__SearchOffsetByTimeRequest *)m;
 
 	return (puller_queue_info(state, PULLER_SEARCH, r->topic, r->queue_id,
-	    r->timestamp_ms, env));
+	    r->timestamp_ms, m, env));
 }
 
 /* Ask the dispatcher for the messages r names (LookupRequest). */

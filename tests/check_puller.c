@@ -74,6 +74,32 @@ ttable(const char *extra)
 	actor_run_pending(pl);
 }
 
+/*
+ * Answer the TopicLookup of topic the puller asked of tm: a topic with
+ * queues queues, or none if 0.
+ */
+static void
+ttopic_lookup(const char *topic, uint32_t queues)
+{
+	Petrel__TopicLookupResult	*tr;
+	Petrel__TopicLookup		*tl;
+	struct envelope			 env;
+
+	tl = (Petrel__TopicLookup *)actor_pop(tm, &env);
+	ck_assert_msg(msg_is(tl, &petrel__topic_lookup__descriptor),
+	    "the topic manager was asked no lookup");
+	ck_assert_str_eq(tl->topic, topic);
+	ck_assert(!tl->create);
+	msg_free(tl);
+	tr = msg_new(&petrel__topic_lookup_result__descriptor);
+	if (queues != 0) {
+		tr->found = 1;
+		tr->config = ttopic(topic, queues, 6);
+	}
+	ck_assert_int_eq(actor_reply(&env, tr), 0);
+	actor_run_pending(pl);
+}
+
 /* Configure the puller with a longest hold of max_suspend. */
 static void
 tconfig(uint32_t max_suspend)
@@ -633,8 +659,9 @@ START_TEST(test_bad_pull)
 	r->n_tag_hashes = 65;
 	r->tag_hashes = xcalloc(r->n_tag_hashes, sizeof *r->tag_hashes);
 	tbad_pull(r, PETREL__STATUS__STATUS_BAD_REQUEST, "65 tag hashes");
-	tbad_pull(tpull_req("Nope", 0, 0, 0),
-	    PETREL__STATUS__STATUS_TOPIC_NOT_EXIST, "Nope");
+	tpost(tpull_req("Nope", 0, 0, 0), 9, CONN);
+	ttopic_lookup("Nope", 0);
+	terror_has(9, PETREL__STATUS__STATUS_TOPIC_NOT_EXIST, "Nope");
 	tbad_pull(tpull_req("W", 0, 0, 0),
 	    PETREL__STATUS__STATUS_NO_PERMISSION, "not readable");
 
@@ -664,8 +691,15 @@ START_TEST(test_topics_changed)
 	Petrel__TopicsChanged	*tc;
 	struct envelope		 env;
 
-	tbad_pull(tpull_req("N", 0, 0, 0),
-	    PETREL__STATUS__STATUS_TOPIC_NOT_EXIST, "N");
+	tpost(tpull_req("N", 0, 0, 0), 9, CONN);
+	ttopic_lookup("N", 0);
+	terror_has(9, PETREL__STATUS__STATUS_TOPIC_NOT_EXIST, "N");
+	/* Made a moment ago: the table lags, the topic manager knows. */
+	tpost(tpull_req("New", 0, 0, 0), 2, CONN);
+	ttopic_lookup("New", 1);
+	tget("New", 0, 0, &env);
+	tanswer(&env, PETREL__GET_STATUS__GET_FOUND, 1, 0, 1, 1);
+	msg_free(tpulled(2, PETREL__STATUS__STATUS_OK, 1, 1));
 	tc = msg_new(&petrel__topics_changed__descriptor);
 	btsend(pl, tc);
 	ttable("N");
@@ -778,6 +812,7 @@ START_TEST(test_offsets)
 
 	/* Bad input. */
 	tpost(tmin_req("Nope", 0), 8, CONN);
+	ttopic_lookup("Nope", 0);
 	terror_has(8, PETREL__STATUS__STATUS_TOPIC_NOT_EXIST, "Nope");
 	tpost(tmax_req("T", 4), 8, CONN);
 	terror_has(8, PETREL__STATUS__STATUS_BAD_REQUEST, "4 read queues");
