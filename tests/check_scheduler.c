@@ -169,6 +169,35 @@ tput_answer(const struct envelope *env, uint32_t status)
 	tanswer(env, r);
 }
 
+/*
+ * Level 2 is read from off: answer one due message (the queue ending at
+ * end); returns the envelope of the PutRequest it made.
+ */
+static struct envelope
+tone_due(uint64_t off, uint64_t end)
+{
+	Petrel__GetResponse	*r;
+	struct envelope		 env, penv;
+
+	env = tget_is(LEVEL2, off);
+	r = tresp(PETREL__GET_STATUS__GET_FOUND, off + 1, 0, end);
+	tdelayed(r, off, T0 - 5000, "Real", "0");
+	tanswer(&env, r);
+	msg_free(tput_is(1, &penv));
+	return (penv);
+}
+
+/* Level 2 grows to end; its message at off is due and stored. */
+static void
+tdeliver(uint64_t off, uint64_t end)
+{
+	struct envelope	penv;
+
+	tarrived(LEVEL2, end);
+	penv = tone_due(off, end);
+	tput_answer(&penv, 0);
+}
+
 /* Nothing more was sent to the fake dispatcher or writer. */
 static void
 tquiet(void)
@@ -334,29 +363,15 @@ END_TEST
 
 START_TEST(test_persist)
 {
-	Petrel__GetResponse	*r;
-	struct envelope		 env, penv;
 	char			*error;
 	uint32_t		 i;
 
-	tarrived(LEVEL2, 1);
-	env = tget_is(LEVEL2, 0);
-	r = tresp(PETREL__GET_STATUS__GET_FOUND, 1, 0, 1);
-	tdelayed(r, 0, T0 - 5000, "Real", "0");
-	tanswer(&env, r);
-	msg_free(tput_is(1, &penv));
-	tput_answer(&penv, 0);
+	tdeliver(0, 1);
 	bttick(sched, 1);
 	ck_assert_uint_eq(tfile_offset(), 1);
 	/* Within a second of the last write: not written yet. */
 	btclock(sched, T0 + 500);
-	tarrived(LEVEL2, 2);
-	env = tget_is(LEVEL2, 1);
-	r = tresp(PETREL__GET_STATUS__GET_FOUND, 2, 0, 2);
-	tdelayed(r, 1, T0 - 5000, "Real", "0");
-	tanswer(&env, r);
-	msg_free(tput_is(1, &penv));
-	tput_answer(&penv, 0);
+	tdeliver(1, 2);
 	bttick(sched, 1);
 	ck_assert_uint_eq(tfile_offset(), 1);
 	btclock(sched, T0 + 1000);
@@ -377,23 +392,12 @@ END_TEST
 
 START_TEST(test_stop_writes)
 {
-	Petrel__GetResponse	*r;
-	struct envelope		 env, penv;
+	struct envelope		 penv;
 
-	tarrived(LEVEL2, 2);
-	env = tget_is(LEVEL2, 0);
-	r = tresp(PETREL__GET_STATUS__GET_FOUND, 1, 0, 2);
-	tdelayed(r, 0, T0 - 5000, "Real", "0");
-	tanswer(&env, r);
-	msg_free(tput_is(1, &penv));
-	tput_answer(&penv, 0);
+	tdeliver(0, 2);
 	/* Written on Stop though no tick came. */
 	ck_assert_uint_eq(tfile_offset(), UINT64_MAX);
-	env = tget_is(LEVEL2, 1);
-	r = tresp(PETREL__GET_STATUS__GET_FOUND, 2, 0, 2);
-	tdelayed(r, 1, T0 - 5000, "Real", "0");
-	tanswer(&env, r);
-	msg_free(tput_is(1, &penv));
+	penv = tone_due(1, 2);
 	tstop();
 	ck_assert_uint_eq(tfile_offset(), 1);
 	/* A put stored after the stop is written too; nothing more read. */
@@ -451,20 +455,15 @@ END_TEST
 
 START_TEST(test_retry)
 {
-	Petrel__GetResponse	*r;
-	Petrel__PutRequest	*p;
 	struct envelope		 env, penv;
 	int			 i;
 
 	tarrived(LEVEL2, 1);
 	for (i = 0; i < 2; i++) {
-		env = tget_is(LEVEL2, 0);
-		r = tresp(PETREL__GET_STATUS__GET_FOUND, 1, 0, 1);
-		tdelayed(r, 0, T0 - 5000, "Real", "0");
-		tanswer(&env, r);
-		msg_free(tput_is(1, &penv));
+		penv = tone_due(0, 1);
 		/* Refused: tried again a second later, not skipped. */
-		tput_answer(&penv, PETREL__STORE_STATUS__STORE_SERVICE_NOT_AVAILABLE);
+		tput_answer(&penv,
+		    PETREL__STORE_STATUS__STORE_SERVICE_NOT_AVAILABLE);
 		bttick(sched, 1);
 		tquiet();
 		btclock(sched, T0 + 1000 * (i + 1));
@@ -479,13 +478,7 @@ START_TEST(test_retry)
 	tquiet();
 	btclock(sched, T0 + 3000);
 	bttick(sched, 1);
-	env = tget_is(LEVEL2, 0);
-	r = tresp(PETREL__GET_STATUS__GET_FOUND, 1, 0, 1);
-	tdelayed(r, 0, T0 - 5000, "Real", "0");
-	tanswer(&env, r);
-	p = tput_is(1, &penv);
-	ck_assert_str_eq(p->messages[0]->topic, "Real");
-	msg_free(p);
+	penv = tone_due(0, 1);
 	tput_answer(&penv, 0);
 	bttick(sched, 1);
 	tquiet();
