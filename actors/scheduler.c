@@ -15,7 +15,9 @@
  *
  * At least once: a writer or dispatcher error is logged and the same
  * messages are tried again a second later, never skipped.  A malformed
- * delayed message (no REAL_TOPIC, a bad REAL_QID) is logged and skipped.
+ * delayed message (no REAL_TOPIC, a bad REAL_QID) is logged and skipped,
+ * and so is one the writer refuses as illegal on its own (a refused batch
+ * is tried again one message at a time to find it).
  *
  * The offsets live in <root>/config/delayOffset (lib/msgfile.c), written
  * when they changed at most once a second and on Stop; a corrupt file is
@@ -61,8 +63,10 @@ struct sched_level {
 	uint64_t	 end;		/* queue end last heard of */
 	uint64_t	 wait_until;	/* wall ms: not read before */
 	uint64_t	 put_next;	/* offset once the put is stored */
+	size_t		 put_count;	/* messages in it */
 	int		 busy;		/* SCHED_GET, SCHED_PUT or 0 */
 	int		 failing;	/* the last request failed (logged) */
+	int		 one;		/* read one message at a time */
 };
 
 struct scheduler {
@@ -256,7 +260,7 @@ scheduler_poll(struct scheduler *s, size_t i, uint64_t now)
 	msg_set_string(&req->topic, BROKER_DELAY_TOPIC);
 	req->queue_id = (uint32_t)i;
 	req->offset = l->offset;
-	req->max_count = SCHED_BATCH;
+	req->max_count = l->one ? 1 : SCHED_BATCH;
 	l->busy = SCHED_GET;
 	actor_ask(s->dispatcher, req, s->self, SCHED_GET << 8 | i);
 }
@@ -340,10 +344,13 @@ scheduler_real(Petrel__StoreMessage *sm, char *why, size_t len)
 
 	topic = brokermsg_prop(sm, BROKER_PROP_REAL_TOPIC);
 	qid = brokermsg_prop(sm, BROKER_PROP_REAL_QID);
-	if (topic == NULL || *topic == '\0') {
+	if (topic == NULL) {
 		snprintf(why, len, "no %s", BROKER_PROP_REAL_TOPIC);
 		return (-1);
 	}
+	if (brokerlib_check_name(BROKER_PROP_REAL_TOPIC, topic,
+	    BROKERLIB_TOPIC, why, len) != NULL)
+		return (-1);
 	if (qid == NULL) {
 		snprintf(why, len, "no %s", BROKER_PROP_REAL_QID);
 		return (-1);
@@ -447,6 +454,7 @@ scheduler_on_get(void *state, ProtobufCMessage *m,
 		return (0);
 	}
 	l->put_next = next;
+	l->put_count = put->n_messages;
 	l->busy = SCHED_PUT;
 	actor_ask(s->writer, put, s->self, SCHED_PUT << 8 | lv);
 	return (0);
@@ -465,12 +473,24 @@ scheduler_on_put(void *state, ProtobufCMessage *m,
 	if ((l = scheduler_level(s, env->cookie, SCHED_PUT)) == NULL)
 		return (0);
 	lv = (size_t)(l - s->levels);
-	if (r->status != PETREL__STORE_STATUS__STORE_OK) {
+	if (r->status == PETREL__STORE_STATUS__STORE_MESSAGE_ILLEGAL &&
+	    l->put_count > 1) {
+		/* One of them: find it by storing one at a time. */
+		l->one = 1;
+		l->busy = 0;
+		scheduler_poll(s, lv, scheduler_now(s));
+		return (0);
+	}
+	if (r->status == PETREL__STORE_STATUS__STORE_MESSAGE_ILLEGAL)
+		log_warnx("scheduler: delay level %zu: message at %" PRIu64
+		    " refused (%s): skipped", lv + 1, l->offset, r->reason);
+	else if (r->status != PETREL__STORE_STATUS__STORE_OK) {
 		scheduler_failed(s, lv, "commit log writer", *r->reason !=
 		    '\0' ? r->reason : "refused");
 		return (0);
 	}
 	l->busy = 0;
+	l->one = 0;
 	scheduler_advance(s, lv, l->put_next);
 	if (s->stopped)
 		scheduler_flush(s, 1);

@@ -54,6 +54,8 @@ tconfigure(void)
 	return (error);
 }
 
+static uint32_t	last_max;	/* max_count of the last GetRequest */
+
 /* The next GetRequest the scheduler sent; checks its level and offset. */
 static struct envelope
 tget_is(uint32_t qid, uint64_t offset)
@@ -67,6 +69,7 @@ tget_is(uint32_t qid, uint64_t offset)
 	ck_assert_str_eq(g->topic, BROKER_DELAY_TOPIC);
 	ck_assert_uint_eq(g->queue_id, qid);
 	ck_assert_uint_eq(g->offset, offset);
+	last_max = g->max_count;
 	msg_free(g);
 	return (env);
 }
@@ -511,13 +514,52 @@ START_TEST(test_malformed)
 	/* All due: read on at once; only malformed ones: no put at all. */
 	env = tget_is(LEVEL2, 4);
 	r = tresp(PETREL__GET_STATUS__GET_FOUND, 6, 0, 6);
-	tdelayed(r, 4, T0 - 9000, "", "1");
+	tdelayed(r, 4, T0 - 9000, "bad topic", "1");
 	tdelayed(r, 5, T0 - 9000, "Real", NULL);
 	tanswer(&env, r);
 	tquiet();
 	bttick(sched, 1);
 	tquiet();
 	ck_assert_uint_eq(tfile_offset(), 6);
+}
+END_TEST
+
+START_TEST(test_illegal)
+{
+	Petrel__GetResponse	*r;
+	struct envelope		 env, penv;
+
+	tarrived(LEVEL2, 3);
+	env = tget_is(LEVEL2, 0);
+	ck_assert_uint_gt(last_max, 1);
+	r = tresp(PETREL__GET_STATUS__GET_FOUND, 3, 0, 3);
+	tdelayed(r, 0, T0 - 9000, "Real", "1");
+	tdelayed(r, 1, T0 - 9000, "Real", "1");
+	tdelayed(r, 2, T0 - 9000, "Real", "1");
+	tanswer(&env, r);
+	msg_free(tput_is(3, &penv));
+	/* One of them is illegal: stored one at a time to find it. */
+	tput_answer(&penv, PETREL__STORE_STATUS__STORE_MESSAGE_ILLEGAL);
+	penv = tone_due(0, 3);
+	ck_assert_uint_eq(last_max, 1);
+	tput_answer(&penv, 0);
+	env = tget_is(LEVEL2, 1);
+	ck_assert_uint_gt(last_max, 1);
+	r = tresp(PETREL__GET_STATUS__GET_FOUND, 3, 0, 3);
+	tdelayed(r, 1, T0 - 9000, "Real", "1");
+	tdelayed(r, 2, T0 - 9000, "Real", "1");
+	tanswer(&env, r);
+	msg_free(tput_is(2, &penv));
+	tput_answer(&penv, PETREL__STORE_STATUS__STORE_MESSAGE_ILLEGAL);
+	penv = tone_due(1, 3);
+	ck_assert_uint_eq(last_max, 1);
+	/* Refused on its own: skipped, not retried. */
+	tput_answer(&penv, PETREL__STORE_STATUS__STORE_MESSAGE_ILLEGAL);
+	penv = tone_due(2, 3);
+	tput_answer(&penv, 0);
+	bttick(sched, 1);
+	tquiet();
+	ck_assert_uint_eq(tfile_offset(), 3);
 }
 END_TEST
 
@@ -682,6 +724,7 @@ scheduler_suite(void)
 	tcase_add_test(tc, test_corrupt);
 	tcase_add_test(tc, test_retry);
 	tcase_add_test(tc, test_malformed);
+	tcase_add_test(tc, test_illegal);
 	tcase_add_test(tc, test_moved);
 	tcase_add_test(tc, test_store);
 	suite_add_tcase(s, tc);
