@@ -16,6 +16,10 @@
  * a limit (only that request), and with STORE_SERVICE_NOT_AVAILABLE every
  * request while the store is not configured, the cleaner says the disk is
  * full (DiskState), or a segment cannot be created.
+ *
+ * The status actor asks CountersRequest: messages_put (appended since
+ * start) and queue_depth (requests waiting: in the mailbox, gathered for
+ * the batch, and waiting for a sync flush).
  */
 #include "config.h"
 
@@ -37,6 +41,7 @@
 #include "strmap.h"
 #include "xmalloc.h"
 
+#include "proto/brokerd.pb-c.h"
 #include "proto/frame.pb-c.h"
 
 /* The broker sends store statuses on the wire as they are. */
@@ -88,6 +93,8 @@ struct commitlog_writer {
 	int			 noted;		/* a StoreBatch is queued */
 
 	TAILQ_HEAD(, writer_wait) waits;	/* sync: by end */
+	size_t			 nwaits;
+	uint64_t		 put;		/* messages appended */
 
 	struct commitlog_msg	*msgs;		/* scratch for a batch */
 	size_t			 capmsgs;
@@ -111,6 +118,8 @@ static int	commitlog_writer_on_trimmed(void *, ProtobufCMessage *,
 		    const struct envelope *);
 static int	commitlog_writer_on_tick(void *, ProtobufCMessage *,
 		    const struct envelope *);
+static int	commitlog_writer_on_counters(void *, ProtobufCMessage *,
+		    const struct envelope *);
 static int	commitlog_writer_on_stop(void *, ProtobufCMessage *,
 		    const struct envelope *);
 
@@ -122,6 +131,7 @@ static const struct actor_handler commitlog_writer_handlers[] = {
 	{ &petrel__disk_state__descriptor, commitlog_writer_on_disk_state },
 	{ &petrel__log_trimmed__descriptor, commitlog_writer_on_trimmed },
 	{ &petrel__tick__descriptor, commitlog_writer_on_tick },
+	{ &petrel__counters_request__descriptor, commitlog_writer_on_counters },
 	{ &petrel__stop__descriptor, commitlog_writer_on_stop },
 	{ NULL, NULL }
 };
@@ -371,14 +381,16 @@ commitlog_writer_answer(struct commitlog_writer *w, struct writer_req *r,
 	size_t			 i;
 
 	resp = msg_new(&petrel__put_response__descriptor);
+	resp->results = xcalloc(r->req->n_messages, sizeof *resp->results);
 	for (i = 0; i < r->req->n_messages; i++) {
 		cm = &w->msgs[r->first + i];
 		res = msg_new(&petrel__put_result__descriptor);
 		res->queue_offset = cm->queue_offset;
 		res->commit_offset = cm->phys;
 		res->store_ts = cm->store_ts;
-		msg_array_add((void ***)&resp->results, &resp->n_results, res);
+		resp->results[i] = res;
 	}
+	resp->n_results = r->req->n_messages;
 	if (!w->sync || w->durable >= end) {
 		actor_reply(&r->env, resp);
 		return;
@@ -391,6 +403,7 @@ commitlog_writer_answer(struct commitlog_writer *w, struct writer_req *r,
 	if (TAILQ_EMPTY(&w->waits))
 		actor_timer(w->self, WRITER_TIMER, WRITER_TICK_MS, 1);
 	TAILQ_INSERT_TAIL(&w->waits, ww, entry);
+	w->nwaits++;
 }
 
 /* Append everything gathered since the last batch, as one batch. */
@@ -480,6 +493,7 @@ commitlog_writer_flush_batch(struct commitlog_writer *w)
 		n = 0;
 	}
 	if (n > 0) {
+		w->put += n;
 		end = commitlog_max_offset(w->cl);
 		la = msg_new(&petrel__log_appended__descriptor);
 		la->end = end;
@@ -526,6 +540,7 @@ commitlog_writer_on_flush_done(void *state, ProtobufCMessage *m,
 		if (*fd->error == '\0' && ww->end > w->durable)
 			break;
 		TAILQ_REMOVE(&w->waits, ww, entry);
+		w->nwaits--;
 		if (*fd->error != '\0') {
 			msg_free(ww->resp);
 			commitlog_writer_refuse(&ww->env,
@@ -584,6 +599,7 @@ commitlog_writer_on_tick(void *state, ProtobufCMessage *m,
 
 	while ((ww = TAILQ_FIRST(&w->waits)) != NULL && ww->deadline <= now) {
 		TAILQ_REMOVE(&w->waits, ww, entry);
+		w->nwaits--;
 		msg_free(ww->resp);
 		xasprintf(&reason, "not on disk within %u ms", w->timeout_ms);
 		commitlog_writer_refuse(&ww->env,
@@ -594,6 +610,28 @@ commitlog_writer_on_tick(void *state, ProtobufCMessage *m,
 	if (TAILQ_EMPTY(&w->waits))
 		actor_timer_cancel(w->self, WRITER_TIMER);
 	return (0);
+}
+
+/* The status actor's counters: messages stored, requests waiting. */
+static int
+commitlog_writer_on_counters(void *state, ProtobufCMessage *m,
+    const struct envelope *env)
+{
+	struct commitlog_writer	*w = state;
+	Petrel__Counters	*c;
+	size_t			 i;
+	static const char	*names[] = { "messages_put", "queue_depth" };
+
+	c = msg_new(&petrel__counters__descriptor);
+	c->counters = xcalloc(2, sizeof *c->counters);
+	c->n_counters = 2;
+	for (i = 0; i < 2; i++) {
+		c->counters[i] = msg_new(&petrel__counter__descriptor);
+		msg_set_string(&c->counters[i]->name, names[i]);
+	}
+	c->counters[0]->value = w->put;
+	c->counters[1]->value = actor_depth(w->self) + w->nbatch + w->nwaits;
+	return (actor_reply(env, c));
 }
 
 /*

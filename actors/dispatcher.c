@@ -15,8 +15,10 @@
  * closes the store cleanly: last checkpoint, abort marker removed.
  *
  * Reads: GetRequest (a queue from an offset, with count, byte and tag
- * filters), QueueInfoRequest (range, offset for a time) and LookupRequest
- * (by commit log offset, unique id, or key in a time range).
+ * filters), QueueInfoRequest (range, offset for a time), LookupRequest
+ * (by commit log offset, unique id, or key in a time range) and, for the
+ * offset manager's reset by time, StoreOffsetsByTime (every queue of a
+ * topic).  The status actor asks CountersRequest: the log's range.
  */
 #include "config.h"
 
@@ -33,6 +35,9 @@
 #include "store_actors.h"
 #include "storemsg.h"
 #include "xmalloc.h"
+
+#include "proto/brokerd.pb-c.h"
+#include "proto/frame.pb-c.h"
 
 #define DISPATCHER_TIMER		1
 #define DISPATCHER_CHECKPOINT_MS	1000
@@ -78,6 +83,10 @@ static int	dispatcher_on_queue_info(void *, ProtobufCMessage *,
 		    const struct envelope *);
 static int	dispatcher_on_lookup(void *, ProtobufCMessage *,
 		    const struct envelope *);
+static int	dispatcher_on_by_time(void *, ProtobufCMessage *,
+		    const struct envelope *);
+static int	dispatcher_on_counters(void *, ProtobufCMessage *,
+		    const struct envelope *);
 static int	dispatcher_on_delete(void *, ProtobufCMessage *,
 		    const struct envelope *);
 static int	dispatcher_on_stop(void *, ProtobufCMessage *,
@@ -92,6 +101,8 @@ static const struct actor_handler dispatcher_handlers[] = {
 	{ &petrel__get_request__descriptor, dispatcher_on_get },
 	{ &petrel__queue_info_request__descriptor, dispatcher_on_queue_info },
 	{ &petrel__lookup_request__descriptor, dispatcher_on_lookup },
+	{ &petrel__store_offsets_by_time__descriptor, dispatcher_on_by_time },
+	{ &petrel__counters_request__descriptor, dispatcher_on_counters },
 	{ &petrel__delete_expired__descriptor, dispatcher_on_delete },
 	{ &petrel__stop__descriptor, dispatcher_on_stop },
 	{ NULL, NULL }
@@ -379,10 +390,11 @@ dispatcher_on_get(void *state, ProtobufCMessage *m,
 	resp->next_offset = g.next;
 	resp->min_offset = g.min;
 	resp->max_offset = g.max;
-	for (i = 0; i < g.n; i++) {
-		msg_array_add((void ***)&resp->messages, &resp->n_messages,
-		    storemsg_from_record(&g.msgs[i]));
-	}
+	if (g.n > 0)
+		resp->messages = xcalloc(g.n, sizeof *resp->messages);
+	for (i = 0; i < g.n; i++)
+		resp->messages[i] = storemsg_from_record(&g.msgs[i]);
+	resp->n_messages = g.n;
 	actor_reply(env, resp);
 	return (0);
 }
@@ -445,12 +457,113 @@ dispatcher_on_lookup(void *state, ProtobufCMessage *m,
 		msg_set_string(&resp->error, cause);
 		free(cause);
 	}
-	for (i = 0; i < n; i++) {
-		msg_array_add((void ***)&resp->messages, &resp->n_messages,
-		    storemsg_from_record(&out[i]));
-	}
+	if (n > 0)
+		resp->messages = xcalloc(n, sizeof *resp->messages);
+	for (i = 0; i < n; i++)
+		resp->messages[i] = storemsg_from_record(&out[i]);
+	resp->n_messages = n;
 	actor_reply(env, resp);
 	return (0);
+}
+
+/* The queues of one topic, as store_queues() finds them. */
+struct dispatcher_topic {
+	const char		*topic;
+	Petrel__QueueOffset	**queues;
+	size_t			 n;
+};
+
+/* Add one queue to the dispatcher_topic arg if it is of its topic. */
+static void
+dispatcher_topic_queue(const char *topic, uint32_t qid, uint64_t next,
+    void *arg)
+{
+	struct dispatcher_topic	*dt = arg;
+
+	if (strcmp(topic, dt->topic) == 0)
+		dispatcher_queue_offset(&dt->queues, &dt->n, topic, qid, next);
+}
+
+/* Order queue offsets by queue id. */
+static int
+dispatcher_cmp_queue(const void *a, const void *b)
+{
+	const Petrel__QueueOffset	*qa = *(Petrel__QueueOffset * const *)a;
+	const Petrel__QueueOffset	*qb = *(Petrel__QueueOffset * const *)b;
+
+	return (qa->queue_id < qb->queue_id ? -1 :
+	    qa->queue_id > qb->queue_id);
+}
+
+/*
+ * For a reset by time: the offset of the first message stored at or after
+ * the time in every queue of the topic (its end if none); no queues if
+ * the store has no such topic.
+ */
+static int
+dispatcher_on_by_time(void *state, ProtobufCMessage *m,
+    const struct envelope *env)
+{
+	struct dispatcher		*d = state;
+	Petrel__StoreOffsetsByTime	*req = (Petrel__StoreOffsetsByTime *)m;
+	Petrel__StoreOffsetsByTimeResult *res;
+	struct dispatcher_topic		 dt;
+	size_t				 i, tl = strlen(req->topic);
+	char				*cause = NULL;
+
+	res = msg_new(&petrel__store_offsets_by_time_result__descriptor);
+	if (d->st == NULL) {
+		msg_set_string(&res->error, "the store is not open");
+		res->status = PETREL__STATUS__STATUS_SERVICE_NOT_AVAILABLE;
+		return (actor_reply(env, res));
+	}
+	dt.topic = req->topic;
+	dt.queues = NULL;
+	dt.n = 0;
+	store_queues(d->st, dispatcher_topic_queue, &dt);
+	if (dt.n > 1)
+		qsort(dt.queues, dt.n, sizeof *dt.queues,
+		    dispatcher_cmp_queue);
+	res->offsets = dt.queues;
+	res->n_offsets = dt.n;
+	for (i = 0; i < dt.n; i++) {
+		if (store_offset_by_time(d->st, req->topic, tl,
+		    dt.queues[i]->queue_id, req->timestamp_ms,
+		    &dt.queues[i]->offset, &cause) != 0) {
+			msg_set_string(&res->error, cause);
+			res->status = PETREL__STATUS__STATUS_SYSTEM_ERROR;
+			log_warnx("dispatcher: offsets by time: %s", cause);
+			free(cause);
+			break;
+		}
+	}
+	return (actor_reply(env, res));
+}
+
+/* The status actor's counters: the commit log's range. */
+static int
+dispatcher_on_counters(void *state, ProtobufCMessage *m,
+    const struct envelope *env)
+{
+	struct dispatcher	*d = state;
+	Petrel__Counters	*c;
+	struct commitlog	*cl;
+	static const char	*names[] = { "commit_log_min", "commit_log_max" };
+	size_t			 i;
+
+	c = msg_new(&petrel__counters__descriptor);
+	c->counters = xcalloc(2, sizeof *c->counters);
+	c->n_counters = 2;
+	for (i = 0; i < 2; i++) {
+		c->counters[i] = msg_new(&petrel__counter__descriptor);
+		msg_set_string(&c->counters[i]->name, names[i]);
+	}
+	if (d->st != NULL) {
+		cl = store_commitlog(d->st);
+		c->counters[0]->value = commitlog_min_offset(cl);
+		c->counters[1]->value = commitlog_max_offset(cl);
+	}
+	return (actor_reply(env, c));
 }
 
 /* Retention, for the cleaner; the writer and flusher drop their maps. */

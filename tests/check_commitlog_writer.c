@@ -2,7 +2,8 @@
  * Tests of actors/commitlog_writer.c with detached actors: requests that
  * arrive together are appended as one batch, queue offsets per queue,
  * async and sync answers, flush timeouts, illegal messages, a full disk,
- * an unconfigured writer, and a stop that answers everything it holds.
+ * an unconfigured writer, a stop that answers everything it holds, and
+ * the counters the status actor asks for.
  */
 #include "config.h"
 
@@ -19,6 +20,7 @@
 #include "runtime.pb-c.h"
 #include "store.pb-c.h"
 #include "store_actors.h"
+#include "brokerd.pb-c.h"
 #include "storemsg.h"
 #include "testutil.h"
 #include "xmalloc.h"
@@ -377,6 +379,75 @@ START_TEST(test_refusals)
 }
 END_TEST
 
+/* Ask the writer for its counters: messages_put and queue_depth. */
+static void
+counters(struct fixture *f, uint64_t *put, uint64_t *depth)
+{
+	Petrel__Counters	*c;
+	struct envelope		 env;
+	size_t			 i;
+
+	actor_ask(f->writer, msg_new(&petrel__counters_request__descriptor),
+	    f->client, 15);
+	actor_run_pending(f->writer);
+	c = (Petrel__Counters *)actor_pop(f->client, &env);
+	ck_assert(msg_is(c, &petrel__counters__descriptor));
+	ck_assert_uint_eq(env.cookie, 15);
+	ck_assert_uint_eq(c->n_counters, 2);
+	for (i = 0; i < c->n_counters; i++) {
+		if (strcmp(c->counters[i]->name, "messages_put") == 0)
+			*put = c->counters[i]->value;
+		else if (strcmp(c->counters[i]->name, "queue_depth") == 0)
+			*depth = c->counters[i]->value;
+		else
+			ck_abort_msg("counter %s", c->counters[i]->name);
+	}
+	msg_free(c);
+}
+
+START_TEST(test_counters)
+{
+	struct fixture		 f;
+	Petrel__FlushDone	*fd;
+	Petrel__Counters	*c;
+	uint64_t		 put = 1, depth = 1, end = 0;
+
+	setup(&f, 1, 0);
+	counters(&f, &put, &depth);
+	ck_assert_uint_eq(put, 0);
+	ck_assert_uint_eq(depth, 0);
+	/* Asked while two requests are gathered and the note is queued. */
+	actor_ask(f.writer, request("T", 0, 3, "a"), f.client, 1);
+	actor_ask(f.writer, request("T", 1, 2, "b"), f.client, 2);
+	actor_ask(f.writer, msg_new(&petrel__counters_request__descriptor),
+	    f.client, 15);
+	actor_run_pending(f.writer);
+	c = (Petrel__Counters *)actor_pop(f.client, NULL);
+	ck_assert(msg_is(c, &petrel__counters__descriptor));
+	ck_assert_str_eq(c->counters[0]->name, "messages_put");
+	ck_assert_uint_eq(c->counters[0]->value, 0);
+	ck_assert_str_eq(c->counters[1]->name, "queue_depth");
+	ck_assert_uint_eq(c->counters[1]->value, 3);
+	msg_free(c);
+	/* Appended, waiting for the flush. */
+	counters(&f, &put, &depth);
+	ck_assert_uint_eq(put, 5);
+	ck_assert_uint_eq(depth, 2);
+	ck_assert_uint_eq(count(f.flusher, &petrel__log_written__descriptor,
+	    &end), 1);
+	fd = msg_new(&petrel__flush_done__descriptor);
+	fd->durable = end;
+	actor_send(f.writer, fd);
+	actor_run_pending(f.writer);
+	msg_free(answer(&f, 1));
+	msg_free(answer(&f, 2));
+	counters(&f, &put, &depth);
+	ck_assert_uint_eq(put, 5);
+	ck_assert_uint_eq(depth, 0);
+	teardown(&f);
+}
+END_TEST
+
 Suite *
 commitlog_writer_suite(void)
 {
@@ -388,6 +459,7 @@ commitlog_writer_suite(void)
 	tcase_add_test(tc, test_illegal_only_that_request);
 	tcase_add_test(tc, test_sync);
 	tcase_add_test(tc, test_refusals);
+	tcase_add_test(tc, test_counters);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -2,7 +2,8 @@
  * Tests of actors/dispatcher.c, with the real writer and flusher as
  * detached actors pumped on this thread: configuration, the whole put
  * path, reads, lookups, watchers, checkpoints, retention, a clean stop
- * and restart, a crash and recovery, and reads before configuration.
+ * and restart, a crash and recovery, reads before configuration, offsets
+ * by time for a reset, and the counters the status actor asks for.
  */
 #include "config.h"
 
@@ -10,6 +11,7 @@
 
 #include <check.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,8 @@
 #include "runtime.pb-c.h"
 #include "store.pb-c.h"
 #include "store_actors.h"
+#include "brokerd.pb-c.h"
+#include "frame.pb-c.h"
 #include "testutil.h"
 #include "xmalloc.h"
 
@@ -389,6 +393,135 @@ START_TEST(test_not_open)
 }
 END_TEST
 
+/* Offsets of topic by time ts; the answer. */
+static Petrel__StoreOffsetsByTimeResult *
+by_time(struct fixture *f, const char *topic, uint64_t ts)
+{
+	Petrel__StoreOffsetsByTime	*req;
+
+	req = msg_new(&petrel__store_offsets_by_time__descriptor);
+	msg_set_string(&req->topic, topic);
+	req->timestamp_ms = ts;
+	actor_ask(f->dispatcher, req, f->client, 6);
+	if (f->writer != NULL)
+		pump(f);
+	else
+		actor_run_pending(f->dispatcher);
+	return (reply(f, &petrel__store_offsets_by_time_result__descriptor));
+}
+
+/* Expect r to hold these offsets of queues 0, 1, ... of topic T. */
+static void
+offsets_are(Petrel__StoreOffsetsByTimeResult *r, size_t n, ...)
+{
+	va_list	ap;
+	size_t	i;
+
+	ck_assert_str_eq(r->error, "");
+	ck_assert_uint_eq(r->n_offsets, n);
+	va_start(ap, n);
+	for (i = 0; i < n; i++) {
+		ck_assert_str_eq(r->offsets[i]->topic, "T");
+		ck_assert_uint_eq(r->offsets[i]->queue_id, i);
+		ck_assert_uint_eq(r->offsets[i]->offset, va_arg(ap, uint64_t));
+	}
+	va_end(ap);
+	msg_free(r);
+}
+
+/* The dispatcher's counters, in the order it sends them. */
+static void
+counters(struct fixture *f, uint64_t *min, uint64_t *max)
+{
+	Petrel__Counters	*c;
+
+	actor_ask(f->dispatcher, msg_new(&petrel__counters_request__descriptor),
+	    f->client, 7);
+	actor_run_pending(f->dispatcher);
+	c = reply(f, &petrel__counters__descriptor);
+	ck_assert_uint_eq(c->n_counters, 2);
+	ck_assert_str_eq(c->counters[0]->name, "commit_log_min");
+	ck_assert_str_eq(c->counters[1]->name, "commit_log_max");
+	*min = c->counters[0]->value;
+	*max = c->counters[1]->value;
+	msg_free(c);
+}
+
+/* Wall clock milliseconds. */
+static uint64_t
+wall_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+}
+
+START_TEST(test_by_time)
+{
+	struct fixture		 f;
+	Petrel__PutResponse	*p;
+	char			*dir = test_tmpdir();
+	uint64_t		 t1, t2, min, max, deadline;
+
+	start(&f, dir);
+	p = put(&f, "T", 0, 3, 0);
+	t1 = p->results[0]->store_ts;
+	msg_free(p);
+	msg_free(put(&f, "T", 2, 1, 3));
+	/* The next puts are stored a millisecond later at least. */
+	deadline = test_now_ms() + 10000;
+	while (wall_ms() <= t1)
+		ck_assert_msg(test_now_ms() < deadline, "the clock is stuck");
+	p = put(&f, "T", 0, 2, 4);
+	t2 = p->results[0]->store_ts;
+	ck_assert_uint_gt(t2, t1);
+	msg_free(p);
+	msg_free(put(&f, "T", 1, 2, 6));
+	msg_free(put(&f, "Other", 0, 2, 8));
+	offsets_are(by_time(&f, "T", 0), 3, (uint64_t)0, (uint64_t)0,
+	    (uint64_t)0);
+	offsets_are(by_time(&f, "T", t1), 3, (uint64_t)0, (uint64_t)0,
+	    (uint64_t)0);
+	offsets_are(by_time(&f, "T", t2), 3, (uint64_t)3, (uint64_t)0,
+	    (uint64_t)1);
+	/* After everything: each queue's end. */
+	offsets_are(by_time(&f, "T", t2 + 3600000), 3, (uint64_t)5,
+	    (uint64_t)2, (uint64_t)1);
+	/* No such topic in the store: no offsets, no error. */
+	offsets_are(by_time(&f, "Nope", t1), 0);
+	counters(&f, &min, &max);
+	ck_assert_uint_eq(min, 0);
+	ck_assert_uint_gt(max, 0);
+	stop(&f);
+	finish(&f);
+	test_rmdir(dir);
+}
+END_TEST
+
+START_TEST(test_by_time_not_open)
+{
+	struct fixture				 f;
+	Petrel__StoreOffsetsByTimeResult	*r;
+	uint64_t				 min = 1, max = 1;
+
+	memset(&f, 0, sizeof f);
+	f.dispatcher = actor_spawn(NULL, &dispatcher_actor, "dispatcher");
+	f.client = actor_spawn(NULL, &peer_actor, "client");
+	r = by_time(&f, "T", 5);
+	ck_assert_str_ne(r->error, "");
+	ck_assert_uint_eq(r->status,
+	    PETREL__STATUS__STATUS_SERVICE_NOT_AVAILABLE);
+	ck_assert_uint_eq(r->n_offsets, 0);
+	msg_free(r);
+	counters(&f, &min, &max);
+	ck_assert_uint_eq(min, 0);
+	ck_assert_uint_eq(max, 0);
+	actor_free(f.dispatcher);
+	actor_free(f.client);
+}
+END_TEST
+
 /* Wait up to 30 s for a message at a detached actor. */
 static ProtobufCMessage *
 wait_for(struct actor *a, struct envelope *env)
@@ -515,6 +648,8 @@ dispatcher_suite(void)
 	tcase_add_test(tc, test_pipeline);
 	tcase_add_test(tc, test_retention);
 	tcase_add_test(tc, test_not_open);
+	tcase_add_test(tc, test_by_time);
+	tcase_add_test(tc, test_by_time_not_open);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("loops");
 	tcase_set_timeout(tc, 60);
