@@ -31,6 +31,7 @@
 #include <time.h>
 
 #include "actor.h"
+#include "broker.h"
 #include "commitlog.h"
 #include "log.h"
 #include "msg.h"
@@ -619,18 +620,11 @@ commitlog_writer_on_counters(void *state, ProtobufCMessage *m,
 {
 	struct commitlog_writer	*w = state;
 	Petrel__Counters	*c;
-	size_t			 i;
-	static const char	*names[] = { "messages_put", "queue_depth" };
 
-	c = msg_new(&petrel__counters__descriptor);
-	c->counters = xcalloc(2, sizeof *c->counters);
-	c->n_counters = 2;
-	for (i = 0; i < 2; i++) {
-		c->counters[i] = msg_new(&petrel__counter__descriptor);
-		msg_set_string(&c->counters[i]->name, names[i]);
-	}
-	c->counters[0]->value = w->put;
-	c->counters[1]->value = actor_depth(w->self) + w->nbatch + w->nwaits;
+	(void)m;
+	c = brokerlib_counter(NULL, "messages_put", w->put);
+	c = brokerlib_counter(c, "queue_depth", actor_depth(w->self) +
+	    w->nbatch + w->nwaits);
 	return (actor_reply(env, c));
 }
 

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "actor.h"
+#include "broker.h"
 #include "commitlog.h"
 #include "log.h"
 #include "msg.h"
@@ -546,24 +547,17 @@ dispatcher_on_counters(void *state, ProtobufCMessage *m,
     const struct envelope *env)
 {
 	struct dispatcher	*d = state;
-	Petrel__Counters	*c;
 	struct commitlog	*cl;
-	static const char	*names[] = { "commit_log_min", "commit_log_max" };
-	size_t			 i;
+	uint64_t		 min = 0, max = 0;
 
-	c = msg_new(&petrel__counters__descriptor);
-	c->counters = xcalloc(2, sizeof *c->counters);
-	c->n_counters = 2;
-	for (i = 0; i < 2; i++) {
-		c->counters[i] = msg_new(&petrel__counter__descriptor);
-		msg_set_string(&c->counters[i]->name, names[i]);
-	}
+	(void)m;
 	if (d->st != NULL) {
 		cl = store_commitlog(d->st);
-		c->counters[0]->value = commitlog_min_offset(cl);
-		c->counters[1]->value = commitlog_max_offset(cl);
+		min = commitlog_min_offset(cl);
+		max = commitlog_max_offset(cl);
 	}
-	return (actor_reply(env, c));
+	return (actor_reply(env, brokerlib_counter(brokerlib_counter(NULL,
+	    "commit_log_min", min), "commit_log_max", max)));
 }
 
 /* Retention, for the cleaner; the writer and flusher drop their maps. */
