@@ -132,7 +132,8 @@ static const struct actor_handler sender_handlers[] = {
 	{ &petrel__consumer_send_back_request__descriptor, sender_on_back },
 	{ &petrel__topic_table__descriptor,		sender_on_table },
 	{ &petrel__topics_changed__descriptor,		sender_on_changed },
-	{ &petrel__topic_lookup_result__descriptor,	sender_on_lookup_result },
+	{ &petrel__topic_lookup_result__descriptor,
+	    sender_on_lookup_result },
 	{ &petrel__lookup_response__descriptor,		sender_on_found },
 	{ &petrel__put_response__descriptor,		sender_on_put },
 	{ &petrel__error__descriptor,			sender_on_error },
@@ -321,14 +322,16 @@ sender_unready(struct sender *s, const struct envelope *env)
 }
 
 /*
- * Check what a single or batch send has in common; host and port get the
- * born host.  NULL if good, else a reason in buf.
+ * Check what a single or batch send has in common.  NULL if good, else a
+ * reason in buf.
  */
 static const char *
 sender_check_send(const char *group, const char *topic, int32_t qid,
-    const char *born, uint8_t *host, uint32_t *port, char *buf, size_t len)
+    const char *born, char *buf, size_t len)
 {
 	const char	*why;
+	uint8_t		 host[16];
+	uint32_t	 port;
 	size_t		 rl = strlen(BROKER_RETRY_PREFIX);
 
 	if ((why = brokerlib_check_name("producer_group", group,
@@ -347,8 +350,9 @@ sender_check_send(const char *group, const char *topic, int32_t qid,
 		snprintf(buf, len, "queue_id %" PRId32 ": -1 or a queue", qid);
 		return (buf);
 	}
-	if (brokermsg_parse_host(born, host, port) != 0) {
-		snprintf(buf, len, "born_host \"%.64s\" is not host:port", born);
+	if (brokermsg_parse_host(born, host, &port) != 0) {
+		snprintf(buf, len, "born_host \"%.64s\" is not host:port",
+		    born);
 		return (buf);
 	}
 	return (NULL);
@@ -489,7 +493,8 @@ static Petrel__PutRequest *
 sender_build_send(struct sender *s, struct sender_req *r, const char *topic,
     uint32_t qid)
 {
-	Petrel__SendMessageRequest	*req = (Petrel__SendMessageRequest *)r->req;
+	Petrel__SendMessageRequest	*req =
+	    (Petrel__SendMessageRequest *)r->req;
 	Petrel__SendMessageResponse	*resp;
 	Petrel__PutRequest		*put;
 	Petrel__StoreMessage		*sm;
@@ -523,7 +528,8 @@ static Petrel__PutRequest *
 sender_build_batch(struct sender *s, struct sender_req *r, const char *topic,
     uint32_t qid)
 {
-	Petrel__SendBatchRequest	*req = (Petrel__SendBatchRequest *)r->req;
+	Petrel__SendBatchRequest	*req =
+	    (Petrel__SendBatchRequest *)r->req;
 	Petrel__SendBatchResponse	*resp;
 	Petrel__PutRequest		*put;
 	Petrel__StoreMessage		*sm;
@@ -649,6 +655,18 @@ sender_route(struct sender *s, struct sender_req *r)
 		sender_park(s, r, topic);
 }
 
+/* Refuse a send that failed its checks (why), else keep and route it. */
+static int
+sender_take(struct sender *s, enum sender_kind kind, ProtobufCMessage *m,
+    const struct envelope *env, const char *why)
+{
+	if (why != NULL)
+		return (actor_reply_error(env,
+		    PETREL__STATUS__STATUS_BAD_REQUEST, "%s", why));
+	sender_route(s, sender_req_new(s, kind, m, env));
+	return (ACTOR_KEPT);
+}
+
 static int
 sender_on_send(void *state, ProtobufCMessage *m, const struct envelope *env)
 {
@@ -656,13 +674,11 @@ sender_on_send(void *state, ProtobufCMessage *m, const struct envelope *env)
 	Petrel__SendMessageRequest	*req = (Petrel__SendMessageRequest *)m;
 	const char			*why;
 	char				 buf[256];
-	uint8_t				 host[16];
-	uint32_t			 port;
 
 	if (sender_unready(s, env))
 		return (0);
 	why = sender_check_send(req->producer_group, req->topic, req->queue_id,
-	    req->born_host, host, &port, buf, sizeof buf);
+	    req->born_host, buf, sizeof buf);
 	if (why == NULL && req->message == NULL)
 		why = "message is missing";
 	if (why == NULL && req->message->delay_level > BROKER_DELAY_LEVELS) {
@@ -670,11 +686,7 @@ sender_on_send(void *state, ProtobufCMessage *m, const struct envelope *env)
 		    req->message->delay_level, BROKER_DELAY_LEVELS);
 		why = buf;
 	}
-	if (why != NULL)
-		return (actor_reply_error(env,
-		    PETREL__STATUS__STATUS_BAD_REQUEST, "%s", why));
-	sender_route(s, sender_req_new(s, SENDER_SEND, m, env));
-	return (ACTOR_KEPT);
+	return (sender_take(s, SENDER_SEND, m, env, why));
 }
 
 static int
@@ -684,14 +696,12 @@ sender_on_batch(void *state, ProtobufCMessage *m, const struct envelope *env)
 	Petrel__SendBatchRequest	*req = (Petrel__SendBatchRequest *)m;
 	const char			*why;
 	char				 buf[256];
-	uint8_t				 host[16];
-	uint32_t			 port;
 	size_t				 i, bytes = 0;
 
 	if (sender_unready(s, env))
 		return (0);
 	why = sender_check_send(req->producer_group, req->topic, req->queue_id,
-	    req->born_host, host, &port, buf, sizeof buf);
+	    req->born_host, buf, sizeof buf);
 	if (why == NULL && (req->n_messages == 0 ||
 	    req->n_messages > BROKER_BATCH_SEND_MAX)) {
 		snprintf(buf, sizeof buf, "%zu messages: 1-%d in a batch",
@@ -711,11 +721,7 @@ sender_on_batch(void *state, ProtobufCMessage *m, const struct envelope *env)
 		    "in a batch", bytes, SENDER_BATCH_BODY_MAX);
 		why = buf;
 	}
-	if (why != NULL)
-		return (actor_reply_error(env,
-		    PETREL__STATUS__STATUS_BAD_REQUEST, "%s", why));
-	sender_route(s, sender_req_new(s, SENDER_BATCH, m, env));
-	return (ACTOR_KEPT);
+	return (sender_take(s, SENDER_BATCH, m, env, why));
 }
 
 static int
@@ -817,9 +823,10 @@ sender_on_lookup_result(void *state, ProtobufCMessage *m,
 		if (tc != NULL)
 			sender_write(s, r, tc);
 		else
-			sender_fail(s, r, PETREL__STATUS__STATUS_TOPIC_NOT_EXIST,
-			    "topic %s does not exist (autoCreateTopicEnable is "
-			    "off)", lk->topic);
+			sender_fail(s, r,
+			    PETREL__STATUS__STATUS_TOPIC_NOT_EXIST,
+			    "topic %s does not exist (autoCreateTopicEnable "
+			    "is off)", lk->topic);
 	}
 	sender_lookup_free(lk);
 	return (0);

@@ -263,6 +263,25 @@ tsent_is(uint32_t status, uint32_t qid, uint64_t qo, uint64_t co)
 	msg_free(resp);
 }
 
+/*
+ * Expect the writer's put of one message to topic and qid, store it at
+ * qo/co and expect the client's answer to say so.
+ */
+static void
+tsend_ok(const char *topic, uint32_t qid, uint64_t qo, uint64_t co)
+{
+	Petrel__PutRequest	*put;
+	struct envelope		 env;
+
+	put = tput(1, &env);
+	ck_assert_str_eq(put->messages[0]->topic, topic);
+	ck_assert_uint_eq(put->messages[0]->queue_id, qid);
+	msg_free(put);
+	tnone(client);
+	tstored(&env, 0, 1, qo, co);
+	tsent_is(0, qid, qo, co);
+}
+
 /* The value of property name of sm, which must have it. */
 static const char *
 tprop(const Petrel__StoreMessage *sm, const char *name)
@@ -313,11 +332,7 @@ START_TEST(test_explicit_queue)
 	struct envelope			 env;
 
 	tpost(tsend_req("T", 2, "x"));
-	put = tput(1, &env);
-	ck_assert_uint_eq(put->messages[0]->queue_id, 2);
-	msg_free(put);
-	tstored(&env, 0, 1, 0, 64);
-	tsent_is(0, 2, 0, 64);
+	tsend_ok("T", 2, 0, 64);
 
 	tpost(tsend_req("T", 4, "x"));
 	terr(PETREL__STATUS__STATUS_BAD_REQUEST,
@@ -379,11 +394,7 @@ START_TEST(test_park)
 	/* Now known: no lookup. */
 	tpost(tsend_req("N", -1, "c"));
 	tnone(tm);
-	put = tput(1, &env);
-	ck_assert_uint_eq(put->messages[0]->queue_id, 0);
-	msg_free(put);
-	tstored(&env, 0, 1, 1, 100);
-	tsent_is(0, 0, 1, 100);
+	tsend_ok("N", 0, 1, 100);
 }
 END_TEST
 
@@ -942,18 +953,11 @@ END_TEST
 
 START_TEST(test_topics_changed)
 {
-	Petrel__PutRequest	*put;
-	struct envelope		 env;
-
 	btsend(snd, msg_new(&petrel__topics_changed__descriptor));
 	ttable("Z");
 	tpost(tsend_req("Z", -1, "a"));
 	tnone(tm);
-	put = tput(1, &env);
-	ck_assert_str_eq(put->messages[0]->topic, "Z");
-	msg_free(put);
-	tstored(&env, 0, 1, 0, 0);
-	tsent_is(0, 0, 0, 0);
+	tsend_ok("Z", 0, 0, 0);
 }
 END_TEST
 
