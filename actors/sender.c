@@ -149,6 +149,7 @@ const struct actor_type sender_actor = {
 	.handlers = sender_handlers
 };
 
+/* Empty state: no topics, nothing waiting. */
 static int
 sender_init(struct actor *a, void *state)
 {
@@ -190,6 +191,7 @@ sender_lookup_free(void *p)
 	free(lk);
 }
 
+/* Free what is left; fini never answers (it must not send). */
 static void
 sender_fini(void *state)
 {
@@ -239,11 +241,11 @@ sender_answer(struct sender *s, struct sender_req *r)
 	sender_req_free(r);
 }
 
-/* Answer r with an error, then free r. */
-static void
-sender_fail(struct sender *s, struct sender_req *r, uint32_t status,
-    const char *fmt, ...) __attribute__((__format__ (printf, 4, 5)));
+static void	sender_fail(struct sender *, struct sender_req *, uint32_t,
+		    const char *, ...)
+		    __attribute__((__format__ (printf, 4, 5)));
 
+/* Answer r with an error, then free r. */
 static void
 sender_fail(struct sender *s, struct sender_req *r, uint32_t status,
     const char *fmt, ...)
@@ -270,6 +272,7 @@ sender_ask_table(struct sender *s)
 	    s->table_cookie);
 }
 
+/* Take the peers and the store address; then ask for the topic table. */
 static int
 sender_on_config(void *state, ProtobufCMessage *m,
     const struct envelope *env)
@@ -667,6 +670,7 @@ sender_take(struct sender *s, enum sender_kind kind, ProtobufCMessage *m,
 	return (ACTOR_KEPT);
 }
 
+/* CODE_SEND_MESSAGE: check, then store (or park until the topic is known). */
 static int
 sender_on_send(void *state, ProtobufCMessage *m, const struct envelope *env)
 {
@@ -689,6 +693,7 @@ sender_on_send(void *state, ProtobufCMessage *m, const struct envelope *env)
 	return (sender_take(s, SENDER_SEND, m, env, why));
 }
 
+/* CODE_SEND_BATCH: check every message, then store them as one. */
 static int
 sender_on_batch(void *state, ProtobufCMessage *m, const struct envelope *env)
 {
@@ -724,6 +729,7 @@ sender_on_batch(void *state, ProtobufCMessage *m, const struct envelope *env)
 	return (sender_take(s, SENDER_BATCH, m, env, why));
 }
 
+/* CODE_CONSUMER_SEND_BACK: check, then read the message it names. */
 static int
 sender_on_back(void *state, ProtobufCMessage *m, const struct envelope *env)
 {
@@ -759,6 +765,7 @@ sender_on_back(void *state, ProtobufCMessage *m, const struct envelope *env)
 	return (ACTOR_KEPT);
 }
 
+/* The topic manager's whole table: it replaces the copy. */
 static int
 sender_on_table(void *state, ProtobufCMessage *m, const struct envelope *env)
 {
@@ -768,6 +775,7 @@ sender_on_table(void *state, ProtobufCMessage *m, const struct envelope *env)
 	return (0);
 }
 
+/* The topics changed: ask for the table again. */
 static int
 sender_on_changed(void *state, ProtobufCMessage *m,
     const struct envelope *env)
@@ -803,6 +811,7 @@ sender_unpark(struct sender_lookup *lk)
 	return (r);
 }
 
+/* A topic looked up: store what waited for it, or refuse it all. */
 static int
 sender_on_lookup_result(void *state, ProtobufCMessage *m,
     const struct envelope *env)
@@ -912,6 +921,7 @@ sender_fill(struct sender_req *r, Petrel__SendResult **results, size_t n,
 	return (0);
 }
 
+/* The writer stored (or refused) a request: answer the client. */
 static int
 sender_on_put(void *state, ProtobufCMessage *m, const struct envelope *env)
 {
