@@ -526,6 +526,25 @@ commitlog_writer_on_batch(void *state, ProtobufCMessage *m,
 	return (0);
 }
 
+/*
+ * Answer a request that waited for the disk: stored and durable, or,
+ * with why, stored but not known durable (STORE_FLUSH_DISK_TIMEOUT, with
+ * the results all the same: the messages are in the log).
+ */
+static void
+commitlog_writer_release(struct commitlog_writer *w, struct writer_wait *ww,
+    const char *why)
+{
+	(void)w;
+	if (why != NULL && *why != '\0') {
+		ww->resp->status =
+		    PETREL__STORE_STATUS__STORE_FLUSH_DISK_TIMEOUT;
+		msg_set_string(&ww->resp->reason, why);
+	}
+	actor_reply(&ww->env, ww->resp);
+	free(ww);
+}
+
 /* Answer the waiting requests the flush covers. */
 static int
 commitlog_writer_on_flush_done(void *state, ProtobufCMessage *m,
@@ -542,14 +561,7 @@ commitlog_writer_on_flush_done(void *state, ProtobufCMessage *m,
 			break;
 		TAILQ_REMOVE(&w->waits, ww, entry);
 		w->nwaits--;
-		if (*fd->error != '\0') {
-			msg_free(ww->resp);
-			commitlog_writer_refuse(&ww->env,
-			    PETREL__STORE_STATUS__STORE_FLUSH_DISK_TIMEOUT,
-			    fd->error);
-		} else
-			actor_reply(&ww->env, ww->resp);
-		free(ww);
+		commitlog_writer_release(w, ww, fd->error);
 	}
 	if (TAILQ_EMPTY(&w->waits))
 		actor_timer_cancel(w->self, WRITER_TIMER);
@@ -601,12 +613,9 @@ commitlog_writer_on_tick(void *state, ProtobufCMessage *m,
 	while ((ww = TAILQ_FIRST(&w->waits)) != NULL && ww->deadline <= now) {
 		TAILQ_REMOVE(&w->waits, ww, entry);
 		w->nwaits--;
-		msg_free(ww->resp);
 		xasprintf(&reason, "not on disk within %u ms", w->timeout_ms);
-		commitlog_writer_refuse(&ww->env,
-		    PETREL__STORE_STATUS__STORE_FLUSH_DISK_TIMEOUT, reason);
+		commitlog_writer_release(w, ww, reason);
 		free(reason);
-		free(ww);
 	}
 	if (TAILQ_EMPTY(&w->waits))
 		actor_timer_cancel(w->self, WRITER_TIMER);

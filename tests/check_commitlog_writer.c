@@ -307,6 +307,9 @@ START_TEST(test_sync)
 	ck_assert_uint_eq(r->status,
 	    PETREL__STORE_STATUS__STORE_FLUSH_DISK_TIMEOUT);
 	ck_assert_ptr_nonnull(strstr(r->reason, "30 ms"));
+	/* Stored all the same: the results say where. */
+	ck_assert_uint_eq(r->n_results, 1);
+	ck_assert_uint_eq(r->results[0]->queue_offset, 1);
 	msg_free(r);
 	/* A failed flush says why. */
 	actor_ask(f.writer, request("T", 0, 1, "c"), f.client, 3);
@@ -319,6 +322,8 @@ START_TEST(test_sync)
 	ck_assert_uint_eq(r->status,
 	    PETREL__STORE_STATUS__STORE_FLUSH_DISK_TIMEOUT);
 	ck_assert_str_eq(r->reason, "msync: EIO");
+	ck_assert_uint_eq(r->n_results, 1);
+	ck_assert_uint_eq(r->results[0]->queue_offset, 2);
 	msg_free(r);
 	/* Stop answers what waits, after flushing itself. */
 	actor_ask(f.writer, request("T", 0, 1, "d"), f.client, 4);
