@@ -1,15 +1,16 @@
 /*
  * petrel-broker: the broker.  main() only composes, as petrel-namesrv
  * does: it reads the command line and the configuration, takes the lock
- * of the data root, starts the loops (main: the supervisor and signals;
- * net: listener, consumer manager, queue locks; config: topic and offset
- * managers, which fsync; registrar: the name server connections), spawns
- * the control-plane actors of actors/broker.h, hands the supervisor
+ * of the data root, starts the loops, spawns the actors of
+ * actors/broker.h and actors/store_actors.h, hands the supervisor
  * (lib/daemon.c) their configurations and runs until a signal stops it.
  * SIGHUP rereads the file and applies what can change while running.
  *
- * The send and pull paths (the store actors of actors/store_actors.h) are
- * not composed yet: see "THE STORE JOINS HERE" below.
+ * Loops: main (the supervisor and signals); net (listener, consumer
+ * manager, queue locks, the send and pull paths, status); config (topic
+ * and offset managers and the scheduler, which fsync their files);
+ * registrar (the name server connections); writer (the commit log
+ * writer alone); flusher (fdatasync); store (dispatcher and cleaner).
  */
 #include "config.h"
 
@@ -43,8 +44,11 @@
 #include "msg.h"
 #include "xmalloc.h"
 
+#include "store_actors.h"
+
 #include "proto/brokerd.pb-c.h"
 #include "proto/frame.pb-c.h"
+#include "proto/store.pb-c.h"
 #include "proto/transport.pb-c.h"
 
 #define BROKER_PROG	"petrel-broker"
@@ -52,6 +56,8 @@
 #define BROKER_DATADIR	"petrel-data/broker"
 #define BROKER_LOCKFILE	"lock"
 #define BROKER_ADDRS	16	/* name servers at most */
+#define BROKER_LOOPS	7
+#define BROKER_WRITER_HWM 65536	/* requests queued before "busy" */
 
 struct broker_conf {
 	char	*cluster;
@@ -67,6 +73,18 @@ struct broker_conf {
 	int64_t	 register_period;
 	int64_t	 max_frame;
 	int	 log_level;
+	int	 flush_sync;
+	int64_t	 segment_size;
+	int64_t	 max_msg_size;
+	int64_t	 flush_interval;
+	int64_t	 flush_timeout;
+	int64_t	 reserved_hours;
+	int64_t	 delete_hour;
+	int64_t	 clean_ratio;
+	int64_t	 refuse_ratio;
+	int64_t	 max_reconsume;
+	int64_t	 suspend_max;
+	int64_t	 lock_expire;
 };
 
 struct broker {
@@ -79,13 +97,27 @@ struct broker {
 	struct actor		*consumer_manager;
 	struct actor		*queue_lock;
 	struct actor		*registrar;
+	struct actor		*dispatcher;
+	struct actor		*flusher;
+	struct actor		*writer;
+	struct actor		*cleaner;
+	struct actor		*scheduler;
+	struct actor		*sender;
+	struct actor		*puller;
+	struct actor		*status;
 	Petrel__RegistrarConfig	*registrar_config; /* until it is sent */
+	Petrel__StoreConfig	*store_config;	/* idem */
+	Petrel__SenderConfig	*sender_config;	/* idem */
 	int			 lock_fd;
 	uint32_t		 port;		/* bound */
 };
 
 static const char *const broker_log_levels[] = {
 	"warning", "info", "debug", NULL
+};
+
+static const char *const broker_flush_types[] = {
+	"ASYNC_FLUSH", "SYNC_FLUSH", NULL
 };
 
 /* Every key of the broker's configuration file; see petrel.conf(5). */
@@ -117,6 +149,30 @@ static const struct conf_key broker_keys[] = {
 	{ "logLevel", CONF_ENUM, 0, 0, "info",
 	  offsetof(struct broker_conf, log_level), CONF_RELOAD,
 	  broker_log_levels },
+	{ "flushDiskType", CONF_ENUM, 0, 0, "ASYNC_FLUSH",
+	  offsetof(struct broker_conf, flush_sync), 0, broker_flush_types },
+	{ "mappedFileSizeCommitLog", CONF_SIZE, 64 * 1024, 1LL << 32, "1g",
+	  offsetof(struct broker_conf, segment_size), 0, NULL },
+	{ "maxMessageSize", CONF_SIZE, 1024, 64LL << 20, "4m",
+	  offsetof(struct broker_conf, max_msg_size), 0, NULL },
+	{ "flushIntervalCommitLog", CONF_DURATION, 10, 60000, "500ms",
+	  offsetof(struct broker_conf, flush_interval), 0, NULL },
+	{ "syncFlushTimeout", CONF_DURATION, 10, 60000, "5s",
+	  offsetof(struct broker_conf, flush_timeout), 0, NULL },
+	{ "fileReservedTime", CONF_INT, 1, 87600, "72",
+	  offsetof(struct broker_conf, reserved_hours), 0, NULL },
+	{ "deleteWhen", CONF_INT, 0, 23, "4",
+	  offsetof(struct broker_conf, delete_hour), 0, NULL },
+	{ "diskMaxUsedSpaceRatio", CONF_INT, 10, 95, "75",
+	  offsetof(struct broker_conf, clean_ratio), 0, NULL },
+	{ "diskSpaceWarningLevelRatio", CONF_INT, 10, 99, "90",
+	  offsetof(struct broker_conf, refuse_ratio), 0, NULL },
+	{ "maxReconsumeTimes", CONF_INT, 1, 1000, "16",
+	  offsetof(struct broker_conf, max_reconsume), 0, NULL },
+	{ "longPollingMaxTime", CONF_DURATION, 1000, 60000, "60s",
+	  offsetof(struct broker_conf, suspend_max), 0, NULL },
+	{ "rebalanceLockMaxLiveTime", CONF_DURATION, 1000, 3600000, "60s",
+	  offsetof(struct broker_conf, lock_expire), 0, NULL },
 	{ NULL, 0, 0, 0, NULL, 0, 0, NULL }
 };
 
@@ -193,6 +249,24 @@ broker_load(struct broker *b, struct broker_conf *c, char **cause)
 	    &why) == -1) {
 		xasprintf(cause, "%s: %s", b->args.conf, why);
 		free(why);
+		goto fail;
+	}
+	if (c->segment_size % (64 * 1024) != 0) {
+		xasprintf(cause, "%s: mappedFileSizeCommitLog (%lld) must be a "
+		    "multiple of 64k", b->args.conf,
+		    (long long)c->segment_size);
+		goto fail;
+	}
+	if (c->max_msg_size > c->segment_size / 2) {
+		xasprintf(cause, "%s: maxMessageSize (%lld) must be at most "
+		    "half of mappedFileSizeCommitLog (%lld)", b->args.conf,
+		    (long long)c->max_msg_size, (long long)c->segment_size);
+		goto fail;
+	}
+	if (c->refuse_ratio <= c->clean_ratio) {
+		xasprintf(cause, "%s: diskSpaceWarningLevelRatio (%lld) must "
+		    "be above diskMaxUsedSpaceRatio (%lld)", b->args.conf,
+		    (long long)c->refuse_ratio, (long long)c->clean_ratio);
 		goto fail;
 	}
 	if (*c->root == '\0') {
@@ -328,15 +402,14 @@ broker_topic_manager_config(struct broker *b)
 	msg_set_string(&c->root, b->conf.root);
 	c->auto_create = b->conf.auto_create;
 	c->default_queues = (uint32_t)b->conf.default_queues;
-	c->watchers = xcalloc(1, sizeof *c->watchers);
+	c->watchers = xcalloc(3, sizeof *c->watchers);
 	c->watchers[c->n_watchers++] = actor_ref(b->registrar);
+	c->watchers[c->n_watchers++] = actor_ref(b->sender);
+	c->watchers[c->n_watchers++] = actor_ref(b->puller);
 	return (c);
 }
 
-/*
- * The offset manager's configuration message.  No store yet: resets by
- * time are refused until the store actors join (store = 0).
- */
+/* The offset manager's configuration: resets by time ask the store. */
 static void *
 broker_offset_manager_config(struct broker *b)
 {
@@ -345,6 +418,117 @@ broker_offset_manager_config(struct broker *b)
 	c = msg_new(&petrel__offset_manager_config__descriptor);
 	msg_set_string(&c->root, b->conf.root);
 	c->flush_interval_ms = BROKER_OFFSET_FLUSH_MS;
+	c->store = actor_ref(b->dispatcher);
+	return (c);
+}
+
+/*
+ * The store's configuration, to the dispatcher, which opens the store and
+ * configures the writer and flusher.  Its host and port are filled in by
+ * broker_configured() once the listener is bound.
+ */
+static void *
+broker_store_config(struct broker *b)
+{
+	Petrel__StoreConfig	*c;
+
+	c = msg_new(&petrel__store_config__descriptor);
+	msg_set_string(&c->root, b->conf.root);
+	c->segment_size = (uint64_t)b->conf.segment_size;
+	c->max_msg_size = (uint32_t)b->conf.max_msg_size;
+	c->flush_mode = b->conf.flush_sync ? PETREL__FLUSH_MODE__FLUSH_SYNC :
+	    PETREL__FLUSH_MODE__FLUSH_ASYNC;
+	c->flush_interval_ms = (uint32_t)b->conf.flush_interval;
+	c->flush_timeout_ms = (uint32_t)b->conf.flush_timeout;
+	c->writer = actor_ref(b->writer);
+	c->flusher = actor_ref(b->flusher);
+	c->cleaner = actor_ref(b->cleaner);
+	c->watchers = xcalloc(2, sizeof *c->watchers);
+	c->watchers[c->n_watchers++] = actor_ref(b->puller);
+	c->watchers[c->n_watchers++] = actor_ref(b->scheduler);
+	b->store_config = c;
+	return (c);
+}
+
+/* The cleaner's configuration: retention and the disk thresholds. */
+static void *
+broker_cleaner_config(struct broker *b)
+{
+	Petrel__CleanerConfig	*c;
+
+	c = msg_new(&petrel__cleaner_config__descriptor);
+	msg_set_string(&c->root, b->conf.root);
+	c->retention_hours = (uint32_t)b->conf.reserved_hours;
+	c->delete_hour = (uint32_t)b->conf.delete_hour;
+	c->clean_percent = (uint32_t)b->conf.clean_ratio;
+	c->refuse_percent = (uint32_t)b->conf.refuse_ratio;
+	c->writer = actor_ref(b->writer);
+	c->dispatcher = actor_ref(b->dispatcher);
+	return (c);
+}
+
+/* The scheduler's configuration: delayed messages. */
+static void *
+broker_scheduler_config(struct broker *b)
+{
+	Petrel__SchedulerConfig	*c;
+
+	c = msg_new(&petrel__scheduler_config__descriptor);
+	msg_set_string(&c->root, b->conf.root);
+	c->writer = actor_ref(b->writer);
+	c->dispatcher = actor_ref(b->dispatcher);
+	return (c);
+}
+
+/* The send path's configuration; the store address comes later. */
+static void *
+broker_sender_config(struct broker *b)
+{
+	Petrel__SenderConfig	*c;
+
+	c = msg_new(&petrel__sender_config__descriptor);
+	c->writer = actor_ref(b->writer);
+	c->topic_manager = actor_ref(b->topic_manager);
+	c->dispatcher = actor_ref(b->dispatcher);
+	c->max_reconsume_times = (uint32_t)b->conf.max_reconsume;
+	b->sender_config = c;
+	return (c);
+}
+
+/* The pull path's configuration. */
+static void *
+broker_puller_config(struct broker *b)
+{
+	Petrel__PullerConfig	*c;
+
+	c = msg_new(&petrel__puller_config__descriptor);
+	c->dispatcher = actor_ref(b->dispatcher);
+	c->topic_manager = actor_ref(b->topic_manager);
+	c->offset_manager = actor_ref(b->offset_manager);
+	c->max_suspend_ms = (uint32_t)b->conf.suspend_max;
+	return (c);
+}
+
+/* The status actor's configuration: who to ask for counters. */
+static void *
+broker_status_config(struct broker *b)
+{
+	Petrel__StatusConfig	*c;
+	struct actor		*sources[] = {
+		b->writer, b->dispatcher, b->puller, b->topic_manager,
+		b->consumer_manager
+	};
+	size_t			 i;
+
+	c = msg_new(&petrel__status_config__descriptor);
+	msg_set_string(&c->version, BROKER_PROG " " PACKAGE_VERSION);
+	msg_set_string(&c->cluster, b->conf.cluster);
+	msg_set_string(&c->broker_name, b->conf.name);
+	c->broker_id = (uint64_t)b->conf.id;
+	msg_set_string(&c->root, b->conf.root);
+	c->sources = xcalloc(nitems(sources), sizeof *c->sources);
+	for (i = 0; i < nitems(sources); i++)
+		c->sources[c->n_sources++] = actor_ref(sources[i]);
 	return (c);
 }
 
@@ -367,9 +551,8 @@ broker_queue_lock_config(struct broker *b)
 {
 	Petrel__QueueLockConfig	*c;
 
-	(void)b;
 	c = msg_new(&petrel__queue_lock_config__descriptor);
-	c->expire_ms = BROKER_LOCK_EXPIRE_MS;
+	c->expire_ms = (uint64_t)b->conf.lock_expire;
 	c->scan_interval_ms = BROKER_SCAN_MS;
 	return (c);
 }
@@ -429,6 +612,23 @@ broker_listener_config(struct broker *b)
 		PETREL__REQUEST_CODE__CODE_LOCK_BATCH_MQ,
 		PETREL__REQUEST_CODE__CODE_UNLOCK_BATCH_MQ
 	};
+	static const uint32_t	 send_codes[] = {
+		PETREL__REQUEST_CODE__CODE_SEND_MESSAGE,
+		PETREL__REQUEST_CODE__CODE_SEND_BATCH,
+		PETREL__REQUEST_CODE__CODE_CONSUMER_SEND_BACK
+	};
+	static const uint32_t	 pull_codes[] = {
+		PETREL__REQUEST_CODE__CODE_PULL_MESSAGE,
+		PETREL__REQUEST_CODE__CODE_GET_MIN_OFFSET,
+		PETREL__REQUEST_CODE__CODE_GET_MAX_OFFSET,
+		PETREL__REQUEST_CODE__CODE_SEARCH_OFFSET_BY_TIME,
+		PETREL__REQUEST_CODE__CODE_QUERY_MESSAGE_BY_ID,
+		PETREL__REQUEST_CODE__CODE_QUERY_MESSAGE_BY_KEY,
+		PETREL__REQUEST_CODE__CODE_VIEW_MESSAGE_BY_OFFSET
+	};
+	static const uint32_t	 status_codes[] = {
+		PETREL__REQUEST_CODE__CODE_GET_BROKER_RUNTIME_INFO
+	};
 	Petrel__ListenerConfig	*c;
 
 	c = daemon_listener_config(BROKER_PROG, b->conf.listen_address,
@@ -437,33 +637,50 @@ broker_listener_config(struct broker *b)
 	daemon_route(c, om_codes, nitems(om_codes), b->offset_manager);
 	daemon_route(c, cm_codes, nitems(cm_codes), b->consumer_manager);
 	daemon_route(c, ql_codes, nitems(ql_codes), b->queue_lock);
-	/*
-	 * THE STORE JOINS HERE (routes): CODE_SEND_MESSAGE, CODE_SEND_BATCH,
-	 * CODE_CONSUMER_SEND_BACK, CODE_PULL_MESSAGE, CODE_GET_MIN_OFFSET,
-	 * CODE_GET_MAX_OFFSET, CODE_SEARCH_OFFSET_BY_TIME, the three
-	 * CODE_*_MESSAGE_BY_* queries and CODE_GET_BROKER_RUNTIME_INFO go to
-	 * the store actors; until then the listener answers them
-	 * STATUS_REQUEST_CODE_NOT_SUPPORTED.
-	 */
+	daemon_route(c, send_codes, nitems(send_codes), b->sender);
+	daemon_route(c, pull_codes, nitems(pull_codes), b->puller);
+	daemon_route(c, status_codes, nitems(status_codes), b->status);
 	daemon_watch(c, b->consumer_manager);
+	daemon_watch(c, b->puller);
 	return (c);
 }
 
 /*
  * The supervisor's hook: an actor took its configuration.  Once the
- * listener is bound the registrar's address is known: it is written into
- * the registrar's configuration, still held by the supervisor, which
- * hands it over next.
+ * listener is bound the broker's address is known: it is written into the
+ * configurations of the store (the address of every message and its id),
+ * the send path and the registrar, still held by the supervisor, which
+ * hands them over next.
  */
 static void
 broker_configured(void *arg, struct actor *a, const ProtobufCMessage *m)
 {
 	struct broker	*b = arg;
 	char		*address;
+	uint8_t		 host[16];
+	uint32_t	 port;
 
 	if (a != b->listener || !msg_is(m, &petrel__listener_ready__descriptor))
 		return;
 	b->port = ((const Petrel__ListenerReady *)m)->port;
+	address = broker_address(b);
+	if (brokermsg_parse_host(address, host, &port) != 0) {
+		log_warnx("%s is not a numeric address: message ids will "
+		    "name 0.0.0.0 (set brokerIP1)", address);
+		memset(host, 0, sizeof host);
+		port = b->port;
+	}
+	free(address);
+	if (b->store_config != NULL) {
+		msg_set_bytes(&b->store_config->store_host, host, 16);
+		b->store_config->store_port = port;
+		b->store_config = NULL;
+	}
+	if (b->sender_config != NULL) {
+		msg_set_bytes(&b->sender_config->store_host, host, 16);
+		b->sender_config->store_port = port;
+		b->sender_config = NULL;
+	}
 	if (b->registrar_config != NULL) {
 		address = broker_address(b);
 		msg_set_string(&b->registrar_config->address, address);
@@ -510,14 +727,27 @@ static const struct daemon_hooks broker_hooks = {
 	.alive = NULL
 };
 
+/* Spawn an actor or die. */
+static struct actor *
+broker_spawn(struct loop *loop, const struct actor_type *type)
+{
+	struct actor	*a;
+
+	if ((a = actor_spawn(loop, type, type->name)) == NULL)
+		fatalx("cannot spawn %s", type->name);
+	return (a);
+}
+
 /* Compose the broker and run it until a signal stops it. */
 int
 main(int argc, char **argv)
 {
 	struct broker	 b;
-	struct loop	*main_loop, *net, *config, *reg, *loops[4];
+	struct loop	*loops[BROKER_LOOPS];
+	struct loop	*main_loop, *net, *config, *reg, *writer, *flusher;
+	struct loop	*store;
 	char		*cause;
-	int		 rc;
+	int		 rc, i;
 
 	memset(&b, 0, sizeof b);
 	b.lock_fd = -1;
@@ -551,36 +781,39 @@ main(int argc, char **argv)
 		return (rc);
 	}
 
-	main_loop = loop_new("main");
-	net = loop_new("net");
-	config = loop_new("config");
-	reg = loop_new("registrar");
+	loops[0] = main_loop = loop_new("main");
+	loops[1] = net = loop_new("net");
+	loops[2] = config = loop_new("config");
+	loops[3] = reg = loop_new("registrar");
+	loops[4] = writer = loop_new("writer");
+	loops[5] = flusher = loop_new("flusher");
+	loops[6] = store = loop_new("store");
 	b.daemon = daemon_new(main_loop, &broker_hooks, &b);
-	b.topic_manager = actor_spawn(config, &topic_manager_actor,
-	    "topic_manager");
-	b.offset_manager = actor_spawn(config, &offset_manager_actor,
-	    "offset_manager");
-	b.consumer_manager = actor_spawn(net, &consumer_manager_actor,
-	    "consumer_manager");
-	b.queue_lock = actor_spawn(net, &queue_lock_actor, "queue_lock");
-	b.listener = actor_spawn(net, &listener_actor, "listener");
-	b.registrar = actor_spawn(reg, &registrar_actor, "registrar");
-	if (b.topic_manager == NULL || b.offset_manager == NULL ||
-	    b.consumer_manager == NULL || b.queue_lock == NULL ||
-	    b.listener == NULL || b.registrar == NULL)
-		fatalx("cannot spawn the actors");
+	b.topic_manager = broker_spawn(config, &topic_manager_actor);
+	b.offset_manager = broker_spawn(config, &offset_manager_actor);
+	b.consumer_manager = broker_spawn(net, &consumer_manager_actor);
+	b.queue_lock = broker_spawn(net, &queue_lock_actor);
+	b.listener = broker_spawn(net, &listener_actor);
+	b.dispatcher = broker_spawn(store, &dispatcher_actor);
+	b.flusher = broker_spawn(flusher, &flusher_actor);
+	b.writer = broker_spawn(writer, &commitlog_writer_actor);
+	b.cleaner = broker_spawn(store, &cleaner_actor);
+	b.scheduler = broker_spawn(config, &scheduler_actor);
+	b.sender = broker_spawn(net, &sender_actor);
+	b.puller = broker_spawn(net, &puller_actor);
+	b.status = broker_spawn(net, &status_actor);
+	b.registrar = broker_spawn(reg, &registrar_actor);
+	actor_set_hwm(b.writer, BROKER_WRITER_HWM);
 
 	/*
 	 * In order: the files first (a corrupt one stops the start), then
-	 * what answers clients, the listener, and last the registrar, so
-	 * the name servers only learn of a broker that answers.
-	 *
-	 * THE STORE JOINS HERE (actors): spawn the dispatcher, commit log
-	 * writer, flusher and cleaner (actors/store_actors.h) on loops of
-	 * their own and configure them before the listener, with EX_DATAERR
-	 * for a store that cannot be opened; give the offset manager the
-	 * dispatcher as its store (StoreOffsetsByTime) and add their routes
-	 * in broker_listener_config().
+	 * the listener (its bound port is part of every message's id), the
+	 * store (recovered, if it must be, before anything uses it), what
+	 * serves clients, and last the registrar, so the name servers only
+	 * learn of a broker that answers.  They stop in reverse order: the
+	 * registrar unregisters first, the send and pull paths answer what
+	 * they hold, the writer what it holds, the flusher flushes, the
+	 * dispatcher checkpoints, and the offsets are written.
 	 */
 	daemon_configure(b.daemon, b.topic_manager,
 	    broker_topic_manager_config(&b), EX_DATAERR);
@@ -592,21 +825,31 @@ main(int argc, char **argv)
 	    EX_CONFIG);
 	daemon_configure(b.daemon, b.listener, broker_listener_config(&b),
 	    EX_UNAVAILABLE);
+	daemon_configure(b.daemon, b.dispatcher, broker_store_config(&b),
+	    EX_DATAERR);
+	daemon_configure(b.daemon, b.flusher, NULL, 0);
+	daemon_configure(b.daemon, b.writer, NULL, 0);
+	daemon_configure(b.daemon, b.cleaner, broker_cleaner_config(&b),
+	    EX_CONFIG);
+	daemon_configure(b.daemon, b.scheduler, broker_scheduler_config(&b),
+	    EX_DATAERR);
+	daemon_configure(b.daemon, b.sender, broker_sender_config(&b),
+	    EX_CONFIG);
+	daemon_configure(b.daemon, b.puller, broker_puller_config(&b),
+	    EX_CONFIG);
+	daemon_configure(b.daemon, b.status, broker_status_config(&b),
+	    EX_CONFIG);
 	daemon_configure(b.daemon, b.registrar, broker_registrar_config(&b),
 	    EX_CONFIG);
-	if (loop_start(net) != 0 || loop_start(config) != 0 ||
-	    loop_start(reg) != 0)
-		fatalx("cannot start the loops");
+	for (i = 1; i < BROKER_LOOPS; i++) {
+		if (loop_start(loops[i]) != 0)
+			fatalx("cannot start loop %s", loop_name(loops[i]));
+	}
 
 	log_info("starting %s %s in %s", BROKER_PROG, PACKAGE_VERSION,
 	    b.conf.root);
 	rc = daemon_run(b.daemon);
-	loops[0] = main_loop;
-	loops[1] = net;
-	loops[2] = config;
-	loops[3] = reg;
-	/* Stops in reverse order: the registrar unregisters first. */
-	daemon_shutdown(b.daemon, loops, 4);
+	daemon_shutdown(b.daemon, loops, BROKER_LOOPS);
 	conf_free(broker_keys, &b.conf);
 	libevent_global_shutdown();
 	close(b.lock_fd);

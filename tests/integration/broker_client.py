@@ -31,6 +31,16 @@ for _name, _value in Code.items():
         MESSAGES[_value] = (_req, _resp)
 
 
+def tag_hash(tag):
+    """The 64-bit FNV-1a of a tag, as proto/broker.proto defines it."""
+    if not tag:
+        return 0
+    h = 0xcbf29ce484222325
+    for b in tag.encode():
+        h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
+    return h or 1
+
+
 class BrokerClient(petrel_client.Client):
     """One connection to a broker."""
 
@@ -80,3 +90,92 @@ class BrokerClient(petrel_client.Client):
             req.queues.add(topic=topic, broker_name=broker, queue_id=q)
         return sorted(q.queue_id for q in self.call(
             Code.Value("CODE_LOCK_BATCH_MQ"), req).locked)
+
+    # Messages.
+    def send(self, topic, body, tags="", keys=(), queue_id=-1, props=None,
+             unique_id="", delay_level=0, group="PG"):
+        """Send one message; returns (status, SendResult)."""
+        req = broker_pb2.SendMessageRequest(producer_group=group,
+                                            topic=topic, queue_id=queue_id,
+                                            born_host="127.0.0.1:1")
+        m = req.message
+        m.body = body
+        m.tags = tags
+        m.keys.extend(keys)
+        m.unique_id = unique_id
+        m.delay_level = delay_level
+        for k, v in (props or {}).items():
+            m.properties.add(name=k, value=v)
+        r = self.call(Code.Value("CODE_SEND_MESSAGE"), req)
+        return r.status, r.result
+
+    def send_batch(self, topic, bodies, queue_id=-1, group="PG"):
+        req = broker_pb2.SendBatchRequest(producer_group=group, topic=topic,
+                                          queue_id=queue_id)
+        for b in bodies:
+            req.messages.add(body=b)
+        return self.call(Code.Value("CODE_SEND_BATCH"), req)
+
+    def pull_request(self, group, topic, queue_id, offset, max_messages=32,
+                     tags=(), suspend_ms=0, commit=None):
+        req = broker_pb2.PullMessageRequest(
+            group=group, topic=topic, queue_id=queue_id,
+            queue_offset=offset, max_messages=max_messages,
+            suspend_timeout_ms=suspend_ms)
+        if tags:
+            req.sub_expression = " || ".join(tags)
+            req.tag_hashes.extend(tag_hash(t) for t in tags)
+        if commit is not None:
+            req.commit_offset_set = True
+            req.commit_offset = commit
+        return req
+
+    def pull(self, group, topic, queue_id, offset, **kw):
+        return self.call(Code.Value("CODE_PULL_MESSAGE"),
+                         self.pull_request(group, topic, queue_id, offset,
+                                           **kw))
+
+    def send_back(self, group, msg, delay_level=0, max_reconsume=0):
+        return self.call(Code.Value("CODE_CONSUMER_SEND_BACK"),
+                         broker_pb2.ConsumerSendBackRequest(
+                             group=group,
+                             commit_log_offset=msg.commit_log_offset,
+                             msg_id=msg.msg_id, original_topic=msg.topic,
+                             delay_level=delay_level,
+                             max_reconsume_times=max_reconsume)).topic
+
+    def min_offset(self, topic, queue_id):
+        return self.call(Code.Value("CODE_GET_MIN_OFFSET"),
+                         broker_pb2.GetMinOffsetRequest(
+                             topic=topic, queue_id=queue_id)).offset
+
+    def max_offset(self, topic, queue_id):
+        return self.call(Code.Value("CODE_GET_MAX_OFFSET"),
+                         broker_pb2.GetMaxOffsetRequest(
+                             topic=topic, queue_id=queue_id)).offset
+
+    def offset_by_time(self, topic, queue_id, ms):
+        return self.call(Code.Value("CODE_SEARCH_OFFSET_BY_TIME"),
+                         broker_pb2.SearchOffsetByTimeRequest(
+                             topic=topic, queue_id=queue_id,
+                             timestamp_ms=ms)).offset
+
+    def by_id(self, msg_id, topic=""):
+        return self.call(Code.Value("CODE_QUERY_MESSAGE_BY_ID"),
+                         broker_pb2.QueryMessageByIdRequest(
+                             msg_id=msg_id, topic=topic)).message
+
+    def by_key(self, topic, key, begin_ms=0, end_ms=0):
+        return list(self.call(Code.Value("CODE_QUERY_MESSAGE_BY_KEY"),
+                              broker_pb2.QueryMessageByKeyRequest(
+                                  topic=topic, key=key, begin_ms=begin_ms,
+                                  end_ms=end_ms)).messages)
+
+    def view(self, commit_log_offset):
+        return self.call(Code.Value("CODE_VIEW_MESSAGE_BY_OFFSET"),
+                         broker_pb2.ViewMessageByOffsetRequest(
+                             commit_log_offset=commit_log_offset)).message
+
+    def runtime_info(self):
+        return self.call(Code.Value("CODE_GET_BROKER_RUNTIME_INFO"),
+                         broker_pb2.GetBrokerRuntimeInfoRequest())

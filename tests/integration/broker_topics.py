@@ -58,10 +58,11 @@ def main():
     assert a.lock("G1", "client-a", topic, broker, [0, 1]) == [0, 1]
     assert c.lock("G1", "client-c", topic, broker, [1, 2]) == [2]
 
-    # Not there yet: the send path answers "not supported".
-    status, _, _ = c.call_status(Code.Value("CODE_SEND_MESSAGE"),
-                                 broker_pb2.SendMessageRequest())
-    assert status == Status.Value("STATUS_REQUEST_CODE_NOT_SUPPORTED")
+    # An empty send names nothing: refused, with the reason.
+    status, text, _ = c.call_status(Code.Value("CODE_SEND_MESSAGE"),
+                                    broker_pb2.SendMessageRequest())
+    assert status == Status.Value("STATUS_BAD_REQUEST"), (status, text)
+    assert text, "no reason given"
     a.close()
     c.close()
     print("topics: ok")
