@@ -78,6 +78,14 @@ class BrokerClient(petrel_client.Client):
                              group=group, topic=topic, queue_id=queue_id,
                              offset=offset))
 
+    def reset_offset(self, group, topic, timestamp_ms):
+        """The group's offsets of every queue of topic, reset to a time."""
+        return sorted((o.queue_id, o.offset) for o in self.call(
+            Code.Value("CODE_RESET_CONSUMER_OFFSET"),
+            broker_pb2.ResetConsumerOffsetRequest(
+                group=group, topic=topic,
+                timestamp_ms=timestamp_ms)).offsets)
+
     def query_offset(self, group, topic, queue_id):
         return self.call(Code.Value("CODE_QUERY_CONSUMER_OFFSET"),
                          broker_pb2.QueryConsumerOffsetRequest(

@@ -84,6 +84,12 @@ def offsets_and_queries(c, topic, n, sent):
     c.pull("G", topic, 0, 3, commit=3)
     wait_for("the committed offset",
              lambda: c.query_offset("G", topic, 0) == 3)
+    # Reset to a time: to the first message stored since, or the end.
+    future = int(time.time() * 1000) + 3600000
+    assert c.reset_offset("G", topic, future) == [(0, n // 2), (1, n // 2)]
+    assert c.query_offset("G", topic, 1) == n // 2
+    assert c.reset_offset("G", topic, 1) == [(0, 0), (1, 0)]
+    assert c.query_offset("G", topic, 0) == 0
     assert c.min_offset(topic, 0) == 0
     assert c.max_offset(topic, 0) == n // 2
     assert c.offset_by_time(topic, 0, 0) == 0
