@@ -681,7 +681,8 @@ cli_first_note(struct cli_first *f, uint32_t status, const char *broker,
 	f->status = status;
 	if (error == NULL)
 		error = cli_status_find(status)->text;
-	if (broker == NULL || strcmp(broker, address) == 0)
+	if (broker == NULL || *broker == '\0' ||
+	    strcmp(broker, address) == 0)
 		xasprintf(&f->error, "%s%s%s", strstr(error, address) != NULL ?
 		    "" : address, strstr(error, address) != NULL ? "" : ": ",
 		    error);
