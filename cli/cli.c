@@ -6,7 +6,10 @@
  *
  * A name server that cannot be reached (refused, closed, timed out or
  * talking nonsense) is skipped for the next one in the list; an answer of
- * any status ends the search.  Errors go to stderr, in JSON mode as
+ * any status ends the search.  Brokers are asked one by one through
+ * cli_call_at(), one connection per address for the whole invocation, at
+ * the addresses the name servers give for a cluster or a topic's route
+ * (the masters, broker id 0).  Errors go to stderr, in JSON mode as
  * {"error":{"code":...,"status":...,"message":...}}.
  */
 #include "config.h"
@@ -69,6 +72,28 @@ static const struct cli_status {
 	  "protocol_error", "the server sent something undecodable" },
 	{ PETREL__STATUS__STATUS_NOT_SENT, EX_SOFTWARE,
 	  "internal", "the request was not sent" },
+	{ PETREL__STATUS__STATUS_FLUSH_DISK_TIMEOUT, EX_TEMPFAIL,
+	  "flush_disk_timeout", "stored, but not on disk in time" },
+	{ PETREL__STATUS__STATUS_SLAVE_NOT_AVAILABLE, EX_TEMPFAIL,
+	  "slave_not_available", "stored, but no slave has it" },
+	{ PETREL__STATUS__STATUS_FLUSH_SLAVE_TIMEOUT, EX_TEMPFAIL,
+	  "flush_slave_timeout", "stored, but no slave confirmed in time" },
+	{ PETREL__STATUS__STATUS_MESSAGE_ILLEGAL, EX_DATAERR,
+	  "message_illegal", "the message breaks a limit" },
+	{ PETREL__STATUS__STATUS_SERVICE_NOT_AVAILABLE, EX_UNAVAILABLE,
+	  "service_not_available", "the broker cannot serve it now" },
+	{ PETREL__STATUS__STATUS_TOPIC_NOT_EXIST, 1,
+	  "topic_not_exist", "no such topic" },
+	{ PETREL__STATUS__STATUS_NOT_WRITABLE, EX_NOPERM,
+	  "not_writable", "the topic or broker refuses writes" },
+	{ PETREL__STATUS__STATUS_QUEUE_LOCKED, EX_TEMPFAIL,
+	  "queue_locked", "another client holds the queue" },
+};
+
+/* One connection to a broker, kept for the whole invocation. */
+struct cli_conn {
+	char		*address;
+	struct rpc	*rpc;
 };
 static const struct cli_status cli_status_unknown = {
 	0, EX_PROTOCOL, "unknown_status",
@@ -151,6 +176,14 @@ cli_clear(struct cli *cli)
 	free(cli->namesrv);
 	cli->namesrv = NULL;
 	cli->nnamesrv = 0;
+	for (i = 0; i < cli->nconns; i++) {
+		if (cli->conns[i].rpc != NULL)
+			rpc_free(cli->conns[i].rpc);
+		free(cli->conns[i].address);
+	}
+	free(cli->conns);
+	cli->conns = NULL;
+	cli->nconns = 0;
 	if (cli->base != NULL)
 		event_base_free(cli->base);
 	cli->base = NULL;
@@ -411,4 +444,335 @@ cli_now_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+}
+
+/*
+ * The connection to address, made on first use; NULL with *cause set if
+ * address is not one rpc_new() takes (remembered, so asked once).
+ */
+static struct rpc *
+cli_conn(struct cli *cli, const char *address, char **cause)
+{
+	struct cli_conn	*c;
+	size_t		 i;
+
+	for (i = 0; i < cli->nconns; i++) {
+		c = &cli->conns[i];
+		if (strcmp(c->address, address) != 0)
+			continue;
+		if (c->rpc == NULL)
+			xasprintf(cause, "bad broker address \"%s\"", address);
+		return (c->rpc);
+	}
+	if (cli->base == NULL && (cli->base = event_base_new()) == NULL)
+		fatalx("%s: event_base_new failed", __func__);
+	cli->conns = xreallocarray(cli->conns, cli->nconns + 1,
+	    sizeof *cli->conns);
+	c = &cli->conns[cli->nconns++];
+	c->address = xstrdup(address);
+	if ((c->rpc = rpc_new(cli->base, address, cause)) == NULL) {
+		free(*cause);
+		xasprintf(cause, "bad broker address \"%s\"", address);
+	}
+	return (c->rpc);
+}
+
+/*
+ * Send request code with req to the server at address and wait -t for the
+ * answer; returns its Status.  On STATUS_OK *resp is the response, checked
+ * to be a want (the caller frees it); otherwise *error says why, naming
+ * the address (the caller frees it).  A bad address is STATUS_NOT_SENT.
+ */
+uint32_t
+cli_call_at(struct cli *cli, const char *address, uint32_t code,
+    const ProtobufCMessage *req, const ProtobufCMessageDescriptor *want,
+    ProtobufCMessage **resp, char **error)
+{
+	struct rpc	*rpc;
+	char		*cause = NULL;
+	uint32_t	 status;
+	void		(*sigpipe)(int);
+
+	*resp = NULL;
+	*error = NULL;
+	if ((rpc = cli_conn(cli, address, error)) == NULL)
+		return (PETREL__STATUS__STATUS_NOT_SENT);
+
+	/* Writes to a socket the peer closed must fail, not kill us. */
+	sigpipe = signal(SIGPIPE, SIG_IGN);
+	status = rpc_call_sync(rpc, code, req, cli->timeout_ms, resp, &cause);
+	signal(SIGPIPE, sigpipe);
+
+	if (status != PETREL__STATUS__STATUS_OK) {
+		msg_free(*resp);
+		*resp = NULL;
+		if (cause == NULL || *cause == '\0') {
+			free(cause);
+			cause = xstrdup(cli_status_find(status)->text);
+		}
+		if (strstr(cause, address) == NULL) {
+			xasprintf(error, "%s: %s", address, cause);
+			free(cause);
+		} else
+			*error = cause;
+		return (status);
+	}
+	free(cause);
+	if (*resp == NULL || (want != NULL && (*resp)->descriptor != want)) {
+		xasprintf(error, "%s answered with %s, not %s", address,
+		    *resp != NULL ? (*resp)->descriptor->name : "nothing",
+		    want != NULL ? want->name : "a response");
+		msg_free(*resp);
+		*resp = NULL;
+		return (PETREL__STATUS__STATUS_PROTOCOL_ERROR);
+	}
+	return (status);
+}
+
+/* Add broker name at address to a list of targets (the list copies). */
+void
+cli_targets_add(struct cli_targets *ts, const char *name, const char *address)
+{
+	struct cli_target	*t;
+
+	ts->v = xreallocarray(ts->v, ts->n + 1, sizeof *ts->v);
+	t = &ts->v[ts->n++];
+	memset(t, 0, sizeof *t);
+	t->broker_name = xstrdup(name);
+	t->address = xstrdup(address);
+}
+
+/* Free the targets of a list and empty it. */
+void
+cli_targets_free(struct cli_targets *ts)
+{
+	size_t	i;
+
+	for (i = 0; i < ts->n; i++) {
+		free(ts->v[i].broker_name);
+		free(ts->v[i].address);
+	}
+	free(ts->v);
+	ts->v = NULL;
+	ts->n = 0;
+}
+
+/* The address of broker b's master (id 0), or NULL if it has none. */
+static const char *
+cli_master_address(const Petrel__BrokerData *b)
+{
+	size_t	i;
+
+	for (i = 0; b != NULL && i < b->n_addresses; i++) {
+		if (b->addresses[i]->broker_id == 0)
+			return (b->addresses[i]->address);
+	}
+	return (NULL);
+}
+
+/*
+ * Add the master of every broker of cluster (every cluster if NULL) to ts,
+ * from the name servers' cluster info.  Returns the Status, with *error
+ * set (the caller frees it) unless STATUS_OK; a cluster that is not known
+ * or has no master is STATUS_NOT_FOUND.
+ */
+uint32_t
+cli_targets_cluster(struct cli *cli, const char *cluster,
+    struct cli_targets *ts, char **error)
+{
+	Petrel__GetClusterInfoRequest	 req =
+	    PETREL__GET_CLUSTER_INFO_REQUEST__INIT;
+	Petrel__GetClusterInfoResponse	*r;
+	const Petrel__ClusterData	*c;
+	ProtobufCMessage		*resp;
+	const char			*address;
+	uint32_t			 status;
+	size_t				 ci, bi, found = 0;
+
+	status = cli_call(cli, PETREL__REQUEST_CODE__CODE_GET_CLUSTER_INFO,
+	    &req.base, &petrel__get_cluster_info_response__descriptor, &resp,
+	    error);
+	if (status != PETREL__STATUS__STATUS_OK)
+		return (status);
+	r = (Petrel__GetClusterInfoResponse *)resp;
+	for (ci = 0; ci < r->n_clusters; ci++) {
+		c = r->clusters[ci];
+		if (cluster != NULL && strcmp(c->name, cluster) != 0)
+			continue;
+		found++;
+		for (bi = 0; bi < c->n_broker_names; bi++) {
+			address = cli_master_address(cmd_cluster_find_broker(
+			    r->brokers, r->n_brokers, c->broker_names[bi]));
+			if (address != NULL)
+				cli_targets_add(ts, c->broker_names[bi],
+				    address);
+		}
+	}
+	msg_free(r);
+	if (cluster != NULL && found == 0) {
+		xasprintf(error, "no cluster %s", cluster);
+		return (PETREL__STATUS__STATUS_NOT_FOUND);
+	}
+	if (ts->n == 0) {
+		xasprintf(error, "%s%s has no master broker",
+		    cluster != NULL ? "cluster " : "no cluster",
+		    cluster != NULL ? cluster : "");
+		return (PETREL__STATUS__STATUS_NOT_FOUND);
+	}
+	return (PETREL__STATUS__STATUS_OK);
+}
+
+/*
+ * Add the master of every broker serving topic to ts, with the topic's
+ * queues there, from the topic's route.  Returns the Status, with *error
+ * set (the caller frees it) unless STATUS_OK; a topic no master serves is
+ * STATUS_NOT_FOUND.
+ */
+uint32_t
+cli_targets_route(struct cli *cli, const char *topic, struct cli_targets *ts,
+    char **error)
+{
+	Petrel__GetRouteRequest		 req = PETREL__GET_ROUTE_REQUEST__INIT;
+	Petrel__GetRouteResponse	*r;
+	const Petrel__QueueData		*q;
+	struct cli_target		*t;
+	ProtobufCMessage		*resp;
+	const char			*address;
+	uint32_t			 status;
+	size_t				 i;
+
+	req.topic = (char *)topic;
+	status = cli_call(cli, PETREL__REQUEST_CODE__CODE_GET_ROUTE,
+	    &req.base, &petrel__get_route_response__descriptor, &resp, error);
+	if (status != PETREL__STATUS__STATUS_OK)
+		return (status);
+	r = (Petrel__GetRouteResponse *)resp;
+	for (i = 0; i < r->n_queues; i++) {
+		q = r->queues[i];
+		address = cli_master_address(cmd_cluster_find_broker(
+		    r->brokers, r->n_brokers, q->broker_name));
+		if (address == NULL)
+			continue;
+		cli_targets_add(ts, q->broker_name, address);
+		t = &ts->v[ts->n - 1];
+		t->read_queues = q->read_queues;
+		t->write_queues = q->write_queues;
+		t->perm = q->perm;
+		t->order = q->order;
+	}
+	msg_free(r);
+	if (ts->n == 0) {
+		xasprintf(error, "no master broker serves topic %s", topic);
+		return (PETREL__STATUS__STATUS_NOT_FOUND);
+	}
+	return (PETREL__STATUS__STATUS_OK);
+}
+
+/*
+ * Note that asking broker (at address) failed with status and error; the
+ * first failure is kept for cli_first_report().
+ */
+void
+cli_first_note(struct cli_first *f, uint32_t status, const char *broker,
+    const char *address, const char *error)
+{
+	if (f->failed++ != 0)
+		return;
+	f->status = status;
+	if (error == NULL)
+		error = cli_status_find(status)->text;
+	if (broker == NULL || *broker == '\0' ||
+	    strcmp(broker, address) == 0)
+		xasprintf(&f->error, "%s%s%s", strstr(error, address) != NULL ?
+		    "" : address, strstr(error, address) != NULL ? "" : ": ",
+		    error);
+	else if (strstr(error, address) != NULL)
+		xasprintf(&f->error, "%s: %s", broker, error);
+	else
+		xasprintf(&f->error, "%s (%s): %s", broker, address, error);
+}
+
+/*
+ * Report the first failure noted, if any, prefixed with what was asked (a
+ * printf format) and followed by how many more failed, and free it.
+ * Returns its exit code, or EX_OK if nothing failed.
+ */
+int
+cli_first_report(struct cli *cli, struct cli_first *f, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*what, *why;
+	int	 rc;
+
+	if (f->failed == 0)
+		return (EX_OK);
+	va_start(ap, fmt);
+	xvasprintf(&what, fmt, ap);
+	va_end(ap);
+	if (f->failed > 1)
+		xasprintf(&why, "%s (and %zu more failed)", f->error,
+		    f->failed - 1);
+	else
+		why = xstrdup(f->error);
+	rc = cli_fail(cli, f->status, why, "%s", what);
+	free(why);
+	free(what);
+	free(f->error);
+	memset(f, 0, sizeof *f);
+	return (rc);
+}
+
+/*
+ * Write "error": {"code", "status", "message"} for a failure of one of
+ * many requests into the object open in j.
+ */
+void
+cli_json_error(struct json *j, uint32_t status, const char *message)
+{
+	const struct cli_status	*st = cli_status_find(status);
+
+	json_object_open(j, "error");
+	json_string(j, "code", st->code);
+	json_uint(j, "status", status);
+	json_string(j, "message", message != NULL ? message : st->text);
+	json_object_close(j);
+}
+
+/*
+ * Why s cannot be a topic or group name (1-127 bytes of [a-zA-Z0-9_%-]),
+ * or NULL if it can.
+ */
+const char *
+cli_check_name(const char *s)
+{
+	size_t	len = strlen(s);
+
+	if (len == 0)
+		return ("empty name");
+	if (len > 127)
+		return ("name longer than 127 bytes");
+	if (strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789_%-") != len)
+		return ("a name is letters, digits, '_', '%' and '-' only");
+	return (NULL);
+}
+
+/*
+ * Whether address is a host:port petrel can connect to (a numeric address
+ * or localhost); 0, or -1 with *cause set (the caller frees it).
+ */
+int
+cli_check_address(const char *address, char **cause)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	char			*host;
+	uint16_t		 port;
+	int			 rc;
+
+	if (rpc_parse_address(address, &host, &port, cause) != 0)
+		return (-1);
+	rc = rpc_resolve(host, port, &ss, &len, cause);
+	free(host);
+	return (rc);
 }

@@ -18,11 +18,13 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "proto/namesrv.pb-c.h"
+#include "proto/broker.pb-c.h"
 
 struct event_base;
 struct json;
 struct rpc;
 struct table;
+struct cli_conn;
 
 #ifndef nitems
 #define nitems(a)	(sizeof (a) / sizeof (a)[0])
@@ -39,6 +41,33 @@ struct cli {
 	uint32_t		  timeout_ms;
 	int			  json;
 	struct event_base	 *base;		/* the name servers' */
+	struct cli_conn		 *conns;	/* brokers asked, by address */
+	size_t			  nconns;
+};
+
+/*
+ * A broker a verb asks: its name, its master's address and, when it came
+ * from a topic's route, the topic's queues there.
+ */
+struct cli_target {
+	char			*broker_name;
+	char			*address;
+	uint32_t		 read_queues;
+	uint32_t		 write_queues;
+	uint32_t		 perm;
+	int			 order;
+};
+
+struct cli_targets {
+	struct cli_target	*v;
+	size_t			 n;
+};
+
+/* The first of many failures (one per broker), to report at the end. */
+struct cli_first {
+	uint32_t		 status;
+	char			*error;
+	size_t			 failed;
 };
 
 /* An option of a verb, or a global option. */
@@ -124,6 +153,24 @@ int		 cli_json_print(struct cli *, struct json *);
 int		 cli_table_print(struct cli *, struct table *,
 		     const struct cmd_args *);
 uint64_t	 cli_now_ms(void);
+uint32_t	 cli_call_at(struct cli *, const char *, uint32_t,
+		     const ProtobufCMessage *, const ProtobufCMessageDescriptor *,
+		     ProtobufCMessage **, char **);
+void		 cli_targets_add(struct cli_targets *, const char *,
+		     const char *);
+void		 cli_targets_free(struct cli_targets *);
+uint32_t	 cli_targets_cluster(struct cli *, const char *,
+		     struct cli_targets *, char **);
+uint32_t	 cli_targets_route(struct cli *, const char *,
+		     struct cli_targets *, char **);
+void		 cli_json_error(struct json *, uint32_t, const char *);
+const char	*cli_check_name(const char *);
+int		 cli_check_address(const char *, char **);
+void		 cli_first_note(struct cli_first *, uint32_t, const char *,
+		     const char *, const char *);
+int		 cli_first_report(struct cli *, struct cli_first *,
+		     const char *, ...)
+		     __attribute__((__format__ (printf, 3, 4)));
 
 /* cli/table.c */
 #define TABLE_LEFT	0
@@ -143,12 +190,18 @@ int		 table_print(struct table *, FILE *, int, size_t);
 void		 format_age(char *, size_t, uint64_t);
 void		 format_time(char *, size_t, uint64_t);
 void		 format_perm(char *, size_t, uint32_t);
+int		 format_parse_perm(const char *, uint32_t *);
+int		 format_parse_time(const char *, uint64_t, uint64_t *);
+int		 format_utf8(const void *, size_t);
+char		*format_base64(const void *, size_t);
 
 /* cli/cmd_*.c */
 void		 cmd_cluster_json_broker(struct json *,
 		     const Petrel__BrokerData *, uint64_t);
 const Petrel__BrokerData *cmd_cluster_find_broker(Petrel__BrokerData **,
 		     size_t, const char *);
+void		 cmd_msg_json_message(struct json *, const char *,
+		     const Petrel__Message *);
 extern const struct cmd_entry	cmd_cluster_list_entry;
 extern const struct cmd_entry	cmd_route_entry;
 extern const struct cmd_entry	cmd_kv_get_entry;
@@ -157,5 +210,17 @@ extern const struct cmd_entry	cmd_kv_delete_entry;
 extern const struct cmd_entry	cmd_kv_list_entry;
 extern const struct cmd_entry	cmd_bench_store_entry;
 extern const struct cmd_entry	cmd_bench_runtime_entry;
+
+/* The admin verbs, which ask the brokers themselves. */
+extern const struct cmd_entry	cmd_topic_create_entry;
+extern const struct cmd_entry	cmd_topic_update_entry;
+extern const struct cmd_entry	cmd_topic_delete_entry;
+extern const struct cmd_entry	cmd_topic_list_entry;
+extern const struct cmd_entry	cmd_topic_status_entry;
+extern const struct cmd_entry	cmd_group_progress_entry;
+extern const struct cmd_entry	cmd_group_reset_entry;
+extern const struct cmd_entry	cmd_msg_get_entry;
+extern const struct cmd_entry	cmd_msg_query_entry;
+extern const struct cmd_entry	cmd_broker_status_entry;
 
 #endif /* CLI_H */

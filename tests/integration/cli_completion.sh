@@ -33,7 +33,17 @@ check()
 }
 
 check "cluster" cl
-check "cluster route kv bench help" ""
+# Every noun, in table order (the program's own list of commands).
+check "$("$PETREL" __commands | sed 's/ .*//' | uniq | tr '\n' ' ' |
+    sed 's/ $//')" ""
+check "create update delete list status" topic ""
+check "--cluster" topic create Orders --cl
+check "" topic create --perm ""
+check "progress reset" group ""
+check "--to" group reset G T --t
+check "get query" msg ""
+check "--key" msg query --topic T --k
+check "status" broker ""
 check "kv" k
 check "get put delete list" kv ""
 check "list" kv l
