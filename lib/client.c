@@ -123,6 +123,7 @@ static const struct actor_type client_actor = {
 static pthread_once_t	client_once = PTHREAD_ONCE_INIT;
 static uint8_t		client_ip[4];
 static char		client_ipstr[INET_ADDRSTRLEN];
+static char		client_born[INET_ADDRSTRLEN + 8];	/* ip:0 */
 static uint32_t		client_random;
 static uint64_t		client_start_ms;
 static _Atomic uint32_t	client_counter;
@@ -200,6 +201,7 @@ client_once_init(void)
 	}
 	memcpy(client_ip, &addr.s_addr, 4);
 	inet_ntop(AF_INET, &addr, client_ipstr, sizeof client_ipstr);
+	snprintf(client_born, sizeof client_born, "%s:0", client_ipstr);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	client_random = (uint32_t)ts.tv_nsec ^ ((uint32_t)getpid() << 16) ^
 	    (uint32_t)ts.tv_sec;
@@ -647,11 +649,11 @@ client_id(struct petrel_client *c)
 	return (c->id);
 }
 
-/* This host's address for born hosts. */
+/* This host as a born host ("ip:0": no port of its own). */
 const char *
 client_host(struct petrel_client *c)
 {
-	return (client_ipstr);
+	return (client_born);
 }
 
 /* Whether the caller runs on the client's loop thread. */
