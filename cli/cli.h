@@ -157,5 +157,8 @@ extern const struct cmd_entry	cmd_kv_delete_entry;
 extern const struct cmd_entry	cmd_kv_list_entry;
 extern const struct cmd_entry	cmd_bench_store_entry;
 extern const struct cmd_entry	cmd_bench_runtime_entry;
+struct petrel_client *cmd_send_client(struct cli *, const char *, char **);
+extern const struct cmd_entry	cmd_send_entry;
+extern const struct cmd_entry	cmd_bench_produce_entry;
 
 #endif /* CLI_H */
