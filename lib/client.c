@@ -759,7 +759,9 @@ client_route_build(const char *topic, Petrel__GetRouteResponse *resp)
 			r->nqueues++;
 		}
 	}
-	qsort(r->queues, r->nqueues, sizeof *r->queues, client_queue_cmp);
+	if (r->nqueues > 1)
+		qsort(r->queues, r->nqueues, sizeof *r->queues,
+		    client_queue_cmp);
 	return (r);
 }
 
