@@ -210,6 +210,9 @@ extern const struct cmd_entry	cmd_kv_delete_entry;
 extern const struct cmd_entry	cmd_kv_list_entry;
 extern const struct cmd_entry	cmd_bench_store_entry;
 extern const struct cmd_entry	cmd_bench_runtime_entry;
+struct petrel_client *cmd_send_client(struct cli *, const char *, char **);
+extern const struct cmd_entry	cmd_send_entry;
+extern const struct cmd_entry	cmd_bench_produce_entry;
 
 /* The admin verbs, which ask the brokers themselves. */
 extern const struct cmd_entry	cmd_topic_create_entry;

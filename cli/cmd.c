@@ -48,8 +48,10 @@ const struct cmd_entry *cmd_table[] = {
 	&cmd_kv_put_entry,
 	&cmd_kv_delete_entry,
 	&cmd_kv_list_entry,
+	&cmd_bench_produce_entry,
 	&cmd_bench_store_entry,
 	&cmd_bench_runtime_entry,
+	&cmd_send_entry,
 	&cmd_help_entry,
 	NULL
 };

@@ -1,0 +1,74 @@
+#!/bin/sh
+# libpetrel's producer against a real name server and broker: sync sends
+# read back from the broker, async and one-way sends all answered, a
+# batch in one queue, ordered sends in one queue per key, a large body
+# stored compressed, unique ids of 32 upper-case hex digits.
+. "$top_srcdir/tests/integration/broker_lib.sh"
+TOOL=$top_builddir/tests/petrel_tool
+bk_setup
+ns_need_python
+ns_start
+bk_conf broker-a
+bk_start broker-a
+PORT=$BK_PORT
+NS=127.0.0.1:$NS_PORT
+T=$NS_TMP
+
+broker() {
+	PYTHONPATH=$top_srcdir/tests/integration "$PYTHON3" \
+	    "$top_srcdir/tests/integration/libpetrel_broker.py" "$PORT" "$@"
+}
+broker create Lib 4 || bk_fail "cannot create topic Lib"
+ns_wait 10 sh -c "'$PETREL' -n $NS route Lib >/dev/null 2>&1" ||
+    bk_fail "topic Lib never routed"
+
+# Sync: 20 sends, answered in order, read back byte for byte.
+"$TOOL" "$NS" sync Lib 20 >"$T/sync.out" 2>&1 ||
+    bk_fail "sync sends failed: $(cat "$T/sync.out")"
+[ "$(grep -c '^ok 0 broker-a ' "$T/sync.out")" -eq 20 ] ||
+    bk_fail "not 20 results: $(cat "$T/sync.out")"
+awk '/^ok/ { print $6 }' "$T/sync.out" | grep -Eqv '^[0-9A-F]{32}$' &&
+    bk_fail "a msg_id is not 32 hex digits"
+awk '/^ok/ { print $7 }' "$T/sync.out" | grep -Eqv '^[0-9A-F]{32}$' &&
+    bk_fail "a unique id is not 32 hex digits"
+[ "$(awk '/^ok/ { print $7 }' "$T/sync.out" | sort -u | wc -l)" -eq 20 ] ||
+    bk_fail "unique ids repeat"
+[ "$(awk '/^ok/ { print $4 }' "$T/sync.out" | sort -u | wc -l)" -eq 4 ] ||
+    bk_fail "sends did not go round the 4 queues"
+broker dump Lib 4 >"$T/dump1" || bk_fail "dump failed"
+for i in 0 5 19; do
+	u=$(awk -v n=$((i + 1)) '/^ok/ && ++k == n { print $7 }' "$T/sync.out")
+	grep -q " $u 0 [0-9]* msg-$i\$" "$T/dump1" ||
+	    bk_fail "msg-$i ($u) not stored as sent: $(cat "$T/dump1")"
+done
+
+# Async and one-way: every send answered, all stored.
+"$TOOL" "$NS" async Lib 3000 >"$T/async.out" ||
+    bk_fail "async: $(tail -3 "$T/async.out")"
+grep -q '^answered 3000$' "$T/async.out" || bk_fail "not all answered"
+"$TOOL" "$NS" oneway Lib 500 >"$T/oneway.out" || bk_fail "oneway failed"
+ns_wait 10 sh -c "[ \$(PYTHONPATH=$top_srcdir/tests/integration \
+    '$PYTHON3' '$top_srcdir/tests/integration/libpetrel_broker.py' \
+    $PORT dump Lib 4 | wc -l) -eq 3520 ]" ||
+    bk_fail "not 3520 messages stored"
+
+# A batch: one queue, consecutive offsets.
+"$TOOL" "$NS" batch Lib 10 >"$T/batch.out" || bk_fail "batch failed"
+[ "$(awk '/^ok/ { print $4 }' "$T/batch.out" | sort -u | wc -l)" -eq 1 ] ||
+    bk_fail "batch spread over queues"
+[ "$(grep -c '^ok 0 ' "$T/batch.out")" -eq 10 ] || bk_fail "batch results"
+
+# Ordered: each key in one queue.
+"$TOOL" "$NS" ordered Lib 40 5 >"$T/ord.out" || bk_fail "ordered failed"
+[ "$(awk '/^ok/ { print $8, $4 }' "$T/ord.out" | sort -u | wc -l)" -eq 5 ] ||
+    bk_fail "a key went to two queues: $(cat "$T/ord.out")"
+
+# A large body is stored compressed (flag 1) and smaller.
+"$TOOL" "$NS" big Lib 100000 >"$T/big.out" || bk_fail "big send failed"
+u=$(awk '/^ok/ { print $7 }' "$T/big.out")
+broker dump Lib 4 >"$T/dump2" || bk_fail "dump failed"
+grep -q " $u 1 " "$T/dump2" || bk_fail "big body not compressed"
+
+bk_stop "$BK_PID"
+ns_stop 0
+exit 0
