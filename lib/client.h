@@ -1,0 +1,151 @@
+/*
+ * libpetrel's core, shared by the actors of a client's loop (the client
+ * actor, producers, consumers) and the API files (lib/petrel_*.c).
+ *
+ * Threads.  Functions marked "loop" may only be called on the client's
+ * loop thread (from an actor handler or an rpc callback); the rest may be
+ * called from any thread.  Connections, the route cache and the heartbeat
+ * registrations are plain structures of struct petrel_client, touched only
+ * on the loop thread.
+ *
+ * Waiting.  An API call that must block puts a struct client_wait on its
+ * stack, hands its address to an actor inside a message and calls
+ * client_wait_for(); the actor answers exactly once with
+ * client_wait_done().  A struct client_gate bounds what an API handle has
+ * in flight (async sends) and lets a caller wait for it to drain.
+ */
+#ifndef CLIENT_H
+#define CLIENT_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "petrel.h"
+#include "proto/broker.pb-c.h"
+#include "proto/namesrv.pb-c.h"
+
+struct actor;
+struct event_base;
+struct loop;
+struct rpc;
+
+#define CLIENT_ROUTE_MS		30000	/* route refresh */
+#define CLIENT_HEARTBEAT_MS	30000	/* heartbeats to brokers */
+#define CLIENT_RPC_TIMEOUT_MS	3000	/* name server calls, heartbeats */
+#define CLIENT_AVOID_MS		30000	/* a failed broker is avoided */
+
+/* A message: what is sent, or what was received (then the Message's
+ * fields after the send, with the body decompressed). */
+struct petrel_msg {
+	Petrel__Message	*m;		/* topic, body, tags, keys, props */
+	uint32_t	 delay_level;	/* outgoing only */
+	char		*broker;	/* received: the broker's name */
+};
+
+/* One write queue of a route: of a broker with a master. */
+struct client_queue {
+	const char	*broker;	/* name, in the route's response */
+	const char	*address;	/* master's host:port */
+	uint32_t	 queue_id;
+};
+
+/* A topic's route: the name server's answer and its write queues. */
+struct client_route {
+	char			 *topic;
+	Petrel__GetRouteResponse *resp;
+	struct client_queue	 *queues;	/* by broker name, queue id */
+	size_t			  nqueues;
+	uint64_t		  fetched_ms;	/* monotonic */
+	int			  ordered;	/* some queue data says order */
+};
+
+/*
+ * The route of topic fetched (status STATUS_OK, route set) or not (route
+ * NULL, error says why).  route is valid during the callback's loop turn.
+ */
+typedef void (*client_route_cb)(const char *, const struct client_route *,
+    uint32_t, const char *, void *);
+
+/* Waiting for an answer from the loop. */
+struct client_wait {
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 cond;
+	int			 done;
+	int			 code;		/* PETREL_OK or an error */
+	char			 text[256];
+	void			*arg;		/* the caller's answer space */
+	size_t			 n;		/* its entries */
+};
+
+/* What a handle has in flight, bounded. */
+struct client_gate {
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 cond;
+	size_t			 inflight;
+	size_t			 max;
+	int			 waiting;
+};
+
+/* lib/client.c: any thread */
+struct loop		*client_loop(struct petrel_client *);
+const char		*client_id(struct petrel_client *);
+const char		*client_host(struct petrel_client *);
+int			 client_on_loop(struct petrel_client *);
+void			 client_error(struct petrel_error *, int, const char *,
+			     ...) __attribute__((__format__ (printf, 3, 4)));
+void			 client_unique_id(char *, size_t);
+uint64_t		 client_now_ms(void);
+uint64_t		 client_wall_ms(void);
+
+void			 client_wait_init(struct client_wait *, void *,
+			     size_t);
+void			 client_wait_done(struct client_wait *, int,
+			     const char *);
+int			 client_wait_for(struct client_wait *,
+			     struct petrel_error *);
+void			 client_gate_init(struct client_gate *, size_t);
+void			 client_gate_fini(struct client_gate *);
+int			 client_gate_enter(struct client_gate *, uint32_t);
+void			 client_gate_leave(struct client_gate *);
+int			 client_gate_drain(struct client_gate *, uint32_t);
+
+/* lib/client.c: loop */
+struct event_base	*client_base(struct petrel_client *);
+struct rpc		*client_conn(struct petrel_client *, const char *);
+const struct client_route *client_route_get(struct petrel_client *,
+			     const char *);
+void			 client_route(struct petrel_client *, const char *,
+			     int, client_route_cb, void *);
+void			 client_route_cancel(struct petrel_client *, void *);
+void			 client_route_stale(struct petrel_client *,
+			     const char *);
+void			 client_add_producer(struct petrel_client *,
+			     const char *);
+void			 client_remove_producer(struct petrel_client *,
+			     const char *);
+void			 client_set_consumer(struct petrel_client *,
+			     const char *, Petrel__ConsumerData *);
+void			 client_heartbeat_now(struct petrel_client *);
+
+/* lib/client.c: routes as plain data (tests use them without a client) */
+struct client_route	*client_route_build(const char *,
+			     Petrel__GetRouteResponse *);
+void			 client_route_free(struct client_route *);
+const char		*client_route_master(const struct client_route *,
+			     const char *);
+int			 client_route_pick(const struct client_route *,
+			     uint32_t *, const char *);
+
+/* lib/petrel_msg.c */
+struct petrel_msg	*client_msg_received(Petrel__Message *, const char *,
+			     char **);
+int			 client_msg_outgoing(const struct petrel_msg *,
+			     uint32_t, Petrel__OutgoingMessage **,
+			     struct petrel_error *);
+uint64_t		 client_shard_hash(const char *);
+
+/* actors/producer.c */
+extern const struct actor_type	producer_actor;
+
+#endif /* CLIENT_H */
