@@ -66,8 +66,7 @@ int
 consumerbox_same_queue(const struct consumer_msg *a,
     const struct consumer_msg *b)
 {
-	return (a->sub == b->sub && a->pm.m->queue_id == b->pm.m->queue_id &&
-	    strcmp(a->pm.broker, b->pm.broker) == 0);
+	return (a->queue == b->queue);
 }
 
 /* Hand n messages (taken over) to the application's threads (actor). */
@@ -194,4 +193,16 @@ consumerbox_close(struct consumerbox *b)
 	b->closing = 1;
 	pthread_cond_broadcast(&b->cond);
 	pthread_mutex_unlock(&b->lock);
+}
+
+/* Whether the box was closed. */
+int
+consumerbox_closed(struct consumerbox *b)
+{
+	int	closed;
+
+	pthread_mutex_lock(&b->lock);
+	closed = b->closing;
+	pthread_mutex_unlock(&b->lock);
+	return (closed);
 }

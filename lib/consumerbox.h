@@ -21,7 +21,7 @@
  */
 struct consumer_msg {
 	struct petrel_msg	pm;
-	uint32_t		sub;		/* subscription pulled through */
+	uint64_t		queue;		/* the actor's id of its queue */
 	uint32_t		status;		/* enum petrel_consume_status */
 };
 
@@ -48,6 +48,7 @@ void	consumerbox_done(struct consumerbox *, struct consumer_msg *,
 	    enum petrel_consume_status);
 size_t	consumerbox_take_done(struct consumerbox *, struct consumer_msg ***);
 void	consumerbox_close(struct consumerbox *);
+int	consumerbox_closed(struct consumerbox *);
 int	consumerbox_same_queue(const struct consumer_msg *,
 	    const struct consumer_msg *);
 
