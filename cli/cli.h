@@ -125,6 +125,12 @@ int		 cli_table_print(struct cli *, struct table *,
 		     const struct cmd_args *);
 uint64_t	 cli_now_ms(void);
 
+/* cli/cmd_consume.c */
+struct petrel_consumer_options;
+char		*cmd_consume_namesrv(struct cli *);
+const char	*cmd_consume_options_parse(struct cmd_args *,
+		     struct petrel_consumer_options *);
+
 /* cli/table.c */
 #define TABLE_LEFT	0
 #define TABLE_RIGHT	1
@@ -157,5 +163,7 @@ extern const struct cmd_entry	cmd_kv_delete_entry;
 extern const struct cmd_entry	cmd_kv_list_entry;
 extern const struct cmd_entry	cmd_bench_store_entry;
 extern const struct cmd_entry	cmd_bench_runtime_entry;
+extern const struct cmd_entry	cmd_consume_entry;
+extern const struct cmd_entry	cmd_bench_consume_entry;
 
 #endif /* CLI_H */
