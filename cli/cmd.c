@@ -40,8 +40,8 @@ const struct cmd_entry *cmd_table[] = {
 	&cmd_kv_list_entry,
 	&cmd_bench_store_entry,
 	&cmd_bench_runtime_entry,
-	&cmd_consume_entry,
 	&cmd_bench_consume_entry,
+	&cmd_consume_entry,
 	&cmd_help_entry,
 	NULL
 };
