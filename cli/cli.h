@@ -172,6 +172,12 @@ int		 cli_first_report(struct cli *, struct cli_first *,
 		     const char *, ...)
 		     __attribute__((__format__ (printf, 3, 4)));
 
+/* cli/cmd_consume.c */
+struct petrel_consumer_options;
+char		*cmd_consume_namesrv(struct cli *);
+const char	*cmd_consume_options_parse(struct cmd_args *,
+		     struct petrel_consumer_options *);
+
 /* cli/table.c */
 #define TABLE_LEFT	0
 #define TABLE_RIGHT	1
@@ -225,5 +231,7 @@ extern const struct cmd_entry	cmd_group_reset_entry;
 extern const struct cmd_entry	cmd_msg_get_entry;
 extern const struct cmd_entry	cmd_msg_query_entry;
 extern const struct cmd_entry	cmd_broker_status_entry;
+extern const struct cmd_entry	cmd_consume_entry;
+extern const struct cmd_entry	cmd_bench_consume_entry;
 
 #endif /* CLI_H */

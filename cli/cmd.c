@@ -39,6 +39,8 @@ const struct cmd_entry *cmd_table[] = {
 	&cmd_topic_delete_entry,
 	&cmd_topic_list_entry,
 	&cmd_topic_status_entry,
+	&cmd_send_entry,
+	&cmd_consume_entry,
 	&cmd_group_progress_entry,
 	&cmd_group_reset_entry,
 	&cmd_msg_get_entry,
@@ -49,9 +51,9 @@ const struct cmd_entry *cmd_table[] = {
 	&cmd_kv_delete_entry,
 	&cmd_kv_list_entry,
 	&cmd_bench_produce_entry,
+	&cmd_bench_consume_entry,
 	&cmd_bench_store_entry,
 	&cmd_bench_runtime_entry,
-	&cmd_send_entry,
 	&cmd_help_entry,
 	NULL
 };

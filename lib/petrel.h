@@ -183,6 +183,8 @@ struct petrel_consumer_options {
 	uint32_t		 max_reconsume;	/* before the DLQ, 16 */
 	const char		*offset_file;	/* broadcasting; default under
 						   $HOME/.petrel */
+	uint32_t		 rebalance_ms;	/* between rebalances, 20000 */
+	uint32_t		 pull_batch;	/* messages a pull, 32 */
 };
 
 /* Called on a consumer thread with n messages of one queue. */

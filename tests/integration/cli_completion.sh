@@ -57,7 +57,7 @@ check "" -n ""
 check "--no-headers" route --no
 check "put" help kv p
 check "" kv get ns ""
-check "produce store runtime" bench ""
+check "produce consume store runtime" bench ""
 check "--writers" bench store --dir /tmp --wr
 [ "$(complete -p petrel)" = "complete -F _petrel petrel" ] ||
     fail "petrel is not registered for completion"

@@ -1,0 +1,185 @@
+/*
+ * petrel bench consume --topic T --group G --count N [--json]: drains N
+ * messages through libpetrel's pull API as fast as it can (RocketMQ's
+ * Consumer benchmark), printing the rate each second, then the totals:
+ * messages a second and the latency from store to delivery (p50, p99,
+ * p99.9, in microseconds; the broker stores milliseconds).
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+
+#include "cli.h"
+#include "json.h"
+#include "petrel.h"
+#include "xmalloc.h"
+
+static int	cmd_bench_consume_exec(struct cli *, struct cmd_args *);
+
+static const struct cmd_option cmd_bench_consume_options[] = {
+	{ "topic", 0, "topic", "the topic to consume (required)" },
+	{ "group", 'g', "group", "the consumer group (required)" },
+	{ "count", 'c', "n", "messages to consume (required)" },
+	{ "from", 0, "first|last|ms", "where a new group starts; default "
+	    "first" },
+	{ NULL, 0, NULL, NULL }
+};
+
+const struct cmd_entry cmd_bench_consume_entry = {
+	.noun = "bench",
+	.verb = "consume",
+	.usage = "",
+	.lower = 0,
+	.upper = 0,
+	.options = cmd_bench_consume_options,
+	.help = "time consuming messages of a topic",
+	.exec = cmd_bench_consume_exec
+};
+
+/* Wall clock milliseconds and monotonic microseconds. */
+static uint64_t
+cmd_bench_consume_wall_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+}
+
+static uint64_t
+cmd_bench_consume_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
+}
+
+static int
+cmd_bench_consume_cmp(const void *a, const void *b)
+{
+	uint64_t	x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x < y ? -1 : x > y);
+}
+
+/* The q-th quantile of n sorted values. */
+static uint64_t
+cmd_bench_consume_at(const uint64_t *v, size_t n, double q)
+{
+	size_t	i;
+
+	if (n == 0)
+		return (0);
+	i = (size_t)(q * (double)(n - 1) + 0.5);
+	return (v[i < n ? i : n - 1]);
+}
+
+static int
+cmd_bench_consume_exec(struct cli *cli, struct cmd_args *args)
+{
+	struct petrel_consumer_options	 o;
+	struct petrel_client		*c;
+	struct petrel_consumer		*pc;
+	struct petrel_error		 err;
+	struct petrel_msg		*msgs[256];
+	struct json			*j;
+	const char			*why, *topic, *s;
+	char				*ns, *end;
+	uint64_t			*lat, count, seen = 0, errors = 0;
+	uint64_t			 start, last, lastseen = 0, now, wall, st;
+	double				 secs, rate;
+	int				 n, i;
+
+	topic = cmd_get(args, "topic");
+	s = cmd_get(args, "count");
+	if (topic == NULL || s == NULL)
+		return (cli_bad_args(cli, args, "--topic and --count are "
+		    "required"));
+	count = strtoull(s, &end, 10);
+	if (*s == '\0' || *s == '-' || *end != '\0' || count == 0 ||
+	    count > 100000000)
+		return (cli_bad_args(cli, args, "--count: 1-100000000"));
+	if ((why = cmd_consume_options_parse(args, &o)) != NULL)
+		return (cli_bad_args(cli, args, "%s", why));
+	if (cmd_get(args, "from") == NULL)
+		o.from = PETREL_FROM_FIRST;
+	o.pull_batch = 256;
+	o.max_unprocessed = 4096;
+	ns = cmd_consume_namesrv(cli);
+	c = petrel_client_new(ns, &err);
+	free(ns);
+	if (c == NULL)
+		return (cli_fail(cli, (uint32_t)err.code, "client", "%s",
+		    err.text));
+	if ((pc = petrel_consumer_new(c, &o, &err)) == NULL ||
+	    petrel_consumer_subscribe(pc, topic, "*", &err) != 0 ||
+	    petrel_consumer_start(pc, &err) != 0) {
+		petrel_consumer_free(pc);
+		petrel_client_free(c);
+		if (err.code == PETREL_E_BAD_REQUEST)
+			return (cli_bad_args(cli, args, "%s", err.text));
+		return (cli_fail(cli, (uint32_t)err.code, "bench", "%s",
+		    err.text));
+	}
+	lat = xcalloc((size_t)count, sizeof *lat);
+	start = last = cmd_bench_consume_us();
+	while (seen < count) {
+		n = petrel_consumer_poll(pc, msgs, nitems(msgs), 1000, &err);
+		if (n < 0) {
+			errors++;
+			break;
+		}
+		wall = cmd_bench_consume_wall_ms();
+		for (i = 0; i < n; i++) {
+			st = petrel_msg_store_ms(msgs[i]);
+			if (seen < count)
+				lat[seen++] = (wall > st ? wall - st : 0) *
+				    1000;
+			petrel_consumer_done(pc, msgs[i],
+			    PETREL_CONSUME_SUCCESS);
+		}
+		now = cmd_bench_consume_us();
+		if (now - last >= 1000000) {
+			if (!cli->json)
+				printf("%.0f msgs/s, %" PRIu64 " of %" PRIu64
+				    "\n", (double)(seen - lastseen) * 1e6 /
+				    (double)(now - last), seen, count);
+			last = now;
+			lastseen = seen;
+		}
+	}
+	secs = (double)(cmd_bench_consume_us() - start) / 1e6;
+	rate = secs > 0 ? (double)seen / secs : 0;
+	petrel_consumer_free(pc);
+	petrel_client_free(c);
+	qsort(lat, (size_t)seen, sizeof *lat, cmd_bench_consume_cmp);
+	if (cli->json) {
+		j = cli_json_new(cli);
+		json_object_open(j, NULL);
+		json_uint(j, "messages", seen);
+		json_double(j, "seconds", secs);
+		json_double(j, "msgs_per_sec", rate);
+		json_uint(j, "p50_us", cmd_bench_consume_at(lat, seen, 0.5));
+		json_uint(j, "p99_us", cmd_bench_consume_at(lat, seen, 0.99));
+		json_uint(j, "p999_us", cmd_bench_consume_at(lat, seen,
+		    0.999));
+		json_uint(j, "errors", errors);
+		json_object_close(j);
+		free(lat);
+		return (cli_json_print(cli, j));
+	}
+	printf("%" PRIu64 " messages in %.3f s: %.0f msgs/s; store to "
+	    "delivery p50 %" PRIu64 " us, p99 %" PRIu64 " us, p99.9 %" PRIu64
+	    " us; %" PRIu64 " errors\n", seen, secs, rate,
+	    cmd_bench_consume_at(lat, seen, 0.5),
+	    cmd_bench_consume_at(lat, seen, 0.99),
+	    cmd_bench_consume_at(lat, seen, 0.999), errors);
+	free(lat);
+	return (errors == 0 ? EX_OK : EX_SOFTWARE);
+}

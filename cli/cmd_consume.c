@@ -1,0 +1,310 @@
+/*
+ * petrel consume TOPIC --group G [--tag EXPR] [--count N]
+ * [--from first|last|TIME] [--broadcast]: consumes through libpetrel's
+ * pull API (lib/petrel_consumer.c) and prints each message, as text or
+ * with --json as JSON Lines, until N messages or an interrupt; offsets are
+ * committed as it goes and when it exits.  Progress goes to stderr when it
+ * is a terminal.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "json.h"
+#include "petrel.h"
+#include "rpc.h"
+#include "xmalloc.h"
+
+static int	cmd_consume_exec(struct cli *, struct cmd_args *);
+
+static const struct cmd_option cmd_consume_options[] = {
+	{ "group", 'g', "group", "consume as this consumer group (required)" },
+	{ "tag", 0, "expr", "only messages with these tags: \"TagA || TagB\"" },
+	{ "count", 'c', "n", "exit after n messages" },
+	{ "from", 0, "first|last|ms", "where a new group starts: the first "
+	    "message, new messages only (the default), or a time in ms" },
+	{ "broadcast", 0, NULL, "see every message, offsets in a local file" },
+	{ NULL, 0, NULL, NULL }
+};
+
+const struct cmd_entry cmd_consume_entry = {
+	.noun = "consume",
+	.verb = NULL,
+	.usage = "TOPIC",
+	.lower = 1,
+	.upper = 1,
+	.options = cmd_consume_options,
+	.help = "consume messages of TOPIC and print them",
+	.exec = cmd_consume_exec
+};
+
+static volatile sig_atomic_t	cmd_consume_stop;
+
+static void
+cmd_consume_signal(int sig)
+{
+	(void)sig;
+	cmd_consume_stop = 1;
+}
+
+/*
+ * The name servers of cli as libpetrel takes them ("a;b"); the caller
+ * frees it.
+ */
+char *
+cmd_consume_namesrv(struct cli *cli)
+{
+	char	*s = xstrdup(""), *t;
+	size_t	 i;
+
+	for (i = 0; i < cli->nnamesrv; i++) {
+		xasprintf(&t, "%s%s%s", s, i == 0 ? "" : ";",
+		    rpc_address(cli->namesrv[i]));
+		free(s);
+		s = t;
+	}
+	return (s);
+}
+
+/* Parse a count option into *n (1 or more); 0 or -1. */
+static int
+cmd_consume_count(const char *s, uint64_t *n)
+{
+	char			*end;
+	unsigned long long	 v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*s == '\0' || *s == '-' || *end != '\0' || errno != 0 || v == 0)
+		return (-1);
+	*n = v;
+	return (0);
+}
+
+/* Whether len bytes of s are valid UTF-8. */
+static int
+cmd_consume_utf8(const unsigned char *s, size_t len)
+{
+	size_t	i = 0, n, k;
+
+	while (i < len) {
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if ((s[i] & 0xe0) == 0xc0 && s[i] >= 0xc2)
+			n = 1;
+		else if ((s[i] & 0xf0) == 0xe0)
+			n = 2;
+		else if ((s[i] & 0xf8) == 0xf0 && s[i] <= 0xf4)
+			n = 3;
+		else
+			return (0);
+		for (k = 1; k <= n; k++) {
+			if (i + k >= len || (s[i + k] & 0xc0) != 0x80)
+				return (0);
+		}
+		i += n + 1;
+	}
+	return (1);
+}
+
+/* Base64 of len bytes of p; the caller frees it. */
+static char *
+cmd_consume_base64(const unsigned char *p, size_t len)
+{
+	static const char	 tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	char			*out, *o;
+	size_t			 i;
+	uint32_t		 v;
+
+	o = out = xmalloc((len + 2) / 3 * 4 + 1);
+	for (i = 0; i + 2 < len; i += 3) {
+		v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+		*o++ = tab[v >> 18];
+		*o++ = tab[(v >> 12) & 63];
+		*o++ = tab[(v >> 6) & 63];
+		*o++ = tab[v & 63];
+	}
+	if (i < len) {
+		v = (uint32_t)p[i] << 16;
+		if (i + 1 < len)
+			v |= (uint32_t)p[i + 1] << 8;
+		*o++ = tab[v >> 18];
+		*o++ = tab[(v >> 12) & 63];
+		*o++ = i + 1 < len ? tab[(v >> 6) & 63] : '=';
+		*o++ = '=';
+	}
+	*o = '\0';
+	return (out);
+}
+
+/* Print one message as text or a JSON line; 0 or -1 (stdout failed). */
+static int
+cmd_consume_print(struct cli *cli, struct petrel_msg *m)
+{
+	struct json	*j;
+	const void	*body;
+	size_t		 len, i, nkeys;
+	char		*b64;
+	int		 utf8, rc;
+
+	body = petrel_msg_body(m, &len);
+	utf8 = cmd_consume_utf8(body, len);
+	nkeys = petrel_msg_nkeys(m);
+	if (!cli->json) {
+		if (printf("%s %u %" PRIu64 " %s %s ", petrel_msg_topic(m),
+		    petrel_msg_queue_id(m), petrel_msg_queue_offset(m),
+		    petrel_msg_id(m), *petrel_msg_tag(m) != '\0' ?
+		    petrel_msg_tag(m) : "-") < 0)
+			return (-1);
+		if (utf8)
+			fwrite(body, 1, len, stdout);
+		else {
+			b64 = cmd_consume_base64(body, len);
+			printf("base64:%s", b64);
+			free(b64);
+		}
+		return (putchar('\n') == EOF || fflush(stdout) != 0 ? -1 : 0);
+	}
+	j = json_new(0);
+	json_object_open(j, NULL);
+	json_string(j, "msg_id", petrel_msg_id(m));
+	json_string(j, "topic", petrel_msg_topic(m));
+	json_uint(j, "queue_id", petrel_msg_queue_id(m));
+	json_uint(j, "queue_offset", petrel_msg_queue_offset(m));
+	json_string(j, "tags", petrel_msg_tag(m));
+	json_array_open(j, "keys");
+	for (i = 0; i < nkeys; i++)
+		json_string(j, NULL, petrel_msg_key(m, i));
+	json_array_close(j);
+	if (utf8)
+		json_stringn(j, "body", body, len);
+	else {
+		b64 = cmd_consume_base64(body, len);
+		json_string(j, "body_base64", b64);
+		free(b64);
+	}
+	json_object_close(j);
+	rc = json_write(j, stdout);
+	json_free(j);
+	return (rc);
+}
+
+/* Options into consumer options o; NULL, or what is wrong. */
+const char *
+cmd_consume_options_parse(struct cmd_args *args,
+    struct petrel_consumer_options *o)
+{
+	const char	*from;
+	uint64_t	 ms;
+
+	petrel_consumer_options_init(o);
+	if ((o->group = cmd_get(args, "group")) == NULL)
+		return ("--group is required");
+	if ((from = cmd_get(args, "from")) != NULL) {
+		if (strcmp(from, "first") == 0)
+			o->from = PETREL_FROM_FIRST;
+		else if (strcmp(from, "last") == 0)
+			o->from = PETREL_FROM_LAST;
+		else if (cmd_consume_count(from, &ms) == 0) {
+			o->from = PETREL_FROM_TIME;
+			o->from_ms = ms;
+		} else
+			return ("--from takes first, last or a time in ms");
+	}
+	if (cmd_has(args, "broadcast"))
+		o->model = PETREL_BROADCASTING;
+	return (NULL);
+}
+
+static int
+cmd_consume_exec(struct cli *cli, struct cmd_args *args)
+{
+	struct petrel_consumer_options	 o;
+	struct petrel_client		*c;
+	struct petrel_consumer		*pc;
+	struct petrel_error		 err;
+	struct petrel_msg		*msgs[64];
+	const char			*why, *s;
+	char				*ns;
+	uint64_t			 count = 0, seen = 0;
+	int				 n, i, rc = EX_OK, tty;
+	size_t				 max;
+
+	if ((why = cmd_consume_options_parse(args, &o)) != NULL)
+		return (cli_bad_args(cli, args, "%s", why));
+	if ((s = cmd_get(args, "count")) != NULL &&
+	    cmd_consume_count(s, &count) != 0)
+		return (cli_bad_args(cli, args, "--count takes a number above "
+		    "0"));
+	ns = cmd_consume_namesrv(cli);
+	c = petrel_client_new(ns, &err);
+	free(ns);
+	if (c == NULL)
+		return (cli_fail(cli, (uint32_t)err.code, "client", "%s",
+		    err.text));
+	if ((pc = petrel_consumer_new(c, &o, &err)) == NULL ||
+	    petrel_consumer_subscribe(pc, args->argv[0], cmd_get(args, "tag"),
+	    &err) != 0) {
+		petrel_consumer_free(pc);
+		petrel_client_free(c);
+		if (err.code == PETREL_E_BAD_REQUEST)
+			return (cli_bad_args(cli, args, "%s", err.text));
+		return (cli_fail(cli, (uint32_t)err.code, "consume", "%s",
+		    err.text));
+	}
+	if (petrel_consumer_start(pc, &err) != 0) {
+		petrel_consumer_free(pc);
+		petrel_client_free(c);
+		return (cli_fail(cli, (uint32_t)err.code, "consume", "%s",
+		    err.text));
+	}
+	signal(SIGINT, cmd_consume_signal);
+	signal(SIGTERM, cmd_consume_signal);
+	tty = isatty(STDERR_FILENO);
+	while (!cmd_consume_stop && (count == 0 || seen < count)) {
+		max = nitems(msgs);
+		if (count != 0 && count - seen < max)
+			max = (size_t)(count - seen);
+		n = petrel_consumer_poll(pc, msgs, max, 200, &err);
+		if (n < 0) {
+			rc = cli_fail(cli, (uint32_t)err.code, "consume", "%s",
+			    err.text);
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			if (rc == EX_OK && cmd_consume_print(cli, msgs[i]) != 0)
+				rc = cli_error(cli, EX_IOERR, "io_error",
+				    "stdout: %s", strerror(errno));
+			/* Not printed: never done, so never committed. */
+			if (rc == EX_OK)
+				petrel_consumer_done(pc, msgs[i],
+				    PETREL_CONSUME_SUCCESS);
+			else
+				petrel_msg_free(msgs[i]);
+		}
+		if (rc != EX_OK)
+			break;
+		seen += (uint64_t)n;
+		if (tty && n > 0)
+			fprintf(stderr, "\r%" PRIu64 " messages", seen);
+	}
+	if (tty && seen > 0)
+		fputc('\n', stderr);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	petrel_consumer_free(pc);
+	petrel_client_free(c);
+	return (rc);
+}
