@@ -652,8 +652,8 @@ START_TEST(test_complete)
 	char		*out;
 
 	out = complete(nouns);
-	ck_assert_ptr_eq(strstr(out, "cluster\nroute\ntopic\ngroup\nmsg\n"
-	    "broker\nkv\nbench\n"), out);
+	ck_assert_ptr_eq(strstr(out, "cluster\nroute\ntopic\nsend\n"
+	    "consume\ngroup\nmsg\nbroker\nkv\nbench\n"), out);
 	ck_assert_uint_eq(count_lines(out, "help"), 1);
 	free(out);
 	check_complete(topic, "create\nupdate\ndelete\nlist\nstatus\n");

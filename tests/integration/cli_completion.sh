@@ -51,7 +51,7 @@ check "delete" kv d
 check "--no-headers --json --help" kv list -
 check "--json" --js
 check "--namesrv --timeout --json --help --version" -
-check "cluster" -n 127.0.0.1:9876 c
+check "cluster consume" -n 127.0.0.1:9876 c
 check "cluster" -t 500 cl
 check "" -n ""
 check "--no-headers" route --no
