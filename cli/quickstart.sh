@@ -1,9 +1,10 @@
 #!/bin/sh
 # Petrel on one machine, from a built tree: starts a name server and a
 # broker (broker-a) in the background with their data and logs under
-# ./petrel-data, waits until the broker has registered, and shows the
-# cluster with "petrel cluster list".  It builds
-# nothing: build first (tests/run-all.sh does, into ./build).
+# ./petrel-data, waits until the broker has registered, shows the
+# cluster with "petrel cluster list", creates a topic, sends three
+# messages with "petrel send" and consumes them with "petrel consume".
+# It builds nothing: build first (tests/run-all.sh does, into ./build).
 #
 # usage: cli/quickstart.sh [BUILD_DIR] [start|stop]
 #   BUILD_DIR  the build tree (default ./build)
@@ -112,7 +113,8 @@ start()
 	if [ -n "$pid" ]; then
 		echo "quickstart: the name server is already running" \
 		    "(pid $pid)"
-		show cluster list
+		show cluster list || return $?
+		messages
 		return $?
 	fi
 
@@ -183,10 +185,24 @@ EOF
 	echo "quickstart: data and log are in $data"
 	echo
 	show cluster list || return $?
-	show kv put demo greeting "hello from petrel" || return $?
-	show kv get demo greeting || return $?
+	messages || return $?
 	echo
 	echo "Stop:  $0 $build stop"
+}
+
+# Messages through the broker: a topic, three sends, a consumer group
+# that takes them (each run consumes the three it sent: the group's
+# offset is kept).
+messages()
+{
+	echo
+	show topic create QuickStart --cluster DefaultCluster --queues 4 ||
+	    return $?
+	printf '$ printf '"'"'hello\\nfrom\\npetrel\\n'"'"' | %s send QuickStart -\n' \
+	    "$petrel_cmd"
+	printf 'hello\nfrom\npetrel\n' | $petrel_cmd send QuickStart - ||
+	    return $?
+	show consume QuickStart --group quickstart --count 3 --from first
 }
 
 case $action in

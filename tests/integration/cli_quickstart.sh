@@ -1,7 +1,7 @@
 #!/bin/sh
 # cli/quickstart.sh starts a name server from the build tree with its data
-# under ./petrel-data, lists the cluster, refuses to start a second one,
-# and its "stop" stops it.
+# under ./petrel-data, lists the cluster, sends three messages and
+# consumes them, refuses to start a second one, and its "stop" stops it.
 . "$top_srcdir/tests/integration/cli_lib.sh"
 
 [ -x "$NAMESRV" ] || skip "petrel-namesrv is not built"
@@ -25,7 +25,10 @@ expect 0 "$qs" "$top_builddir"
 expect_grep out "running on 127\.0\.0\.1:$PETREL_PORT"
 expect_grep out '^CLUSTER +BROKER +ID +ADDRESS +HEARTBEAT$'
 expect_grep out '^DefaultCluster +broker-a +0 +127\.0\.0\.1:'
-expect_grep out '^hello from petrel$'
+# Three messages sent and consumed.
+expect_grep out ' ok queue [0-9]+ offset 0$'
+expect_grep out '^QuickStart [0-9]+ 0 [0-9A-F]{32} - hello$'
+expect_grep out '^QuickStart [0-9]+ 0 [0-9A-F]{32} - petrel$'
 expect_grep out "quickstart\.sh $top_builddir stop"
 [ -d petrel-data ] || fail "no ./petrel-data"
 [ -s petrel-data/namesrv.log ] || [ -f petrel-data/namesrv.log ] ||
@@ -34,9 +37,11 @@ pid=$(cat petrel-data/namesrv.pid) || fail "no pid file"
 kill -0 "$pid" || fail "the name server is not running"
 expect 0 "$PETREL" -n "127.0.0.1:$PETREL_PORT" kv put qs k v
 
-# A second start finds it running and starts nothing.
+# A second start finds it running and starts nothing; the group
+# consumes the three messages this run sent.
 expect 0 "$qs" "$top_builddir" start
 expect_grep out 'already running'
+expect_grep out '^QuickStart [0-9]+ 1 [0-9A-F]{32} - from$'
 [ "$(cat petrel-data/namesrv.pid)" = "$pid" ] || fail "pid changed"
 
 expect 0 "$qs" "$top_builddir" stop
