@@ -83,6 +83,7 @@ struct bench {
 	_Atomic uint64_t	 done;
 	_Atomic uint64_t	 errors;
 	_Atomic uint64_t	 lat_sum_us;
+	_Atomic uint64_t	 last_ns;	/* when the last answer came */
 	_Atomic uint32_t	*hist;		/* BENCH_BUCKETS + 1 */
 };
 
@@ -100,11 +101,12 @@ bench_now_ns(void)
 static void
 bench_record(struct bench *b, uint64_t start_ns, int failed)
 {
-	uint64_t	us = (bench_now_ns() - start_ns) / 1000;
+	uint64_t	now = bench_now_ns(), us = (now - start_ns) / 1000;
 
 	if (failed)
 		atomic_fetch_add_explicit(&b->errors, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&b->done, 1, memory_order_relaxed);
+	atomic_store_explicit(&b->last_ns, now, memory_order_relaxed);
 	atomic_fetch_add_explicit(&b->lat_sum_us, us, memory_order_relaxed);
 	atomic_fetch_add_explicit(&b->hist[us < BENCH_BUCKETS ? us :
 	    BENCH_BUCKETS], 1, memory_order_relaxed);
@@ -303,7 +305,9 @@ cmd_bench_produce_exec(struct cli *cli, struct cmd_args *args)
 		pthread_mutex_destroy(&ts[i].lock);
 		pthread_cond_destroy(&ts[i].cond);
 	}
-	now = bench_now_ns();
+	/* Until the last answer, not the tick that noticed it. */
+	if ((now = atomic_load(&b.last_ns)) == 0)
+		now = bench_now_ns();
 	done = atomic_load(&b.done);
 	secs = (double)(now - t0) / 1e9;
 	rate = secs > 0 ? (double)done / secs : 0;
