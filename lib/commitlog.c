@@ -11,8 +11,14 @@
  *
  * Appending takes a batch: the first pass checks every record and lays the
  * batch out (creating any segment it needs, so a full disk fails the batch
- * before a byte is written), the second encodes each record straight into
- * the mapping and checksums it there, and the write position moves once.
+ * before a byte is written), the second encodes and checksums each record
+ * into a staging buffer written with pwrite(2) (one call per megabyte or
+ * segment), and the write position moves once.  The writer never writes
+ * through its mapping: a write fault per page, and the write-protection
+ * (with a TLB shootdown) that every writeback puts back on mapped dirty
+ * pages, cost more than the copy.  Mappings see the bytes all the same:
+ * they share the page cache.  A failed write leaves the log refusing
+ * appends (the bytes past its end are unknown until recovery).
  *
  * A writer opens the log read-write and owns the write position.  Other
  * actors (dispatcher, flusher, readers) open their own read-only view and
@@ -62,7 +68,17 @@ struct commitlog {
 	uint64_t			 flushed;	/* durable below this */
 	/* commitlog_next skips CRCs */
 	int				 trusted;
+
+	int				 wfd;	/* the segment appended to */
+	uint64_t			 wfdseg;	/* its start */
+	uint8_t				*wbuf;	/* records staged for a write */
+	size_t				 wlen;
+	size_t				 wcap;
+	uint64_t			 wat;	/* log offset of wbuf[0] */
+	char				*failed;	/* why appends stopped */
 };
+
+#define COMMITLOG_WBUF	(1024 * 1024)	/* a write's usual size */
 
 static struct commitlog_segment	*commitlog_seg(struct commitlog *, uint64_t,
 				    int, char **);
@@ -126,6 +142,7 @@ commitlog_open(const char *root, const struct commitlog_config *conf,
 	uint8_t			*base;
 
 	cl = xcalloc(1, sizeof *cl);
+	cl->wfd = -1;
 	xasprintf(&cl->dir, "%s/commitlog", root);
 	cl->segsize = conf->segment_size ? conf->segment_size :
 	    commitlog_existing_size(cl->dir);
@@ -196,9 +213,26 @@ commitlog_close(struct commitlog *cl)
 		return;
 	for (i = 0; i < cl->nsegs; i++)
 		mapfile_unmap(cl->segs[i].base, cl->segsize);
+	if (cl->wfd != -1)
+		close(cl->wfd);
+	free(cl->wbuf);
+	free(cl->failed);
 	free(cl->segs);
 	free(cl->dir);
 	free(cl);
+}
+
+/*
+ * Close the append descriptor (before segments are removed or unmapped:
+ * the next append opens its segment again).
+ */
+static void
+commitlog_drop_fd(struct commitlog *cl)
+{
+	if (cl->wfd != -1) {
+		close(cl->wfd);
+		cl->wfd = -1;
+	}
 }
 
 uint64_t
@@ -473,40 +507,98 @@ commitlog_place(struct commitlog *cl, uint64_t pos, uint32_t size)
 	return (pos);
 }
 
-/* Pad the segment holding pos from pos to its end. */
-static void
-commitlog_pad(struct commitlog *cl, uint64_t pos)
+/* Write out the staged bytes to their segment's file. */
+static int
+commitlog_drain(struct commitlog *cl, char **cause)
 {
-	struct commitlog_segment	*seg;
-	uint64_t			 left;
-	char				*cause = NULL;
+	uint64_t	start = cl->wat - cl->wat % cl->segsize;
+	int		r;
+
+	if (cl->wlen == 0)
+		return (0);
+	if (cl->wfd == -1 || cl->wfdseg != start) {
+		commitlog_drop_fd(cl);
+		if ((cl->wfd = mapfile_open_fd(cl->dir, start, cause)) == -1)
+			return (-1);
+		cl->wfdseg = start;
+	}
+	r = mapfile_write(cl->wfd, cl->wbuf, cl->wlen, cl->wat % cl->segsize,
+	    cause);
+	cl->wlen = 0;
+	return (r);
+}
+
+/*
+ * Room for len bytes at log offset off in the staging buffer, writing out
+ * what is staged first if off does not follow it in the same segment or
+ * the buffer is full.  NULL with *cause if that write fails.
+ */
+static uint8_t *
+commitlog_stage(struct commitlog *cl, uint64_t off, size_t len, char **cause)
+{
+	uint8_t	*p;
+
+	if (cl->wlen > 0 && (off != cl->wat + cl->wlen ||
+	    off / cl->segsize != cl->wat / cl->segsize ||
+	    cl->wlen + len > COMMITLOG_WBUF)) {
+		if (commitlog_drain(cl, cause) != 0)
+			return (NULL);
+	}
+	if (cl->wlen == 0)
+		cl->wat = off;
+	if (cl->wlen + len > cl->wcap) {
+		cl->wcap = cl->wlen + len > COMMITLOG_WBUF ? cl->wlen + len :
+		    COMMITLOG_WBUF;
+		cl->wbuf = xrealloc(cl->wbuf, cl->wcap);
+	}
+	p = cl->wbuf + cl->wlen;
+	cl->wlen += len;
+	return (p);
+}
+
+/*
+ * Stage a blank record from pos to the end of its segment: its size and
+ * magic (the rest of a segment is zeros already), or nothing when the
+ * tail is too short to hold them (readers skip it).
+ */
+static int
+commitlog_pad(struct commitlog *cl, uint64_t pos, char **cause)
+{
+	uint64_t	 left;
+	uint8_t		*p;
 
 	left = cl->segsize - pos % cl->segsize;
 	if (left < COMMITLOG_BLANK_MIN)
-		return;		/* zeros: readers skip a tail this short */
-	if ((seg = commitlog_seg(cl, pos, 0, &cause)) == NULL)
-		fatalx("%s: segment for %llu vanished: %s", __func__,
-		    (unsigned long long)pos, cause);
-	le32enc(seg->base + pos % cl->segsize, (uint32_t)left);
-	le32enc(seg->base + pos % cl->segsize + 4, COMMITLOG_BLANK_MAGIC);
+		return (0);
+	if ((p = commitlog_stage(cl, pos, COMMITLOG_BLANK_MIN, cause)) == NULL)
+		return (-1);
+	le32enc(p, (uint32_t)left);
+	le32enc(p + 4, COMMITLOG_BLANK_MAGIC);
+	return (0);
 }
 
 /*
  * Append n messages as one batch.  Sets each message's phys and size.
  * Either every message is written or (on an invalid message or a segment
- * that cannot be created) none is, and *cause says why.
+ * that cannot be created) none is, and *cause says why.  After a failed
+ * write every append fails: what lies past the end is unknown.
  */
 int
 commitlog_append(struct commitlog *cl, struct commitlog_msg *msgs, size_t n,
     char **cause)
 {
-	struct commitlog_segment	*seg;
-	uint64_t			 pos, at, s;
-	size_t				 i;
-	char				*why = NULL;
+	uint64_t	 pos, s;
+	size_t		 i;
+	uint8_t		*p;
+	char		*why = NULL;
 
 	if (cl->readonly) {
 		xasprintf(cause, "commit log view is read-only");
+		return (-1);
+	}
+	if (cl->failed != NULL) {
+		xasprintf(cause, "the commit log stopped taking writes after "
+		    "a failed one (%s); restart to recover it", cl->failed);
 		return (-1);
 	}
 	pos = cl->written;
@@ -528,22 +620,32 @@ commitlog_append(struct commitlog *cl, struct commitlog_msg *msgs, size_t n,
 			return (-1);
 	}
 	pos = cl->written;
+	cl->wlen = 0;
 	for (i = 0; i < n; i++) {
-		at = msgs[i].phys;
-		if (at != pos)
-			commitlog_pad(cl, pos);
-		if ((seg = commitlog_seg(cl, at, 0, &why)) == NULL)
-			fatalx("%s: segment for %llu vanished: %s", __func__,
-			    (unsigned long long)at, why);
-		commitlog_encode(seg->base + at % cl->segsize, &msgs[i],
-		    msgs[i].size, at);
-		pos = at + msgs[i].size;
+		if (msgs[i].phys != pos && commitlog_pad(cl, pos, &why) != 0)
+			goto fail;
+		p = commitlog_stage(cl, msgs[i].phys, msgs[i].size, &why);
+		if (p == NULL)
+			goto fail;
+		commitlog_encode(p, &msgs[i], msgs[i].size, msgs[i].phys);
+		pos = msgs[i].phys + msgs[i].size;
 	}
+	if (commitlog_drain(cl, &why) != 0)
+		goto fail;
 	cl->written = pos;
 	return (0);
+fail:
+	cl->wlen = 0;
+	cl->failed = why;
+	xasprintf(cause, "commit log: %s", why);
+	return (-1);
 }
 
-/* Make log bytes [from, to) durable. */
+/*
+ * Make log bytes [from, to) durable.  Not through a read-only view: Linux
+ * maps a file opened read-only privately, whatever MAP_SHARED says, and
+ * msync(2) of a private mapping syncs nothing.
+ */
 int
 commitlog_sync(struct commitlog *cl, uint64_t from, uint64_t to,
     char **cause)
@@ -551,6 +653,11 @@ commitlog_sync(struct commitlog *cl, uint64_t from, uint64_t to,
 	struct commitlog_segment	*seg;
 	uint64_t			 end, s;
 
+	if (cl->readonly && from < to) {
+		xasprintf(cause, "a read-only view of the commit log cannot "
+		    "sync it");
+		return (-1);
+	}
 	if (cl->nsegs > 0 && from < cl->segs[0].start)
 		from = cl->segs[0].start;
 	while (from < to) {
@@ -821,6 +928,7 @@ commitlog_forget_before(struct commitlog *cl, uint64_t min)
 	}
 	if (n == 0)
 		return;
+	commitlog_drop_fd(cl);
 	memmove(cl->segs, cl->segs + n, (cl->nsegs - n) * sizeof *cl->segs);
 	cl->nsegs -= n;
 }
@@ -862,6 +970,7 @@ commitlog_recover(struct commitlog *cl, uint64_t from, uint64_t *end,
 	/* Remove the segments from the next boundary on, zero pos's tail. */
 	cut = pos % cl->segsize == 0 ? pos : pos - pos % cl->segsize +
 	    cl->segsize;
+	commitlog_drop_fd(cl);
 	while (cl->nsegs > 0 && cl->segs[cl->nsegs - 1].start >= cut) {
 		last = &cl->segs[cl->nsegs - 1];
 		mapfile_unmap(last->base, cl->segsize);
@@ -900,6 +1009,7 @@ commitlog_delete_before(struct commitlog *cl, uint64_t cutoff_ms,
 		if (mtime >= cutoff_ms || start + cl->segsize > limit ||
 		    start + cl->segsize > cl->written)
 			break;
+		commitlog_drop_fd(cl);
 		if (mapfile_remove(cl->dir, start, cause) != 0)
 			return (-1);
 		mapfile_unmap(cl->segs[0].base, cl->segsize);

@@ -180,6 +180,49 @@ out:
 	return (base);
 }
 
+/* Open file n of dir read-write for mapfile_write(); -1 and *cause. */
+int
+mapfile_open_fd(const char *dir, uint64_t n, char **cause)
+{
+	char	*path;
+	int	 fd;
+
+	path = mapfile_path(dir, n);
+	if ((fd = open(path, O_RDWR | O_CLOEXEC)) == -1)
+		xasprintf(cause, "open %s: %s", path, strerror(errno));
+	free(path);
+	return (fd);
+}
+
+/*
+ * Write len bytes at off of fd, all of them: into the page cache, which
+ * every mapping of the file shares, without faulting pages into a mapping
+ * of the writer's (nor write-protecting them again at each writeback).
+ */
+int
+mapfile_write(int fd, const void *buf, size_t len, uint64_t off,
+    char **cause)
+{
+	const uint8_t	*p = buf;
+	ssize_t		 n;
+
+	while (len > 0) {
+		n = pwrite(fd, p, len, (off_t)off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			xasprintf(cause, "write of %zu bytes at %llu: %s", len,
+			    (unsigned long long)off,
+			    n == 0 ? "no progress" : strerror(errno));
+			return (-1);
+		}
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return (0);
+}
+
 /* Unmap a mapping made by mapfile_create() or mapfile_open(). */
 void
 mapfile_unmap(void *base, size_t size)

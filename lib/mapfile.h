@@ -14,6 +14,8 @@
 void	*mapfile_create(const char *, uint64_t, size_t, int, char **);
 void	*mapfile_open(const char *, uint64_t, size_t, int, char **);
 void	 mapfile_unmap(void *, size_t);
+int	 mapfile_open_fd(const char *, uint64_t, char **);
+int	 mapfile_write(int, const void *, size_t, uint64_t, char **);
 int	 mapfile_sync(void *, size_t, size_t, char **);
 int	 mapfile_zero(const char *, uint64_t, void *, size_t, size_t,
 	    char **);

@@ -235,6 +235,12 @@ START_TEST(test_view)
 	}
 	ck_assert_int_eq(commitlog_append(view, &m, 1, &cause), -1);
 	free(cause);
+	cause = NULL;
+	/* A read-only view's msync would sync nothing: it refuses. */
+	ck_assert_int_eq(commitlog_sync(view, 0, commitlog_max_offset(cl),
+	    &cause), -1);
+	ck_assert_ptr_nonnull(strstr(cause, "read-only"));
+	free(cause);
 	commitlog_close(view);
 	commitlog_close(cl);
 	test_rmdir(dir);

@@ -1,7 +1,10 @@
 /*
  * Tests of actors/flusher.c with detached actors: one sync for every
  * LogWritten that arrived together, async flushes on the tick or past the
- * dirty threshold, the next segment made ahead, and a last flush on stop.
+ * dirty threshold, the next segment made ahead, and a last flush on stop
+ * (syncing on the flusher's own loop); then with sync helpers on loops of
+ * their own: overlapping syncs, each answer durable up to its range, a
+ * stray answer refused.
  */
 #include "config.h"
 
@@ -10,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "actor.h"
@@ -35,7 +39,7 @@ struct fixture {
 };
 
 static void
-setup(struct fixture *f, uint64_t dirty)
+setup_syncers(struct fixture *f, uint64_t dirty, uint32_t syncers)
 {
 	struct commitlog_config	 clc = { SEG, 8192, 0, 0 };
 	Petrel__FlusherConfig	*c;
@@ -53,6 +57,7 @@ setup(struct fixture *f, uint64_t dirty)
 	msg_set_string(&c->root, f->dir);
 	c->segment_size = SEG;
 	c->dirty_bytes = dirty;
+	c->syncers = syncers;
 	c->writer = actor_ref(f->writer);
 	c->dispatcher = actor_ref(f->dispatcher);
 	actor_ask(f->flusher, c, f->dispatcher, 1);
@@ -61,6 +66,13 @@ setup(struct fixture *f, uint64_t dirty)
 	ck_assert(msg_is(ack, &petrel__configured__descriptor));
 	ck_assert_str_eq(((Petrel__Configured *)ack)->error, "");
 	msg_free(ack);
+}
+
+/* A flusher syncing on its own loop: everything happens in run_pending. */
+static void
+setup(struct fixture *f, uint64_t dirty)
+{
+	setup_syncers(f, dirty, 1);
 }
 
 static void
@@ -109,6 +121,24 @@ dones(struct actor *a, uint64_t *durable)
 		n++;
 	}
 	return (n);
+}
+
+/*
+ * Append one more message, stop the flusher and check the writer heard it
+ * durable; returns the log's end.
+ */
+static uint64_t
+stop(struct fixture *f)
+{
+	uint64_t	end, durable = 0;
+
+	end = append(f, 1, 0);
+	actor_ask(f->flusher, msg_new(&petrel__stop__descriptor),
+	    f->dispatcher, 7);
+	actor_run_pending(f->flusher);
+	ck_assert_uint_eq(dones(f->writer, &durable), 1);
+	ck_assert_uint_eq(durable, end);
+	return (end);
 }
 
 START_TEST(test_group_commit)
@@ -162,19 +192,75 @@ START_TEST(test_async)
 	ck_assert_uint_eq(durable, end);
 	ck_assert_uint_eq(dones(f.writer, &durable), 1);
 	/* Stop flushes what is left and answers. */
-	end = append(&f, 1, 0);
-	actor_ask(f.flusher, msg_new(&petrel__stop__descriptor), f.dispatcher,
-	    7);
-	actor_run_pending(f.flusher);
-	ck_assert_uint_eq(dones(f.writer, &durable), 1);
-	ck_assert_uint_eq(durable, end);
+	end = stop(&f);
 	m = actor_pop(f.dispatcher, NULL);
 	ck_assert(msg_is(m, &petrel__flush_done__descriptor));
+	ck_assert_uint_eq(((Petrel__FlushDone *)m)->durable, end);
 	msg_free(m);
 	m = actor_pop(f.dispatcher, NULL);
 	ck_assert(msg_is(m, &petrel__stopped__descriptor));
 	msg_free(m);
+	teardown(&f);
+}
+END_TEST
+
+/*
+ * Run the flusher's pending messages until the writer heard that the log
+ * is durable up to end, for at most 10 s; returns the FlushDone count.
+ */
+static size_t
+wait_durable(struct fixture *f, uint64_t end)
+{
+	struct timespec	 ts = { 0, 1000000 };
+	uint64_t	 durable = 0;
+	size_t		 n = 0, i;
+
+	for (i = 0; i < 10000 && durable < end; i++) {
+		actor_run_pending(f->flusher);
+		n += dones(f->writer, &durable);
+		if (durable < end)
+			nanosleep(&ts, NULL);
+	}
+	ck_assert_uint_ge(durable, end);
+	return (n);
+}
+
+START_TEST(test_syncers)
+{
+	struct fixture	 f;
+	Petrel__FlushDone	*fd;
+	struct envelope		 env;
+	uint64_t		 end, durable = 0;
+	int			 i;
+
+	setup_syncers(&f, 1 << 30, 3);
+	/* Batches written while syncs run each start their own. */
+	for (i = 0; i < 6; i++) {
+		end = append(&f, 2, 1);
+		actor_run_pending(f.flusher);
+	}
+	ck_assert_uint_ge(wait_durable(&f, end), 1);
+	while (dones(f.dispatcher, &durable) > 0)
+		;
 	ck_assert_uint_eq(durable, end);
+	/* Nothing more written: a tick syncs nothing and says nothing. */
+	actor_send(f.flusher, msg_new(&petrel__tick__descriptor));
+	actor_run_pending(f.flusher);
+	ck_assert_uint_eq(dones(f.writer, &durable), 0);
+	/* An answer from no helper asked is refused, not counted. */
+	fd = msg_new(&petrel__flush_done__descriptor);
+	fd->durable = UINT64_MAX;
+	memset(&env, 0, sizeof env);
+	env.cookie = 99;
+	actor_post(f.flusher, fd, &env);
+	actor_run_pending(f.flusher);
+	ck_assert_uint_eq(dones(f.writer, &durable), 0);
+	/* Async: the tick hands the sync to a helper. */
+	end = append(&f, 3, 0);
+	actor_send(f.flusher, msg_new(&petrel__tick__descriptor));
+	wait_durable(&f, end);
+	/* Stop syncs on the flusher's loop and answers. */
+	stop(&f);
 	teardown(&f);
 }
 END_TEST
@@ -188,6 +274,9 @@ flusher_suite(void)
 	tc = tcase_create("flusher");
 	tcase_add_test(tc, test_group_commit);
 	tcase_add_test(tc, test_async);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("syncers");
+	tcase_add_test(tc, test_syncers);
 	suite_add_tcase(s, tc);
 	return (s);
 }
