@@ -55,6 +55,9 @@ _Static_assert((int)PETREL__STORE_STATUS__STORE_SERVICE_NOT_AVAILABLE ==
 
 #define WRITER_TIMER		1
 #define WRITER_TICK_MS		100
+#define WRITER_NOTE_TIMER	2	/* async: tell the flusher the end */
+#define WRITER_NOTE_MS		50
+#define WRITER_NOTE_BYTES	(1U << 20)
 #define WRITER_TIMEOUT_MS	5000
 #define WRITER_NOT_AVAILABLE	\
 	PETREL__STORE_STATUS__STORE_SERVICE_NOT_AVAILABLE
@@ -96,6 +99,8 @@ struct commitlog_writer {
 	TAILQ_HEAD(, writer_wait) waits;	/* sync: by end */
 	size_t			 nwaits;
 	uint64_t		 put;		/* messages appended */
+	uint64_t		 told;		/* end the flusher knows */
+	int			 note_armed;	/* WRITER_NOTE_TIMER runs */
 
 	struct commitlog_msg	*msgs;		/* scratch for a batch */
 	size_t			 capmsgs;
@@ -242,6 +247,7 @@ commitlog_writer_on_config(void *state, ProtobufCMessage *m,
 		goto out;
 	}
 	w->durable = c->log_end;
+	w->told = c->log_end;
 	for (i = 0; i < c->n_offsets; i++) {
 		snprintf(key, sizeof key, "%.127s/%u", c->offsets[i]->topic,
 		    c->offsets[i]->queue_id);
@@ -407,12 +413,46 @@ commitlog_writer_answer(struct commitlog_writer *w, struct writer_req *r,
 	w->nwaits++;
 }
 
+static void	commitlog_writer_tell_end(struct commitlog_writer *, uint64_t);
+
+/*
+ * Tell the flusher the log now ends at end.  With sync flush at once (a
+ * request waits for it); with async flush once a megabyte is unflushed or
+ * WRITER_NOTE_MS later, so a stream of small batches does not wake the
+ * flusher's thread for each one.
+ */
+static void
+commitlog_writer_note(struct commitlog_writer *w, uint64_t end)
+{
+	if (!w->sync && end - w->told < WRITER_NOTE_BYTES) {
+		if (!w->note_armed) {
+			w->note_armed = 1;
+			actor_timer(w->self, WRITER_NOTE_TIMER,
+			    WRITER_NOTE_MS, 0);
+		}
+		return;
+	}
+	commitlog_writer_tell_end(w, end);
+}
+
+/* Send the flusher LogWritten{end}. */
+static void
+commitlog_writer_tell_end(struct commitlog_writer *w, uint64_t end)
+{
+	Petrel__LogWritten	*lw;
+
+	lw = msg_new(&petrel__log_written__descriptor);
+	lw->end = end;
+	lw->sync = w->sync;
+	w->told = end;
+	commitlog_writer_tell(w->flusher, lw);
+}
+
 /* Append everything gathered since the last batch, as one batch. */
 static void
 commitlog_writer_flush_batch(struct commitlog_writer *w)
 {
 	Petrel__LogAppended	*la;
-	Petrel__LogWritten	*lw;
 	struct writer_req	*r;
 	struct commitlog_msg	*cm;
 	size_t			 i, j, n = 0, props = 0, k;
@@ -499,10 +539,7 @@ commitlog_writer_flush_batch(struct commitlog_writer *w)
 		la = msg_new(&petrel__log_appended__descriptor);
 		la->end = end;
 		commitlog_writer_tell(w->dispatcher, la);
-		lw = msg_new(&petrel__log_written__descriptor);
-		lw->end = end;
-		lw->sync = w->sync;
-		commitlog_writer_tell(w->flusher, lw);
+		commitlog_writer_note(w, end);
 		for (i = 0; i < w->nbatch; i++) {
 			if (w->batch[i].ok)
 				commitlog_writer_answer(w, &w->batch[i], end);
@@ -606,10 +643,17 @@ commitlog_writer_on_tick(void *state, ProtobufCMessage *m,
     const struct envelope *env)
 {
 	struct commitlog_writer	*w = state;
+	Petrel__Tick		*t = (Petrel__Tick *)m;
 	struct writer_wait	*ww;
 	uint64_t		 now = commitlog_writer_mono();
 	char			*reason;
 
+	if (t->id == WRITER_NOTE_TIMER) {
+		w->note_armed = 0;
+		if (w->cl != NULL && commitlog_max_offset(w->cl) > w->told)
+			commitlog_writer_tell_end(w, commitlog_max_offset(w->cl));
+		return (0);
+	}
 	while ((ww = TAILQ_FIRST(&w->waits)) != NULL && ww->deadline <= now) {
 		TAILQ_REMOVE(&w->waits, ww, entry);
 		w->nwaits--;

@@ -53,6 +53,7 @@ struct dispatcher {
 	struct actor		*writer;
 	struct actor		*flusher;
 	struct actor		**watchers;
+	char			**watch_topics;	/* per watcher, NULL: all */
 	size_t			 nwatchers;
 	uint64_t		 durable;
 	uint64_t		 checkpointed;
@@ -130,8 +131,12 @@ static void
 dispatcher_fini(void *state)
 {
 	struct dispatcher	*d = state;
+	size_t			 i;
 
 	store_free(d->st);	/* no clean stop: Stop does that */
+	for (i = 0; i < d->nwatchers; i++)
+		free(d->watch_topics[i]);
+	free(d->watch_topics);
 	free(d->watchers);
 	free(d->cfg_error);
 	msg_free(d->arrived);
@@ -210,10 +215,15 @@ dispatcher_on_config(void *state, ProtobufCMessage *m,
 	d->writer = actor_deref(c->writer);
 	d->flusher = actor_deref(c->flusher);
 	d->watchers = xcalloc(c->n_watchers + 1, sizeof *d->watchers);
+	d->watch_topics = xcalloc(c->n_watchers + 1, sizeof *d->watch_topics);
 	for (i = 0; i < c->n_watchers; i++) {
 		if ((d->watchers[d->nwatchers] =
-		    actor_deref(c->watchers[i])) != NULL)
-			d->nwatchers++;
+		    actor_deref(c->watchers[i])) == NULL)
+			continue;
+		if (i < c->n_watcher_topics && *c->watcher_topics[i] != '\0')
+			d->watch_topics[d->nwatchers] =
+			    xstrdup(c->watcher_topics[i]);
+		d->nwatchers++;
 	}
 	actor_timer(d->self, DISPATCHER_TIMER, c->checkpoint_interval_ms ?
 	    c->checkpoint_interval_ms : DISPATCHER_CHECKPOINT_MS, 1);
@@ -283,6 +293,22 @@ dispatcher_arrival(const char *topic, uint32_t qid, uint64_t end, void *arg)
 	    topic, qid, end);
 }
 
+/* Whether watcher i wants the QueuesArrived being built. */
+static int
+dispatcher_wants(struct dispatcher *d, size_t i)
+{
+	const char	*topic = d->watch_topics[i];
+	size_t		 k;
+
+	if (topic == NULL)
+		return (1);
+	for (k = 0; k < d->arrived->n_queues; k++) {
+		if (strcmp(d->arrived->queues[k]->topic, topic) == 0)
+			return (1);
+	}
+	return (0);
+}
+
 /* Dispatch the new records and tell the watchers which queues grew. */
 static int
 dispatcher_on_appended(void *state, ProtobufCMessage *m,
@@ -291,7 +317,7 @@ dispatcher_on_appended(void *state, ProtobufCMessage *m,
 	struct dispatcher	*d = state;
 	Petrel__LogAppended	*la = (Petrel__LogAppended *)m;
 	char			*cause = NULL;
-	size_t			 i;
+	size_t			 i, last;
 
 	if (d->st == NULL)
 		return (0);
@@ -303,11 +329,18 @@ dispatcher_on_appended(void *state, ProtobufCMessage *m,
 	store_arrivals(d->st, dispatcher_arrival, d);
 	if (d->arrived == NULL)
 		return (0);
-	for (i = 0; i < d->nwatchers; i++) {
-		actor_send(d->watchers[i], i + 1 == d->nwatchers ?
-		    d->arrived : msg_dup(d->arrived));
+	/* Copies for all but the last who wants it, which takes it. */
+	for (i = 0, last = SIZE_MAX; i < d->nwatchers; i++) {
+		if (dispatcher_wants(d, i))
+			last = i;
 	}
-	if (d->nwatchers == 0)
+	for (i = 0; i < d->nwatchers && i < last; i++) {
+		if (dispatcher_wants(d, i))
+			actor_send(d->watchers[i], msg_dup(d->arrived));
+	}
+	if (last != SIZE_MAX)
+		actor_send(d->watchers[last], d->arrived);
+	else
 		msg_free(d->arrived);
 	d->arrived = NULL;
 	return (0);

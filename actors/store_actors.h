@@ -4,9 +4,10 @@
  *
  * Compose them so: spawn the dispatcher, the flusher (on a loop of its
  * own: it blocks in fdatasync), the writer, then the cleaner; the writer
- * is best alone on its loop too, and the dispatcher (which serves reads
- * and flushes consume queues) away from it; then send the
- * dispatcher a StoreConfig naming the others.  It opens and recovers the
+ * never blocks (pwrite(2) into the page cache) and may share the loop of
+ * those who ask it, and the dispatcher (which serves reads and flushes
+ * consume queues) is best away from it; then send the dispatcher a
+ * StoreConfig naming the others.  It opens and recovers the
  * store, configures the writer (WriterConfig) and flusher (FlusherConfig)
  * and answers Configured once the store is open.  Spawned in that order,
  * actor_stop_all() stops the cleaner, then the writer (answering what it
@@ -15,7 +16,9 @@
  *
  * Producers ask the writer with PutRequest and get PutResponse.  Readers
  * ask the dispatcher with GetRequest, QueueInfoRequest and LookupRequest.
- * Watchers named in StoreConfig get QueuesArrived after each dispatch.
+ * Watchers named in StoreConfig get QueuesArrived after each dispatch
+ * (only those naming their topic, if StoreConfig.watcher_topics says
+ * one).
  */
 #ifndef STORE_ACTORS_H
 #define STORE_ACTORS_H

@@ -39,6 +39,7 @@ struct fixture {
 	struct actor	*writer;
 	struct actor	*client;
 	struct actor	*watcher;
+	struct actor	*delayed;	/* watches topic D only */
 };
 
 /* Run the store actors until none has anything queued. */
@@ -79,6 +80,7 @@ start(struct fixture *f, const char *dir)
 	f->writer = actor_spawn(NULL, &commitlog_writer_actor, "writer");
 	f->client = actor_spawn(NULL, &peer_actor, "client");
 	f->watcher = actor_spawn(NULL, &peer_actor, "watcher");
+	f->delayed = actor_spawn(NULL, &peer_actor, "delayed");
 	c = msg_new(&petrel__store_config__descriptor);
 	msg_set_string(&c->root, dir);
 	c->segment_size = 64 * 1024;
@@ -89,9 +91,14 @@ start(struct fixture *f, const char *dir)
 	c->flush_mode = PETREL__FLUSH_MODE__FLUSH_SYNC;
 	c->writer = actor_ref(f->writer);
 	c->flusher = actor_ref(f->flusher);
-	c->watchers = xcalloc(1, sizeof *c->watchers);
+	c->watchers = xcalloc(2, sizeof *c->watchers);
 	c->watchers[0] = actor_ref(f->watcher);
-	c->n_watchers = 1;
+	c->watchers[1] = actor_ref(f->delayed);
+	c->n_watchers = 2;
+	c->watcher_topics = xcalloc(2, sizeof *c->watcher_topics);
+	c->watcher_topics[0] = xstrdup("");
+	c->watcher_topics[1] = xstrdup("D");
+	c->n_watcher_topics = 2;
 	actor_ask(f->dispatcher, c, f->client, 1);
 	pump(f);
 	ack = reply(f, &petrel__configured__descriptor);
@@ -121,6 +128,7 @@ finish(struct fixture *f)
 	actor_free(f->flusher);
 	actor_free(f->dispatcher);
 	actor_free(f->client);
+	actor_free(f->delayed);
 	actor_free(f->watcher);
 	free(f->dir);
 }
@@ -246,6 +254,13 @@ START_TEST(test_pipeline)
 	ck_assert_uint_eq(qa->n_queues, 1);
 	ck_assert_str_eq(qa->queues[0]->topic, "T");
 	ck_assert_uint_eq(qa->queues[0]->offset, 6);
+	msg_free(qa);
+	/* A watcher of topic D hears only of D. */
+	ck_assert_ptr_null(actor_pop(f.delayed, NULL));
+	msg_free(put(&f, "D", 2, 1, 0));
+	qa = (Petrel__QueuesArrived *)actor_pop(f.delayed, NULL);
+	ck_assert(msg_is(qa, &petrel__queues_arrived__descriptor));
+	ck_assert_str_eq(qa->queues[0]->topic, "D");
 	msg_free(qa);
 	check_queue(&f, 60);
 	/* Tags. */
