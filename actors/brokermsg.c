@@ -181,22 +181,55 @@ brokermsg_parse_host(const char *s, uint8_t *host, uint32_t *port)
 	return (0);
 }
 
-/* "a.b.c.d:port" or "[v6]:port" into buf (BROKERMSG_HOST_MAX); "" if 0. */
+static void	brokermsg_format_host_now(const uint8_t *, uint32_t, char *,
+		    char *, size_t);
+
+/*
+ * "a.b.c.d:port" or "[v6]:port" into buf (BROKERMSG_HOST_MAX); "" if 0.
+ * A pull formats the same few hosts for every message: the last two are
+ * remembered per thread.
+ */
 void
 brokermsg_format_host(const uint8_t *host, uint32_t port, char *buf)
 {
 	static const uint8_t	zero[16];
+	static __thread struct {
+		uint8_t		host[16];
+		uint32_t	port;
+		char		text[BROKERMSG_HOST_MAX];
+	}			seen[2];
+	static __thread unsigned int next;
 	char			a[INET6_ADDRSTRLEN];
+	unsigned int		i;
 
 	if (memcmp(host, zero, 16) == 0 && port == 0) {
 		*buf = '\0';
 		return;
 	}
+	for (i = 0; i < 2; i++) {
+		if (seen[i].text[0] != '\0' && seen[i].port == port &&
+		    memcmp(seen[i].host, host, 16) == 0) {
+			memcpy(buf, seen[i].text, strlen(seen[i].text) + 1);
+			return;
+		}
+	}
+	brokermsg_format_host_now(host, port, buf, a, sizeof a);
+	i = next++ % 2;
+	memcpy(seen[i].host, host, 16);
+	seen[i].port = port;
+	snprintf(seen[i].text, sizeof seen[i].text, "%s", buf);
+}
+
+/* brokermsg_format_host() without the memory. */
+static void
+brokermsg_format_host_now(const uint8_t *host, uint32_t port, char *buf,
+    char *a, size_t alen)
+{
 	if (brokermsg_is_v4(host)) {
-		inet_ntop(AF_INET, host + 12, a, sizeof a);
+		inet_ntop(AF_INET, host + 12, a, (socklen_t)alen);
 		snprintf(buf, BROKERMSG_HOST_MAX, "%s:%u", a, port);
 	} else {
-		inet_ntop(AF_INET6, host, a, sizeof a);
+		inet_ntop(AF_INET6, host, a, (socklen_t)alen);
 		snprintf(buf, BROKERMSG_HOST_MAX, "[%s]:%u", a, port);
 	}
 }

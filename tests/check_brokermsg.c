@@ -62,7 +62,8 @@ START_TEST(test_hosts)
 {
 	uint8_t		host[16];
 	uint32_t	port;
-	char		buf[BROKERMSG_HOST_MAX];
+	char		buf[BROKERMSG_HOST_MAX], want[BROKERMSG_HOST_MAX];
+	int		i;
 
 	ck_assert_int_eq(brokermsg_parse_host("10.1.2.3:80", host, &port), 0);
 	brokermsg_format_host(host, port, buf);
@@ -74,6 +75,13 @@ START_TEST(test_hosts)
 	ck_assert_int_eq(brokermsg_parse_host("", host, &port), 0);
 	brokermsg_format_host(host, port, buf);
 	ck_assert_str_eq(buf, "");
+	/* Remembered hosts never answer for another. */
+	for (i = 0; i < 12; i++) {
+		snprintf(want, sizeof want, "10.0.0.%d:%d", i % 3, 1000 + i % 2);
+		ck_assert_int_eq(brokermsg_parse_host(want, host, &port), 0);
+		brokermsg_format_host(host, port, buf);
+		ck_assert_str_eq(buf, want);
+	}
 	ck_assert_int_eq(brokermsg_parse_host("10.1.2.3", host, &port), -1);
 	ck_assert_int_eq(brokermsg_parse_host("10.1.2.3:", host, &port), -1);
 	ck_assert_int_eq(brokermsg_parse_host("10.1.2.3:65536", host, &port),
