@@ -6,16 +6,28 @@
  * to the application through the box (lib/consumerbox.c), takes them back
  * done (ConsumerKick), sends back those to retry and commits offsets.
  *
- * Rebalance (every rebalance_ms, 20 s by default, and 1 s after a round
- * that did not find this member in the group): for each subscription the
+ * Rebalance (every rebalance_ms, 20 s by default, at once when a broker
+ * sends CODE_NOTIFY_CONSUMER_IDS_CHANGED on a connection the consumer
+ * used, and 1 s after a round that did not find this member in the
+ * group): for each subscription the
  * topic's route, then (clustering) the group's members from a broker of
  * the route (CODE_GET_CONSUMER_LIST), then lib/rebalance.c's share of the
  * read queues; broadcasting takes every read queue.  A queue newly owned
  * asks where to start (CODE_QUERY_CONSUMER_OFFSET or the offset file, else
  * from-where: CODE_GET_MAX_OFFSET, 0 or CODE_SEARCH_OFFSET_BY_TIME); a
- * queue no longer owned has its offset committed and is dropped.  The
- * broker's CODE_NOTIFY_CONSUMER_IDS_CHANGED is not seen: lib/rpc.c drops
- * requests from servers, so membership changes wait for the timer.
+ * queue no longer owned has its offset committed and is dropped.
+ *
+ * Orderly (as RocketMQ's ConsumeMessageOrderlyService): in clustering a
+ * queue newly owned is first locked on its broker (CODE_LOCK_BATCH_MQ),
+ * and only then asked where to start and pulled; every owned queue's lock
+ * is renewed every 20 s (the broker keeps one 60 s) and one not renewed
+ * for 30 s is not consumed.  Pulled messages wait on the queue (held) and
+ * go to the box one batch at a time: the next only once the last came
+ * back, so callbacks of a queue run one at a time in offset order.  A
+ * batch done LATER is handed out again after a second (reconsume times
+ * counted here) until max_reconsume, then sent to the DLQ.  A queue given
+ * up waits for its batch, commits its offset, then is unlocked
+ * (CODE_UNLOCK_BATCH_MQ); closing unlocks every queue after the commits.
  *
  * Pulls: one at a time per queue, long polling (suspended 15 s at the
  * broker), carrying the offset to commit.  Messages are checked against the
@@ -339,7 +351,7 @@ consumer_call_send(struct consumer *c, struct consumer_call *call,
 		return (-1);
 	}
 	/* Hear the broker's notices of members coming and going. */
-	/* XXX */ (void)consumer_notice;
+	rpc_on_request(rpc, consumer_notice, (void *)(uintptr_t)c->ref);
 	return (0);
 }
 
