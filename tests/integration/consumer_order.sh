@@ -6,6 +6,8 @@
 # messages come in offset order across the consumers (a redelivery after
 # the move restarts at the committed offset, it never skips ahead), so
 # each key's messages are first seen in the order they were sent.
+# LATER in orderly mode: the same member retries the same message after a
+# pause before the next of its queue, then sends it to the DLQ.
 . "$top_srcdir/tests/integration/consumer_lib.sh"
 TOOL=$top_builddir/tests/petrel_tool
 [ -x "$TOOL" ] || { echo "no $TOOL"; exit 77; }
@@ -56,4 +58,28 @@ awk '$1 == "M" { n = substr($8, 5) + 0; k = n % 16
 _all=$(grep -c '^M ' "$LOG")
 [ "$_all" -le 700 ] || cn_fail "$_all deliveries for 600 messages"
 echo "$_all deliveries of 600 messages"
+
+# LATER twice, then consumed: 0 0 0 1 1 1 2 2 2 tries-wise in order, all
+# from the queue itself (same offsets), nothing through %RETRY%.
+cn_tool create OrdFails 4 || cn_fail "create OrdFails"
+"$TOOL" "$NSADDR" ordered OrdFails 3 1 >"$NS_TMP/send3.out" || cn_fail "send"
+cn_start o1 GO OrdFails from=first orderly=1 later=2 max_reconsume=5
+ns_wait 20 sh -c '[ "$(grep -c "^M " "$0"/o1.out)" -ge 9 ]' "$NS_TMP" ||
+    cn_fail "o1 did not retry every message"
+cn_stop o1
+_seq=$(awk '$1 == "M" { printf "%s/%s/%s ", $2, $6, $8 }' "$NS_TMP/o1.out")
+[ "$_seq" = "OrdFails/0/msg-0 OrdFails/1/msg-0 OrdFails/2/msg-0 \
+OrdFails/0/msg-1 OrdFails/1/msg-1 OrdFails/2/msg-1 OrdFails/0/msg-2 \
+OrdFails/1/msg-2 OrdFails/2/msg-2 " ] || cn_fail "orderly retries: $_seq"
+[ "$(awk '$1 == "M" { print $5 }' "$NS_TMP/o1.out" | uniq | wc -l)" -eq 3 ] ||
+    cn_fail "orderly retries did not come from the queue itself"
+# Always LATER, one retry allowed: each message tried twice, then the DLQ.
+cn_start o2 GO2 OrdFails from=first orderly=1 later=9 max_reconsume=1
+ns_wait 20 sh -c '[ "$(PYTHONPATH=$1/tests/integration "$2" \
+    "$1/tests/integration/consumer_tool.py" "$3" count %DLQ%GO2 1 \
+    2>/dev/null)" = 3 ]' sh "$top_srcdir" "$PYTHON3" "$BK_PORT" ||
+    cn_fail "not 3 in %DLQ%GO2"
+cn_stop o2
+[ "$(grep -c '^M ' "$NS_TMP/o2.out")" -eq 6 ] ||
+    cn_fail "$(grep -c '^M ' "$NS_TMP/o2.out") tries, not 6"
 exit 0
