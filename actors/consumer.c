@@ -183,6 +183,7 @@ struct consumer {
 	int			 locks;		/* orderly clustering: lock */
 	uint32_t		 batch;		/* orderly: messages handed out */
 	uint64_t		 lock_seq;
+	uint64_t		 relock_at;	/* monotonic ms */
 	uint64_t		 ref;		/* actor_ref(self) */
 	struct offsetfile	*offsets;
 	struct consumer_sub	*subs;
@@ -893,8 +894,11 @@ consumer_on_tick(void *state, ProtobufCMessage *m, const struct envelope *env)
 			else if (q->state == QUEUE_OFFSET && q->calls == 0)
 				consumer_start_queue(c, q);
 		}
-		if (relock)
+		/* Queues another member still holds: once a second. */
+		if (relock && now >= c->relock_at) {
+			c->relock_at = now + CONSUMER_RETRY_MS;
 			consumer_lock(c, 0);
+		}
 		break;
 	}
 	return (0);
