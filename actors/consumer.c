@@ -1348,6 +1348,11 @@ consumer_release(struct consumer *c, struct consumer_queue *q)
 	Petrel__QueueOffset			*o;
 	struct consumer_call			*call;
 
+	if (q->state == QUEUE_LOCKING || q->state == QUEUE_OFFSET) {
+		/* Never started: nothing of its own to commit. */
+		consumer_unlock(c, q);
+		return;
+	}
 	req = msg_new(&petrel__commit_consumer_offsets_request__descriptor);
 	msg_set_string(&req->group, c->group);
 	msg_set_string(&req->client_id, client_id(c->client));
@@ -1598,7 +1603,9 @@ consumer_commit(struct consumer *c, int all)
 
 	by = strmap_new();
 	while ((q = idmap_next(c->queues, &iter, &id)) != NULL) {
-		if (q->state == QUEUE_OFFSET || q->dropped)
+		/* Not started: no offset of its own to commit yet. */
+		if (q->state == QUEUE_LOCKING || q->state == QUEUE_OFFSET ||
+		    q->dropped)
 			continue;
 		off = procqueue_committable(&q->pq);
 		if (q->committed_set && q->committed == off && !all)
