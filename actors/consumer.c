@@ -6,16 +6,28 @@
  * to the application through the box (lib/consumerbox.c), takes them back
  * done (ConsumerKick), sends back those to retry and commits offsets.
  *
- * Rebalance (every rebalance_ms, 20 s by default, and 1 s after a round
- * that did not find this member in the group): for each subscription the
+ * Rebalance (every rebalance_ms, 20 s by default, at once when a broker
+ * sends CODE_NOTIFY_CONSUMER_IDS_CHANGED on a connection the consumer
+ * used, and 1 s after a round that did not find this member in the
+ * group): for each subscription the
  * topic's route, then (clustering) the group's members from a broker of
  * the route (CODE_GET_CONSUMER_LIST), then lib/rebalance.c's share of the
  * read queues; broadcasting takes every read queue.  A queue newly owned
  * asks where to start (CODE_QUERY_CONSUMER_OFFSET or the offset file, else
  * from-where: CODE_GET_MAX_OFFSET, 0 or CODE_SEARCH_OFFSET_BY_TIME); a
- * queue no longer owned has its offset committed and is dropped.  The
- * broker's CODE_NOTIFY_CONSUMER_IDS_CHANGED is not seen: lib/rpc.c drops
- * requests from servers, so membership changes wait for the timer.
+ * queue no longer owned has its offset committed and is dropped.
+ *
+ * Orderly (as RocketMQ's ConsumeMessageOrderlyService): in clustering a
+ * queue newly owned is first locked on its broker (CODE_LOCK_BATCH_MQ),
+ * and only then asked where to start and pulled; every owned queue's lock
+ * is renewed every 20 s (the broker keeps one 60 s) and one not renewed
+ * for 30 s is not consumed.  Pulled messages wait on the queue (held) and
+ * go to the box one batch at a time: the next only once the last came
+ * back, so callbacks of a queue run one at a time in offset order.  A
+ * batch done LATER is handed out again after a second (reconsume times
+ * counted here) until max_reconsume, then sent to the DLQ.  A queue given
+ * up waits for its batch, commits its offset, then is unlocked
+ * (CODE_UNLOCK_BATCH_MQ); closing unlocks every queue after the commits.
  *
  * Pulls: one at a time per queue, long polling (suspended 15 s at the
  * broker), carrying the offset to commit.  Messages are checked against the
@@ -67,6 +79,8 @@
 #define CONSUMER_TICK_COMMIT	2
 #define CONSUMER_TICK_RETRY	3
 #define CONSUMER_TICK_SOON	4
+#define CONSUMER_TICK_LOCK	5
+#define CONSUMER_TICK_NOTIFY	6
 
 #define CONSUMER_COMMIT_MS	5000
 #define CONSUMER_RETRY_MS	1000
@@ -74,6 +88,9 @@
 #define CONSUMER_SUSPEND_MS	15000
 #define CONSUMER_PULL_TIMEOUT	(CONSUMER_SUSPEND_MS + 5000)
 #define CONSUMER_RETRY_PREFIX	"%RETRY%"
+#define CONSUMER_LOCK_MS	20000	/* renew the broker's queue locks */
+#define CONSUMER_LOCK_LIVE_MS	30000	/* a lock not renewed is stale */
+#define CONSUMER_SUSPEND_ORDER	1000	/* orderly LATER: pause the queue */
 
 enum consumer_call_kind {
 	CALL_MEMBERS,
@@ -82,7 +99,9 @@ enum consumer_call_kind {
 	CALL_PULL,
 	CALL_BACK,
 	CALL_COMMIT,
-	CALL_LEAVE
+	CALL_LEAVE,
+	CALL_LOCK,
+	CALL_UNLOCK
 };
 
 struct consumer;
@@ -99,6 +118,7 @@ struct consumer_sub {
 };
 
 enum consumer_queue_state {
+	QUEUE_LOCKING,				/* orderly: to lock first */
 	QUEUE_OFFSET,				/* asking where to start */
 	QUEUE_IDLE,				/* ready, no pull out */
 	QUEUE_PULLING,
@@ -118,6 +138,18 @@ struct consumer_queue {
 	uint64_t		 committed;	/* last offset committed */
 	int			 committed_set;
 	struct procqueue	 pq;
+
+	/* Orderly only. */
+	int			 locked;	/* held on the broker */
+	uint64_t		 lock_until;	/* monotonic ms */
+	uint64_t		 lock_seq;	/* of the lock call out, 0 none */
+	int			 released;	/* dropped: commit, unlock out */
+	struct consumer_msg	**held;		/* pulled, not handed out */
+	size_t			 nheld, sizeheld;
+	struct consumer_msg	**out;		/* the batch handed out */
+	size_t			 nout, nback;
+	size_t			 backs;		/* send backs out */
+	uint64_t		 suspend_until;	/* monotonic ms */
 };
 
 /* A call in flight. */
@@ -128,6 +160,7 @@ struct consumer_call {
 	struct consumer_queue		*q;
 	struct consumer_msg		*msg;		/* CALL_BACK */
 	uint64_t			 seq;
+	uint64_t			 at;		/* CALL_LOCK: sent */
 	TAILQ_ENTRY(consumer_call)	 entry;
 };
 TAILQ_HEAD(consumer_calls, consumer_call);
@@ -146,6 +179,12 @@ struct consumer {
 	uint32_t		 max_reconsume;
 	uint32_t		 pull_batch;
 	uint32_t		 consume_type;
+	int			 orderly;	/* one batch a queue at a time */
+	int			 locks;		/* orderly clustering: lock */
+	uint32_t		 batch;		/* orderly: messages handed out */
+	uint64_t		 lock_seq;
+	uint64_t		 relock_at;	/* monotonic ms */
+	uint64_t		 ref;		/* actor_ref(self) */
 	struct offsetfile	*offsets;
 	struct consumer_sub	*subs;
 	size_t			 nsubs;
@@ -179,6 +218,14 @@ static void	consumer_rebalance(struct consumer *);
 static void	consumer_pull(struct consumer *, struct consumer_queue *);
 static void	consumer_commit(struct consumer *, int);
 static void	consumer_leave(struct consumer *);
+static void	consumer_release(struct consumer *, struct consumer_queue *);
+static void	consumer_lock(struct consumer *, int);
+static void	consumer_feed(struct consumer *, struct consumer_queue *);
+static void	consumer_notice(uint32_t, ProtobufCMessage *, void *);
+static void	consumer_lock_forget(struct consumer *, uint64_t);
+static void	consumer_unlock(struct consumer *, struct consumer_queue *);
+static void	consumer_commit_cb(uint32_t, const char *, ProtobufCMessage *,
+		    void *);
 
 static const struct actor_handler consumer_handlers[] = {
 	{ &petrel__consumer_config__descriptor, consumer_on_config },
@@ -212,6 +259,13 @@ consumer_init(struct actor *a, void *state)
 static void
 consumer_queue_free(struct consumer_queue *q)
 {
+	size_t	i;
+
+	/* The batch out belongs to the application until handed back. */
+	for (i = 0; i < q->nheld; i++)
+		petrel_msg_free(&q->held[i]->pm);
+	free(q->held);
+	free(q->out);
 	procqueue_clear(&q->pq);
 	free(q->broker);
 	free(q);
@@ -297,6 +351,8 @@ consumer_call_send(struct consumer *c, struct consumer_call *call,
 		free(call);
 		return (-1);
 	}
+	/* Hear the broker's notices of members coming and going. */
+	rpc_on_request(rpc, consumer_notice, (void *)(uintptr_t)c->ref);
 	return (0);
 }
 
@@ -312,11 +368,26 @@ consumer_address(struct consumer *c, struct consumer_sub *sub,
 	return (client_route_master(r, broker));
 }
 
-/* Drop a queue whose last call ended. */
+/*
+ * Drop a queue whose last call ended.  An orderly queue first waits for
+ * its batch out, commits its offset and then unlocks it on the broker, so
+ * the next owner starts where this one stopped.
+ */
 static void
 consumer_queue_gc(struct consumer *c, struct consumer_queue *q)
 {
-	if (q->dropped && q->calls == 0) {
+	if (!q->dropped)
+		return;
+	if (c->locks && q->lock_seq != 0 && !c->closing)
+		return;			/* a lock call out: its answer first */
+	if (c->locks && q->locked && !q->released && !c->closing) {
+		if (q->nout != 0 || q->backs != 0)
+			return;
+		q->released = 1;
+		consumer_release(c, q);
+		return;
+	}
+	if (q->calls == 0 && q->nout == 0) {
 		idmap_remove(c->queues, q->id);
 		consumer_queue_free(q);
 	}
@@ -419,6 +490,13 @@ consumer_on_config(void *state, ProtobufCMessage *m,
 	if (c->pull_batch > 1024)
 		c->pull_batch = 1024;
 	c->consume_type = cfg->consume_type;
+	c->orderly = cfg->orderly;
+	c->locks = c->orderly &&
+	    c->model == PETREL__MESSAGE_MODEL__MESSAGE_MODEL_CLUSTERING;
+	c->batch = cfg->consume_batch != 0 ? cfg->consume_batch : 1;
+	if (c->max_reconsume == 0)
+		c->max_reconsume = 16;
+	c->ref = actor_ref(c->self);
 	for (i = 0; i < cfg->n_subscriptions; i++) {
 		if (consumer_add_sub(c, cfg->subscriptions[i]->topic,
 		    cfg->subscriptions[i]->expression, 0, &cause) != 0)
@@ -448,6 +526,8 @@ consumer_on_config(void *state, ProtobufCMessage *m,
 	    cfg->rebalance_ms : 20000, 1);
 	actor_timer(c->self, CONSUMER_TICK_COMMIT, CONSUMER_COMMIT_MS, 1);
 	actor_timer(c->self, CONSUMER_TICK_RETRY, CONSUMER_RETRY_MS / 4, 1);
+	if (c->locks)
+		actor_timer(c->self, CONSUMER_TICK_LOCK, CONSUMER_LOCK_MS, 1);
 	consumer_rebalance(c);
 	if (w != NULL)
 		client_wait_done(w, PETREL_OK, NULL);
@@ -459,6 +539,25 @@ fail:
 		client_wait_done(w, PETREL_E_BAD_REQUEST, cause);
 	free(cause);
 	return (-1);
+}
+
+/* Keep n messages of orderly q to hand out, before the rest if front. */
+static void
+consumer_hold(struct consumer_queue *q, struct consumer_msg **msgs, size_t n,
+    int front)
+{
+	if (q->nheld + n > q->sizeheld) {
+		q->sizeheld = q->sizeheld == 0 ? 64 : q->sizeheld;
+		while (q->sizeheld < q->nheld + n)
+			q->sizeheld *= 2;
+		q->held = xreallocarray(q->held, q->sizeheld, sizeof *q->held);
+	}
+	if (front) {
+		memmove(q->held + n, q->held, q->nheld * sizeof *q->held);
+		memcpy(q->held, msgs, n * sizeof *q->held);
+	} else
+		memcpy(q->held + q->nheld, msgs, n * sizeof *q->held);
+	q->nheld += n;
 }
 
 /* A message done LATER went back to the broker, or did not. */
@@ -475,27 +574,40 @@ consumer_back_cb(uint32_t status, const char *error, ProtobufCMessage *body,
 	if ((c = consumer_call_end(call)) == NULL)
 		return;
 	free(call);
+	if (c->orderly)
+		q->backs--;
+	if (status == PETREL__STATUS__STATUS_OK)
+		procqueue_done(&q->pq, cm->pm.m->queue_offset);
 	if (q->dropped) {
 		petrel_msg_free(&cm->pm);
 		consumer_queue_gc(c, q);
 		return;
 	}
 	if (status != PETREL__STATUS__STATUS_OK) {
-		/* Not taken: consume it again here. */
+		/* Not taken: consume it again here (orderly: first). */
 		log_debug("%s: %s: %s", __func__, c->group, error);
-		consumerbox_put(c->box, &cm, 1);
+		if (c->orderly) {
+			consumer_hold(q, &cm, 1, 1);
+			q->suspend_until = client_now_ms() +
+			    CONSUMER_SUSPEND_ORDER;
+		} else
+			consumerbox_put(c->box, &cm, 1);
 		return;
 	}
-	procqueue_done(&q->pq, cm->pm.m->queue_offset);
 	petrel_msg_free(&cm->pm);
+	if (c->orderly)
+		consumer_feed(c, q);
 	if (q->state == QUEUE_WAITING && q->retry_at == 0)
 		consumer_pull(c, q);
 }
 
-/* Hand a message back to the broker for a later retry. */
+/*
+ * Hand a message back to the broker: for a later retry (delay_level 0),
+ * or straight to the DLQ (-1).
+ */
 static void
 consumer_send_back(struct consumer *c, struct consumer_queue *q,
-    struct consumer_msg *cm)
+    struct consumer_msg *cm, int32_t delay_level)
 {
 	Petrel__ConsumerSendBackRequest	 req =
 	    PETREL__CONSUMER_SEND_BACK_REQUEST__INIT;
@@ -507,14 +619,105 @@ consumer_send_back(struct consumer *c, struct consumer_queue *q,
 	req.commit_log_offset = cm->pm.m->commit_log_offset;
 	req.msg_id = cm->pm.m->msg_id;
 	req.original_topic = cm->pm.m->topic;
+	req.delay_level = delay_level;
 	req.max_reconsume_times = c->max_reconsume;
+	if (c->orderly)
+		q->backs++;
 	if (consumer_call_send(c, call, consumer_address(c, q->sub, q->broker),
 	    PETREL__REQUEST_CODE__CODE_CONSUMER_SEND_BACK,
 	    (ProtobufCMessage *)&req, CLIENT_RPC_TIMEOUT_MS,
 	    consumer_back_cb) != 0) {
 		/* No broker to take it: consume it again. */
-		consumerbox_put(c->box, &cm, 1);
+		if (c->orderly) {
+			q->backs--;
+			consumer_hold(q, &cm, 1, 1);
+			q->suspend_until = client_now_ms() +
+			    CONSUMER_SUSPEND_ORDER;
+		} else
+			consumerbox_put(c->box, &cm, 1);
 	}
+}
+
+/* Whether orderly q may be consumed now: locked, and the lock fresh. */
+static int
+consumer_lock_valid(struct consumer *c, struct consumer_queue *q)
+{
+	return (!c->locks || (q->locked && q->lock_until > client_now_ms()));
+}
+
+/*
+ * Orderly: hand the next batch of q out once the last one came back, in
+ * offset order, unless q is paused, not locked or sending back.
+ */
+static void
+consumer_feed(struct consumer *c, struct consumer_queue *q)
+{
+	size_t	n;
+
+	if (q->dropped || c->closing || q->nout != 0 || q->nheld == 0 ||
+	    q->backs != 0 || q->suspend_until > client_now_ms() ||
+	    !consumer_lock_valid(c, q))
+		return;
+	n = q->nheld < c->batch ? q->nheld : c->batch;
+	q->out = xreallocarray(q->out, n, sizeof *q->out);
+	memcpy(q->out, q->held, n * sizeof *q->out);
+	q->nheld -= n;
+	memmove(q->held, q->held + n, q->nheld * sizeof *q->held);
+	q->nout = n;
+	q->nback = 0;
+	consumerbox_put(c->box, q->out, n);
+}
+
+/*
+ * Orderly: the batch out of q came back whole.  Consumed: done.  LATER:
+ * again here after a pause (RocketMQ's SUSPEND_CURRENT_QUEUE_A_MOMENT),
+ * each message at most max_reconsume times, then to the DLQ.
+ */
+static void
+consumer_batch_back(struct consumer *c, struct consumer_queue *q)
+{
+	struct consumer_msg	**again, *cm;
+	size_t			  i, n = 0, nout = q->nout;
+	int			  later = 0;
+
+	q->nout = q->nback = 0;
+	for (i = 0; i < nout; i++)
+		later |= q->out[i]->status == PETREL_CONSUME_LATER;
+	if (!later || c->closing || q->dropped) {
+		for (i = 0; i < nout; i++) {
+			cm = q->out[i];
+			if (cm->status != PETREL_CONSUME_LATER)
+				procqueue_done(&q->pq, cm->pm.m->queue_offset);
+			petrel_msg_free(&cm->pm);
+		}
+		if (q->dropped)
+			consumer_queue_gc(c, q);
+		else
+			consumer_feed(c, q);
+		return;
+	}
+	again = xcalloc(nout, sizeof *again);
+	for (i = 0; i < nout; i++) {
+		cm = q->out[i];
+		if (cm->pm.m->reconsume_times >= c->max_reconsume &&
+		    c->model ==
+		    PETREL__MESSAGE_MODEL__MESSAGE_MODEL_CLUSTERING)
+			consumer_send_back(c, q, cm, -1);
+		else if (cm->pm.m->reconsume_times >= c->max_reconsume) {
+			/* Broadcasting has no DLQ: given up. */
+			procqueue_done(&q->pq, cm->pm.m->queue_offset);
+			petrel_msg_free(&cm->pm);
+		} else {
+			cm->pm.m->reconsume_times++;
+			cm->status = PETREL_CONSUME_SUCCESS;
+			again[n++] = cm;
+		}
+	}
+	consumer_hold(q, again, n, 1);
+	free(again);
+	if (n != 0)
+		q->suspend_until = client_now_ms() + CONSUMER_SUSPEND_ORDER;
+	consumer_feed(c, q);
 }
 
 static int
@@ -524,6 +727,7 @@ consumer_on_kick(void *state, ProtobufCMessage *m, const struct envelope *env)
 	struct consumer_msg	**done, *cm;
 	struct consumer_queue	 *q;
 	size_t			  n, i;
+	int			  dropped;
 
 	(void)m;
 	(void)env;
@@ -533,6 +737,18 @@ consumer_on_kick(void *state, ProtobufCMessage *m, const struct envelope *env)
 	for (i = 0; i < n; i++) {
 		cm = done[i];
 		q = idmap_get(c->queues, cm->queue);
+		if (q != NULL && c->orderly) {
+			/* The batch goes on as one once all of it is back. */
+			if (++q->nback != q->nout)
+				continue;
+			dropped = q->dropped;
+			consumer_batch_back(c, q);	/* may free q if dropped */
+			if (!dropped && q->state == QUEUE_WAITING &&
+			    q->retry_at == 0 &&
+			    !procqueue_full(&q->pq, c->max_unprocessed))
+				consumer_pull(c, q);
+			continue;
+		}
 		if (q == NULL || q->dropped) {
 			petrel_msg_free(&cm->pm);
 			continue;
@@ -544,7 +760,7 @@ consumer_on_kick(void *state, ProtobufCMessage *m, const struct envelope *env)
 		}
 		if (cm->status == PETREL_CONSUME_LATER && c->model ==
 		    PETREL__MESSAGE_MODEL__MESSAGE_MODEL_CLUSTERING) {
-			consumer_send_back(c, q, cm);
+			consumer_send_back(c, q, cm, 0);
 			continue;
 		}
 		procqueue_done(&q->pq, cm->pm.m->queue_offset);
@@ -635,11 +851,16 @@ consumer_on_tick(void *state, ProtobufCMessage *m, const struct envelope *env)
 	struct consumer_queue	*q;
 	size_t			 iter = 0;
 	uint64_t		 id, now;
+	int			 relock;
 
 	(void)env;
 	if (!c->configured || c->closing)
 		return (0);
 	switch (t->id) {
+	case CONSUMER_TICK_NOTIFY:
+		log_debug("%s: %s: members changed", __func__, c->group);
+		consumer_rebalance(c);
+		break;
 	case CONSUMER_TICK_SOON:
 		c->soon = 0;
 		/* FALLTHROUGH */
@@ -649,15 +870,34 @@ consumer_on_tick(void *state, ProtobufCMessage *m, const struct envelope *env)
 	case CONSUMER_TICK_COMMIT:
 		consumer_commit(c, 0);
 		break;
+	case CONSUMER_TICK_LOCK:
+		consumer_lock(c, 1);
+		break;
 	case CONSUMER_TICK_RETRY:
 		now = client_now_ms();
+		relock = 0;
 		while ((q = idmap_next(c->queues, &iter, &id)) != NULL) {
-			if (q->dropped || q->retry_at == 0 || q->retry_at > now)
+			if (q->dropped)
+				continue;
+			if (c->locks && q->lock_seq == 0 &&
+			    (q->state == QUEUE_LOCKING ||
+			    !consumer_lock_valid(c, q)))
+				relock = 1;
+			if (q->suspend_until != 0 && q->suspend_until <= now) {
+				q->suspend_until = 0;
+				consumer_feed(c, q);
+			}
+			if (q->retry_at == 0 || q->retry_at > now)
 				continue;
 			if (q->state == QUEUE_WAITING)
 				consumer_pull(c, q);
 			else if (q->state == QUEUE_OFFSET && q->calls == 0)
 				consumer_start_queue(c, q);
+		}
+		/* Queues another member still holds: once a second. */
+		if (relock && now >= c->relock_at) {
+			c->relock_at = now + CONSUMER_RETRY_MS;
+			consumer_lock(c, 0);
 		}
 		break;
 	}
@@ -728,7 +968,7 @@ consumer_apply(struct consumer *c, struct consumer_sub *sub,
 	struct consumer_queue	 *q, **drop = NULL;
 	size_t			  i, j, ndrop = 0, iter = 0;
 	uint64_t		  id;
-	int			  keep;
+	int			  keep, locking = 0;
 
 	while ((q = idmap_next(c->queues, &iter, &id)) != NULL) {
 		if (q->sub != sub || q->dropped)
@@ -767,8 +1007,15 @@ consumer_apply(struct consumer *c, struct consumer_sub *sub,
 		idmap_put(c->queues, q->id, q);
 		log_debug("%s: %s takes %s %s %u", __func__, c->group,
 		    sub->topic, q->broker, q->queue_id);
-		consumer_start_queue(c, q);
+		if (c->locks) {
+			/* Consumed only once locked (consumer_lock_cb). */
+			q->state = QUEUE_LOCKING;
+			locking = 1;
+		} else
+			consumer_start_queue(c, q);
 	}
+	if (locking)
+		consumer_lock(c, 0);
 }
 
 /* The group's members came: take this member's share of sub's queues. */
@@ -885,6 +1132,284 @@ consumer_rebalance(struct consumer *c)
 	}
 	/* New brokers learn of the group before they are asked about it. */
 	client_heartbeat_now(c->client);
+}
+
+/* ------------------------------------------------------------ locks */
+
+/* One LockBatch call being built: the queues of one broker. */
+struct consumer_lockreq {
+	Petrel__LockBatchRequest	*req;
+	struct consumer_queue		*first;
+	uint64_t			 seq;
+};
+
+/* Whether resp locked q. */
+static int
+consumer_lock_has(const Petrel__LockBatchResponse *resp,
+    const struct consumer_queue *q)
+{
+	size_t	i;
+
+	for (i = 0; i < resp->n_locked; i++) {
+		if (resp->locked[i]->queue_id == q->queue_id &&
+		    strcmp(resp->locked[i]->topic, q->sub->topic) == 0 &&
+		    strcmp(resp->locked[i]->broker_name, q->broker) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/* A LockBatch answered (CALL_LOCK): the queues asked are locked or not. */
+static void
+consumer_lock_cb(uint32_t status, const char *error, ProtobufCMessage *body,
+    void *arg)
+{
+	struct consumer_call		*call = arg;
+	struct consumer			*c;
+	struct consumer_queue		*q, **gc = NULL;
+	Petrel__LockBatchResponse	*resp = NULL;
+	size_t				 iter = 0, ngc = 0, i;
+	uint64_t			 id;
+	int				 had;
+
+	if ((c = consumer_call_end(call)) == NULL) {
+		msg_free(body);
+		return;
+	}
+	if (status == PETREL__STATUS__STATUS_OK)
+		resp = (Petrel__LockBatchResponse *)body;
+	else
+		log_debug("%s: %s: %s", __func__, c->group, error);
+	while ((q = idmap_next(c->queues, &iter, &id)) != NULL) {
+		if (q->lock_seq != call->seq)
+			continue;
+		q->lock_seq = 0;
+		if (resp == NULL) {
+			if (q->dropped) {
+				gc = xreallocarray(gc, ngc + 1, sizeof *gc);
+				gc[ngc++] = q;
+			}
+			continue;
+		}
+		had = q->locked;
+		q->locked = consumer_lock_has(resp, q);
+		if (q->locked)
+			q->lock_until = call->at + CONSUMER_LOCK_LIVE_MS;
+		else if (had)
+			log_info("%s: %s lost the lock of %s %s %u", __func__,
+			    c->group, q->sub->topic, q->broker, q->queue_id);
+		if (q->dropped) {
+			gc = xreallocarray(gc, ngc + 1, sizeof *gc);
+			gc[ngc++] = q;
+		} else if (q->locked && q->state == QUEUE_LOCKING)
+			consumer_start_queue(c, q);
+		else if (q->locked) {
+			consumer_feed(c, q);
+			if (q->state == QUEUE_WAITING && q->retry_at != 0)
+				consumer_pull(c, q);
+		}
+	}
+	free(call);
+	msg_free(body);
+	for (i = 0; i < ngc; i++)
+		consumer_queue_gc(c, gc[i]);
+	free(gc);
+}
+
+/*
+ * Lock owned queues on their brokers, one LockBatch per broker: with all,
+ * every queue (the renewal every CONSUMER_LOCK_MS); else those waiting
+ * for a lock or whose lock went stale.
+ */
+static void
+consumer_lock(struct consumer *c, int all)
+{
+	struct consumer_queue		*q;
+	struct consumer_lockreq		*lr;
+	struct consumer_call		*call;
+	struct strmap			*by;
+	Petrel__MessageQueue		*mq;
+	const char			*key;
+	size_t				 iter = 0;
+	uint64_t			 id;
+	void				*v;
+
+	if (!c->locks || c->closing)
+		return;
+	by = strmap_new();
+	while ((q = idmap_next(c->queues, &iter, &id)) != NULL) {
+		if (q->dropped || q->lock_seq != 0 || (!all &&
+		    q->state != QUEUE_LOCKING && consumer_lock_valid(c, q)))
+			continue;
+		if ((lr = strmap_get(by, q->broker)) == NULL) {
+			lr = xcalloc(1, sizeof *lr);
+			lr->req = msg_new(&petrel__lock_batch_request__descriptor);
+			msg_set_string(&lr->req->group, c->group);
+			msg_set_string(&lr->req->client_id,
+			    client_id(c->client));
+			lr->first = q;
+			lr->seq = ++c->lock_seq;
+			strmap_put(by, q->broker, lr);
+		}
+		mq = msg_new(&petrel__message_queue__descriptor);
+		msg_set_string(&mq->topic, q->sub->topic);
+		msg_set_string(&mq->broker_name, q->broker);
+		mq->queue_id = q->queue_id;
+		msg_array_add((void ***)&lr->req->queues, &lr->req->n_queues,
+		    mq);
+		q->lock_seq = lr->seq;
+	}
+	iter = 0;
+	while (strmap_next(by, &iter, &key, &v)) {
+		lr = v;
+		call = consumer_call_new(c, CALL_LOCK, NULL, NULL);
+		call->seq = lr->seq;
+		call->at = client_now_ms();
+		if (consumer_call_send(c, call, consumer_address(c,
+		    lr->first->sub, lr->first->broker),
+		    PETREL__REQUEST_CODE__CODE_LOCK_BATCH_MQ,
+		    (ProtobufCMessage *)lr->req, CLIENT_RPC_TIMEOUT_MS,
+		    consumer_lock_cb) != 0)
+			consumer_lock_forget(c, lr->seq);
+		msg_free(lr->req);
+		free(lr);
+	}
+	strmap_free(by, NULL);
+}
+
+/* A lock call that did not go out: its queues may be asked again. */
+static void
+consumer_lock_forget(struct consumer *c, uint64_t seq)
+{
+	struct consumer_queue	*q;
+	size_t			 iter = 0;
+	uint64_t		 id;
+
+	while ((q = idmap_next(c->queues, &iter, &id)) != NULL) {
+		if (q->lock_seq == seq)
+			q->lock_seq = 0;
+	}
+}
+
+/* A dropped queue unlocked (CALL_UNLOCK): it can go. */
+static void
+consumer_unlock_cb(uint32_t status, const char *error, ProtobufCMessage *body,
+    void *arg)
+{
+	struct consumer_call	*call = arg;
+	struct consumer		*c;
+	struct consumer_queue	*q = call->q;
+
+	msg_free(body);
+	if ((c = consumer_call_end(call)) == NULL)
+		return;
+	free(call);
+	if (status != PETREL__STATUS__STATUS_OK)
+		log_debug("%s: %s: %s", __func__, c->group, error);
+	q->locked = 0;
+	consumer_queue_gc(c, q);
+}
+
+/* An UnlockBatch of q alone, or of every locked queue on broker if NULL. */
+static Petrel__UnlockBatchRequest *
+consumer_unlock_req(struct consumer *c, struct consumer_queue *only,
+    const char *broker)
+{
+	Petrel__UnlockBatchRequest	*req;
+	Petrel__MessageQueue		*mq;
+	struct consumer_queue		*q;
+	size_t				 iter = 0;
+	uint64_t			 id;
+
+	req = msg_new(&petrel__unlock_batch_request__descriptor);
+	msg_set_string(&req->group, c->group);
+	msg_set_string(&req->client_id, client_id(c->client));
+	while ((q = idmap_next(c->queues, &iter, &id)) != NULL) {
+		if (only != NULL ? q != only :
+		    (!q->locked || strcmp(q->broker, broker) != 0))
+			continue;
+		mq = msg_new(&petrel__message_queue__descriptor);
+		msg_set_string(&mq->topic, q->sub->topic);
+		msg_set_string(&mq->broker_name, q->broker);
+		mq->queue_id = q->queue_id;
+		msg_array_add((void ***)&req->queues, &req->n_queues, mq);
+	}
+	return (req);
+}
+
+/*
+ * A dropped orderly queue whose batch came back: commit its offset, then
+ * (consumer_commit_cb) unlock it, then (consumer_unlock_cb) free it.
+ */
+static void
+consumer_release(struct consumer *c, struct consumer_queue *q)
+{
+	Petrel__CommitConsumerOffsetsRequest	*req;
+	Petrel__QueueOffset			*o;
+	struct consumer_call			*call;
+
+	if (q->state == QUEUE_LOCKING || q->state == QUEUE_OFFSET) {
+		/* Never started: nothing of its own to commit. */
+		consumer_unlock(c, q);
+		return;
+	}
+	req = msg_new(&petrel__commit_consumer_offsets_request__descriptor);
+	msg_set_string(&req->group, c->group);
+	msg_set_string(&req->client_id, client_id(c->client));
+	o = msg_new(&petrel__queue_offset__descriptor);
+	msg_set_string(&o->topic, q->sub->topic);
+	o->queue_id = q->queue_id;
+	o->offset = procqueue_committable(&q->pq);
+	msg_array_add((void ***)&req->offsets, &req->n_offsets, o);
+	call = consumer_call_new(c, CALL_COMMIT, q->sub, q);
+	if (consumer_call_send(c, call, consumer_address(c, q->sub, q->broker),
+	    PETREL__REQUEST_CODE__CODE_COMMIT_CONSUMER_OFFSETS,
+	    (ProtobufCMessage *)req, CLIENT_RPC_TIMEOUT_MS,
+	    consumer_commit_cb) != 0) {
+		/* No broker: its lock lapses there on its own. */
+		q->locked = 0;
+		consumer_queue_gc(c, q);
+	}
+	msg_free(req);
+}
+
+/* Unlock q, committed (from consumer_commit_cb). */
+static void
+consumer_unlock(struct consumer *c, struct consumer_queue *q)
+{
+	Petrel__UnlockBatchRequest	*req;
+	struct consumer_call		*call;
+
+	req = consumer_unlock_req(c, q, NULL);
+	call = consumer_call_new(c, CALL_UNLOCK, q->sub, q);
+	if (consumer_call_send(c, call, consumer_address(c, q->sub, q->broker),
+	    PETREL__REQUEST_CODE__CODE_UNLOCK_BATCH_MQ,
+	    (ProtobufCMessage *)req, CLIENT_RPC_TIMEOUT_MS,
+	    consumer_unlock_cb) != 0) {
+		q->locked = 0;
+		consumer_queue_gc(c, q);
+	}
+	msg_free(req);
+}
+
+/*
+ * A request from a broker (lib/rpc.c, on the client's loop): a notice that
+ * a group's members changed makes the consumer named by arg (its
+ * actor_ref) rebalance at once.  Takes body.
+ */
+static void
+consumer_notice(uint32_t code, ProtobufCMessage *body, void *arg)
+{
+	struct actor	*a;
+	Petrel__Tick	*t;
+
+	msg_free(body);
+	if (code != PETREL__REQUEST_CODE__CODE_NOTIFY_CONSUMER_IDS_CHANGED ||
+	    (a = actor_deref((uint64_t)(uintptr_t)arg)) == NULL)
+		return;
+	t = msg_new(&petrel__tick__descriptor);
+	t->id = CONSUMER_TICK_NOTIFY;
+	actor_send(a, t);
 }
 
 /* ------------------------------------------------------------ offsets */
@@ -1037,6 +1562,7 @@ consumer_commit_cb(uint32_t status, const char *error, ProtobufCMessage *body,
 {
 	struct consumer_call	*call = arg;
 	struct consumer		*c;
+	struct consumer_queue	*q = call->q;
 
 	msg_free(body);
 	if ((c = consumer_call_end(call)) == NULL)
@@ -1044,6 +1570,15 @@ consumer_commit_cb(uint32_t status, const char *error, ProtobufCMessage *body,
 	free(call);
 	if (status != PETREL__STATUS__STATUS_OK)
 		log_debug("%s: %s: %s", __func__, c->group, error);
+	if (q != NULL) {
+		/* A dropped orderly queue's offset (consumer_release). */
+		if (c->closing) {
+			q->locked = 0;
+			consumer_queue_gc(c, q);
+		} else
+			consumer_unlock(c, q);
+		return;
+	}
 	if (c->closing && --c->leaving == 0)
 		consumer_leave(c);
 }
@@ -1068,7 +1603,9 @@ consumer_commit(struct consumer *c, int all)
 
 	by = strmap_new();
 	while ((q = idmap_next(c->queues, &iter, &id)) != NULL) {
-		if (q->state == QUEUE_OFFSET || q->dropped)
+		/* Not started: no offset of its own to commit yet. */
+		if (q->state == QUEUE_LOCKING || q->state == QUEUE_OFFSET ||
+		    q->dropped)
 			continue;
 		off = procqueue_committable(&q->pq);
 		if (q->committed_set && q->committed == off && !all)
@@ -1147,6 +1684,7 @@ consumer_leave(struct consumer *c)
 	    PETREL__UNREGISTER_CLIENT_REQUEST__INIT;
 	const struct client_route	*r;
 	struct consumer_call		*call;
+	Petrel__UnlockBatchRequest	*unlock;
 	struct strmap			*sent;
 	Petrel__BrokerData		*b;
 	struct client_wait		*w;
@@ -1167,6 +1705,25 @@ consumer_leave(struct consumer *c)
 			if (address == NULL || strmap_get(sent, address) != NULL)
 				continue;
 			strmap_put(sent, address, c);
+			if (c->locks) {
+				/* The next owners need not wait 60 s. */
+				unlock = consumer_unlock_req(c, NULL,
+				    b->broker_name);
+				call = consumer_call_new(c, CALL_LEAVE, NULL,
+				    NULL);
+				if (unlock->n_queues != 0 &&
+				    consumer_call_send(c, call, address,
+				    PETREL__REQUEST_CODE__CODE_UNLOCK_BATCH_MQ,
+				    (ProtobufCMessage *)unlock,
+				    CLIENT_RPC_TIMEOUT_MS,
+				    consumer_leave_cb) == 0)
+					c->leaving++;
+				else if (unlock->n_queues == 0) {
+					consumer_call_end(call);
+					free(call);
+				}
+				msg_free(unlock);
+			}
 			call = consumer_call_new(c, CALL_LEAVE, NULL, NULL);
 			if (consumer_call_send(c, call, address,
 			    PETREL__REQUEST_CODE__CODE_UNREGISTER_CLIENT,
@@ -1277,7 +1834,11 @@ consumer_pull_cb(uint32_t status, const char *error, ProtobufCMessage *body,
 		log_debug("%s: %s %s %u: %zu messages", __func__,
 		    q->sub->topic, q->broker, q->queue_id, n);
 		procqueue_pulled(&q->pq, r->next_offset);
-		consumerbox_put(c->box, out, n);
+		if (c->orderly) {
+			consumer_hold(q, out, n, 0);
+			consumer_feed(c, q);
+		} else
+			consumerbox_put(c->box, out, n);
 		free(out);
 		break;
 	case PETREL__STATUS__STATUS_PULL_NOT_FOUND:
@@ -1317,6 +1878,11 @@ consumer_pull(struct consumer *c, struct consumer_queue *q)
 
 	if (q->dropped || c->closing || q->state == QUEUE_PULLING)
 		return;
+	if (!consumer_lock_valid(c, q)) {
+		/* Orderly: only locked queues; the lock is retried. */
+		consumer_queue_later(q);
+		return;
+	}
 	if (procqueue_full(&q->pq, c->max_unprocessed)) {
 		q->state = QUEUE_WAITING;	/* until messages are done */
 		q->retry_at = 0;

@@ -176,7 +176,8 @@ struct petrel_consumer_options {
 	enum petrel_from	 from;
 	uint64_t		 from_ms;	/* PETREL_FROM_TIME */
 	enum petrel_rebalance	 rebalance;
-	int			 orderly;	/* lock queues, one at a time */
+	int			 orderly;	/* lock queues, one batch of a
+						   queue at a time, in order */
 	uint32_t		 threads;	/* push callbacks, 4 */
 	uint32_t		 batch;		/* messages a callback, 1 */
 	uint32_t		 max_unprocessed; /* per queue, 1000 */

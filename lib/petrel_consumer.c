@@ -7,8 +7,9 @@
  * of threads that take a batch of one queue and call the listener.  Either
  * way each message goes back done through the box.
  *
- * Orderly consumption (queue locks, one callback at a time per queue) is
- * not implemented: petrel_consumer_new() refuses it.
+ * Orderly consumption (queue locks, one batch at a time per queue, in
+ * offset order) is the actor's: it hands out a queue's next batch only once
+ * the last one came back.
  */
 #include "config.h"
 
@@ -104,11 +105,6 @@ petrel_consumer_new(struct petrel_client *c,
 	    (o->rebalance != PETREL_AVERAGE &&
 	    o->rebalance != PETREL_AVERAGE_CIRCLE)) {
 		client_error(err, PETREL_E_BAD_REQUEST, "bad consumer option");
-		return (NULL);
-	}
-	if (o->orderly) {
-		client_error(err, PETREL_E_BAD_REQUEST, "orderly consumption "
-		    "is not implemented");
 		return (NULL);
 	}
 	if (o->threads > CONSUMER_THREADS_MAX ||
@@ -240,6 +236,8 @@ consumer_api_start(struct petrel_consumer *pc, uint32_t type,
 	    pc->offset_file : "");
 	cfg->rebalance_ms = pc->o.rebalance_ms;
 	cfg->pull_batch = pc->o.pull_batch;
+	cfg->orderly = pc->o.orderly != 0;
+	cfg->consume_batch = pc->o.batch;
 	cfg->consume_type = type;
 	cfg->subscriptions = xcalloc(pc->nsubs, sizeof *cfg->subscriptions);
 	for (i = 0; i < pc->nsubs; i++) {

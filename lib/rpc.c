@@ -15,6 +15,10 @@
  * the generation it was written on, and when that connection closes every
  * request of it fails at once, in id order.
  *
+ * The server may send requests too (a broker tells its consumers their
+ * group changed): they go to the rpc_on_request() callback, decoded, and
+ * are dropped when there is none.  The client never answers them.
+ *
  * Callbacks never run from inside rpc_call() or rpc_oneway(): bufferevent
  * callbacks are deferred and a connect that fails at once is reported
  * from an event.  A callback may call rpc_call() or rpc_free(); the
@@ -85,6 +89,8 @@ struct rpc {
 	struct event		*failev;
 	int			 failerr;	/* errno of that connect */
 	struct rpc_call		*spare;		/* free list */
+	rpc_request_cb		 reqcb;		/* requests from the server */
+	void			*reqarg;
 
 	int			 busy;		/* callbacks running */
 	int			 dead;		/* rpc_free() inside one */
@@ -115,6 +121,7 @@ static void	rpc_finish(struct rpc *, struct rpc_call *, uint32_t,
 static int	rpc_cmp_id(const void *, const void *);
 static void	rpc_fail(struct rpc *, uint64_t, uint32_t, const char *);
 static void	rpc_lost(struct rpc *, uint32_t, const char *);
+static void	rpc_request(struct rpc *, Petrel__Frame *);
 static void	rpc_answer(struct rpc *, Petrel__Frame *);
 static void	rpc_readcb(struct bufferevent *, void *);
 static void	rpc_eventcb(struct bufferevent *, short, void *);
@@ -341,6 +348,17 @@ void
 rpc_stats(struct rpc *rpc, struct rpc_stats *st)
 {
 	*st = rpc->stats;
+}
+
+/*
+ * Call cb(code, body, arg) for every request the server sends from now on
+ * (NULL: drop them).  cb owns body.
+ */
+void
+rpc_on_request(struct rpc *rpc, rpc_request_cb cb, void *arg)
+{
+	rpc->reqcb = cb;
+	rpc->reqarg = arg;
 }
 
 /* Start a connection if there is none; its requests get a new generation. */
@@ -645,6 +663,33 @@ rpc_lost(struct rpc *rpc, uint32_t status, const char *error)
 	rpc_fail(rpc, 0, status, error);
 }
 
+/* A request from the server: decode it and hand it to the callback. */
+static void
+rpc_request(struct rpc *rpc, Petrel__Frame *f)
+{
+	const struct code_info	*ci;
+	ProtobufCMessage	*body;
+
+	if (rpc->reqcb == NULL) {
+		log_debug("%s: %s: ignoring request %u from the server",
+		    __func__, rpc->address, f->code);
+		return;
+	}
+	if ((ci = codes_lookup(f->code)) == NULL) {
+		log_warnx("%s: %s: unknown request code %u from the server",
+		    __func__, rpc->address, f->code);
+		return;
+	}
+	body = msg_unpack(ci->request, f->body.data, f->body.len);
+	if (body == NULL) {
+		log_warnx("%s: %s: undecodable %s from the server", __func__,
+		    rpc->address, ci->name);
+		return;
+	}
+	rpc->stats.requests_in++;
+	rpc->reqcb(f->code, body, rpc->reqarg);
+}
+
 /* Match a response to its request and run the callback. */
 static void
 rpc_answer(struct rpc *rpc, Petrel__Frame *f)
@@ -656,8 +701,7 @@ rpc_answer(struct rpc *rpc, Petrel__Frame *f)
 	const char		*error = f->error;
 
 	if (~f->flags & PETREL__FRAME_FLAG__FRAME_RESPONSE) {
-		log_debug("%s: %s: ignoring request %u from the server",
-		    __func__, rpc->address, f->code);
+		rpc_request(rpc, f);
 		return;
 	}
 	if ((call = idmap_remove(rpc->calls, f->id)) == NULL)

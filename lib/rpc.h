@@ -24,6 +24,12 @@ struct rpc;
  */
 typedef void (*rpc_cb)(uint32_t, const char *, ProtobufCMessage *, void *);
 
+/*
+ * Called for each request the server sends (code, decoded body).  The
+ * callback owns body and frees it with msg_free().
+ */
+typedef void (*rpc_request_cb)(uint32_t, ProtobufCMessage *, void *);
+
 /* Counters of one client, for tests and metrics. */
 struct rpc_stats {
 	uint64_t	calls;		/* requests sent, answered or not */
@@ -32,6 +38,7 @@ struct rpc_stats {
 	uint64_t	connects;	/* connections attempted */
 	uint64_t	writes;		/* writes that emptied some of the output */
 	uint64_t	bytes_out;	/* bytes written to the socket */
+	uint64_t	requests_in;	/* requests the server sent */
 };
 
 struct rpc	*rpc_new(struct event_base *, const char *, char **);
@@ -44,6 +51,7 @@ int		 rpc_call(struct rpc *, uint32_t, const ProtobufCMessage *,
 int		 rpc_oneway(struct rpc *, uint32_t, const ProtobufCMessage *);
 uint32_t	 rpc_call_sync(struct rpc *, uint32_t, const ProtobufCMessage *,
 		    uint32_t, ProtobufCMessage **, char **);
+void		 rpc_on_request(struct rpc *, rpc_request_cb, void *);
 void		 rpc_stats(struct rpc *, struct rpc_stats *);
 int		 rpc_parse_address(const char *, char **, uint16_t *, char **);
 int		 rpc_resolve(const char *, uint16_t, struct sockaddr_storage *,

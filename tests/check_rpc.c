@@ -2,8 +2,9 @@
  * Tests of lib/rpc.c against a real listener (actors/listener.c) on a
  * free loopback port with an echo actor (tests/transport_test.c): answers,
  * error statuses, timeouts, one-way requests, a closed connection failing
- * every pending request at once, reconnecting, connect failures, and many
- * requests of one loop turn leaving in one write.
+ * every pending request at once, reconnecting, connect failures, many
+ * requests of one loop turn leaving in one write, and requests the server
+ * sends.
  */
 #include "config.h"
 
@@ -28,6 +29,7 @@
 #include "testutil.h"
 #include "transport_test.h"
 #include "xmalloc.h"
+#include "proto/broker.pb-c.h"
 #include "proto/namesrv.pb-c.h"
 
 #define MANY	200
@@ -504,6 +506,132 @@ START_TEST(test_bad_server)
 }
 END_TEST
 
+struct notified {
+	int		 n;		/* requests seen */
+	uint32_t	 code;		/* of the last */
+	char		 group[32];	/* of the last */
+	int		 free_rpc;	/* free the client in the callback */
+	struct rpc	*rpc;
+};
+
+/* Keep a request the server sent. */
+static void
+notified(uint32_t code, ProtobufCMessage *body, void *arg)
+{
+	struct notified				*nt = arg;
+	Petrel__NotifyConsumerIdsChangedRequest	*r;
+
+	ck_assert(msg_is(body,
+	    &petrel__notify_consumer_ids_changed_request__descriptor));
+	r = (Petrel__NotifyConsumerIdsChangedRequest *)body;
+	nt->n++;
+	nt->code = code;
+	snprintf(nt->group, sizeof nt->group, "%s", r->group);
+	msg_free(body);
+	if (nt->free_rpc) {
+		rpc_free(nt->rpc);
+		nt->rpc = NULL;
+	}
+}
+
+START_TEST(test_server_request)
+{
+	struct event_base	*base = event_base_new();
+	struct evbuffer		*out = evbuffer_new();
+	struct rpc		*rpc;
+	struct answers		 a;
+	struct slot		 slots[2];
+	struct notified		 nt;
+	struct rpc_stats	 st;
+	Petrel__NotifyConsumerIdsChangedRequest *req;
+	Petrel__Frame		 raw = PETREL__FRAME__INIT;
+	uint8_t			 junk[] = { 0xff, 0xff };
+	char			 addr[64], *cause = NULL;
+	uint16_t		 port;
+	int			 lfd, fd;
+
+	lfd = listening(&port);
+	snprintf(addr, sizeof addr, "127.0.0.1:%u", port);
+	rpc = rpc_new(base, addr, &cause);
+	memset(&nt, 0, sizeof nt);
+	rpc_on_request(rpc, notified, &nt);
+	memset(&a, 0, sizeof a);
+	call_many(rpc, &a, slots, 0, 2, PETREL__REQUEST_CODE__CODE_KV_GET,
+	    5000);
+	fd = accept(lfd, NULL, NULL);
+	ck_assert_int_ge(fd, 0);
+
+	/* Junk first: an unknown code and an undecodable body, dropped. */
+	frame_write_msg(out, 60000, 1, PETREL__FRAME_FLAG__FRAME_ONEWAY, 0,
+	    NULL, NULL);
+	raw.version = 1;
+	raw.code = PETREL__REQUEST_CODE__CODE_NOTIFY_CONSUMER_IDS_CHANGED;
+	raw.id = 2;
+	raw.flags = PETREL__FRAME_FLAG__FRAME_ONEWAY;
+	raw.body.data = junk;
+	raw.body.len = sizeof junk;
+	frame_write(out, &raw);
+	/* Then a one-way notice between two answers. */
+	frame_write_msg(out, PETREL__REQUEST_CODE__CODE_KV_GET, 1,
+	    PETREL__FRAME_FLAG__FRAME_RESPONSE, 0, NULL, NULL);
+	req = msg_new(&petrel__notify_consumer_ids_changed_request__descriptor);
+	msg_set_string(&req->group, "group-a");
+	frame_write_msg(out,
+	    PETREL__REQUEST_CODE__CODE_NOTIFY_CONSUMER_IDS_CHANGED, 3,
+	    PETREL__FRAME_FLAG__FRAME_ONEWAY, 0, NULL, &req->base);
+	frame_write_msg(out, PETREL__REQUEST_CODE__CODE_KV_GET, 2,
+	    PETREL__FRAME_FLAG__FRAME_RESPONSE, 0, NULL, NULL);
+	ck_assert_int_eq(raw_send(fd, out), 0);
+	run_until(base, &a.n, 2, TEST_WAIT_MS);
+	ck_assert_int_eq(a.n, 2);
+	ck_assert_int_eq(nt.n, 1);
+	ck_assert_uint_eq(nt.code,
+	    PETREL__REQUEST_CODE__CODE_NOTIFY_CONSUMER_IDS_CHANGED);
+	ck_assert_str_eq(nt.group, "group-a");
+	rpc_stats(rpc, &st);
+	ck_assert_uint_eq(st.requests_in, 1);
+	ck_assert_int_eq(rpc_connected(rpc), 1);
+
+	/* Without a callback a request is dropped. */
+	rpc_on_request(rpc, NULL, NULL);
+	frame_write_msg(out,
+	    PETREL__REQUEST_CODE__CODE_NOTIFY_CONSUMER_IDS_CHANGED, 4,
+	    PETREL__FRAME_FLAG__FRAME_ONEWAY, 0, NULL, &req->base);
+	frame_write_msg(out, PETREL__REQUEST_CODE__CODE_PING, 5,
+	    PETREL__FRAME_FLAG__FRAME_ONEWAY, 0, NULL, NULL);
+	ck_assert_int_eq(raw_send(fd, out), 0);
+	call_many(rpc, &a, slots, 0, 1, PETREL__REQUEST_CODE__CODE_KV_GET,
+	    5000);
+	frame_write_msg(out, PETREL__REQUEST_CODE__CODE_KV_GET, 3,
+	    PETREL__FRAME_FLAG__FRAME_RESPONSE, 0, NULL, NULL);
+	ck_assert_int_eq(raw_send(fd, out), 0);
+	run_until(base, &a.n, 3, TEST_WAIT_MS);
+	ck_assert_int_eq(a.n, 3);
+	ck_assert_int_eq(nt.n, 1);
+
+	/* The callback may free the client. */
+	rpc_on_request(rpc, notified, &nt);
+	nt.free_rpc = 1;
+	nt.rpc = rpc;
+	frame_write_msg(out,
+	    PETREL__REQUEST_CODE__CODE_NOTIFY_CONSUMER_IDS_CHANGED, 6,
+	    PETREL__FRAME_FLAG__FRAME_ONEWAY, 0, NULL, &req->base);
+	frame_write_msg(out,
+	    PETREL__REQUEST_CODE__CODE_NOTIFY_CONSUMER_IDS_CHANGED, 7,
+	    PETREL__FRAME_FLAG__FRAME_ONEWAY, 0, NULL, &req->base);
+	ck_assert_int_eq(raw_send(fd, out), 0);
+	run_until(base, &nt.n, 2, TEST_WAIT_MS);
+	ck_assert_int_eq(nt.n, 2);
+	ck_assert_ptr_null(nt.rpc);
+
+	msg_free(req);
+	close(fd);
+	close(lfd);
+	evbuffer_free(out);
+	event_base_free(base);
+}
+END_TEST
+
 START_TEST(test_one_write)
 {
 	struct tserver		 ts;
@@ -741,6 +869,7 @@ rpc_suite(void)
 	tcase_add_test(tc, test_connect_failed);
 	tcase_add_test(tc, test_bad_server);
 	tcase_add_test(tc, test_one_write);
+	tcase_add_test(tc, test_server_request);
 	tcase_add_test(tc, test_free_pending);
 	tcase_add_test(tc, test_not_sent);
 	tcase_add_test(tc, test_ipv6);

@@ -9,10 +9,13 @@
  * usage: consumer_driver NAMESRV GROUP TOPIC [name=value ...] with names
  * tag, broadcast, from (first, last or a time in ms), push, later (answer
  * LATER to every message with reconsume times below it), rebalance_ms,
- * max_reconsume, offset_file, count, idle_ms, threads.
+ * max_reconsume, offset_file, count, idle_ms, threads, orderly, batch and
+ * log (a file every process appends its message lines to with one write
+ * each, so their order across consumers can be checked).
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,6 +30,7 @@
 static volatile sig_atomic_t	 stop;
 static pthread_mutex_t		 out_lock = PTHREAD_MUTEX_INITIALIZER;
 static long			 seen, later = -1;
+static int			 log_fd = -1;
 
 static void
 on_signal(int sig)
@@ -49,17 +53,24 @@ static enum petrel_consume_status
 print_msg(struct petrel_msg *m)
 {
 	const void	*body;
+	char		 line[512];
 	size_t		 len;
+	int		 n;
 	uint32_t	 rc = petrel_msg_reconsume_times(m);
 
 	body = petrel_msg_body(m, &len);
-	pthread_mutex_lock(&out_lock);
-	printf("M %s %s %u %llu %u %s %.*s\n", petrel_msg_topic(m),
-	    petrel_msg_broker(m), petrel_msg_queue_id(m),
+	n = snprintf(line, sizeof line, "M %s %s %u %llu %u %s %.*s\n",
+	    petrel_msg_topic(m), petrel_msg_broker(m), petrel_msg_queue_id(m),
 	    (unsigned long long)petrel_msg_queue_offset(m), rc,
-	    *petrel_msg_tag(m) != '\0' ? petrel_msg_tag(m) : "-", (int)len,
-	    (const char *)body);
+	    *petrel_msg_tag(m) != '\0' ? petrel_msg_tag(m) : "-",
+	    len > 256 ? 256 : (int)len, (const char *)body);
+	if (n < 0 || (size_t)n >= sizeof line)
+		n = (int)sizeof line - 1;
+	pthread_mutex_lock(&out_lock);
+	fwrite(line, 1, (size_t)n, stdout);
 	fflush(stdout);
+	if (log_fd != -1 && write(log_fd, line, (size_t)n) != n)
+		perror("log");
 	seen++;
 	pthread_mutex_unlock(&out_lock);
 	if (later >= 0 && (long)rc < later)
@@ -163,6 +174,17 @@ main(int argc, char **argv)
 			idle = atol(v);
 		else if (strncmp(argv[i], "threads=", 8) == 0)
 			o.threads = (uint32_t)atoi(v);
+		else if (strncmp(argv[i], "orderly=", 8) == 0)
+			o.orderly = atoi(v);
+		else if (strncmp(argv[i], "batch=", 6) == 0)
+			o.batch = (uint32_t)atoi(v);
+		else if (strncmp(argv[i], "log=", 4) == 0) {
+			log_fd = open(v, O_WRONLY | O_APPEND | O_CREAT, 0644);
+			if (log_fd == -1) {
+				perror(v);
+				return (1);
+			}
+		}
 		else
 			return (64);
 	}
