@@ -571,6 +571,8 @@ listener_readcb(struct bufferevent *bev, void *arg)
 	char			*cause;
 	int			 rc;
 
+	if (!c->paused)
+		rpc_read_more(bev, LISTENER_MAX_IO);
 	while (!c->paused) {
 		/*
 		 * A peer that does not read its answers stops being read

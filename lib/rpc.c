@@ -30,6 +30,7 @@
 #include "config.h"
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -53,6 +54,8 @@
 
 #define RPC_MAX_IO	(256 * 1024)	/* bytes per read or write */
 #define RPC_NO_SLOT	((size_t)-1)
+#define RPC_READ_MIN	4096		/* what libevent 2.1 reads at most */
+#define RPC_READ_CHUNK	(64 * 1024)	/* bytes per rpc_read_more() read */
 
 enum rpc_state {
 	RPC_IDLE,		/* no connection */
@@ -453,6 +456,48 @@ rpc_write_now(struct bufferevent *bev, struct evbuffer *buf)
 	return (n);
 }
 
+/*
+ * Read on from bev's socket into its input, up to max bytes, in chunks of
+ * RPC_READ_CHUNK without asking FIONREAD first, when the input holds a
+ * full RPC_READ_MIN or more: libevent 2.1 reads at most 4 KiB per loop
+ * turn, which would cut a burst of requests into batches of three 1 KiB
+ * messages.  Stops at EAGAIN, at the end of the stream or at an error,
+ * which bev's own next read meets and reports.  Returns bytes read.
+ */
+size_t
+rpc_read_more(struct bufferevent *bev, size_t max)
+{
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	struct evbuffer_iovec	 vec[2];
+	evutil_socket_t		 fd = bufferevent_getfd(bev);
+	size_t			 total = 0;
+	ssize_t			 n;
+	int			 nvec;
+
+	if (fd == -1 || evbuffer_get_length(in) < RPC_READ_MIN)
+		return (0);
+	while (total < max) {
+		nvec = evbuffer_reserve_space(in, RPC_READ_CHUNK, vec, 2);
+		if (nvec <= 0)
+			break;
+		n = readv(fd, (struct iovec *)vec, nvec);
+		if (n <= 0) {
+			evbuffer_commit_space(in, vec, 0);
+			break;
+		}
+		if ((size_t)n <= vec[0].iov_len) {
+			vec[0].iov_len = (size_t)n;
+			nvec = 1;
+		} else
+			vec[1].iov_len = (size_t)n - vec[0].iov_len;
+		evbuffer_commit_space(in, vec, nvec);
+		total += (size_t)n;
+		if ((size_t)n < RPC_READ_CHUNK)
+			break;
+	}
+	return (total);
+}
+
 /* The output of this turn's requests; the first one schedules the flush. */
 static struct evbuffer *
 rpc_out(struct rpc *rpc)
@@ -804,6 +849,7 @@ rpc_readcb(struct bufferevent *bev, void *arg)
 	int			 rc;
 
 	rpc->busy++;
+	rpc_read_more(bev, RPC_MAX_IO);
 	while (!rpc->dead && rpc->bev == bev) {
 		if ((rc = frame_read(in, FRAME_MAX_DEFAULT, &f, &cause)) == 0)
 			break;
