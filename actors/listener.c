@@ -14,8 +14,12 @@
  * answer STATUS_SYSTEM_BUSY.  When a connection closes every watcher gets
  * Petrel__ConnectionClosed; replies for it that arrive later are dropped.
  *
- * Answers are packed straight into each connection's output buffer, so
- * every answer produced in one loop turn leaves in one write.
+ * Answers are packed into a buffer per connection; the first answer of a
+ * loop turn puts its connection on a flush list and activates one event
+ * that, at the end of the turn, writes each listed buffer straight to its
+ * socket (rpc_write_now(): one writev(2), and EPOLLOUT armed only for
+ * what the socket did not take).  Every answer produced in one loop turn
+ * leaves in one write.
  */
 #include "config.h"
 
@@ -62,6 +66,9 @@ struct listener_conn {
 	struct listener		*l;
 	struct bufferevent	*bev;
 	int			 paused;	/* not reading: peer not reading */
+	struct evbuffer		*pend;		/* answers of this turn */
+	struct listener_conn	*flush_next;	/* on the flush list */
+	int			 flushing;	/* on the flush list */
 	char			 peer[64];	/* "addr:port", "[v6]:port" */
 };
 
@@ -89,6 +96,8 @@ struct listener {
 	struct idmap		*pending;	/* cookie -> listener_pending */
 	uint64_t		 next_pending;
 	struct listener_pending	*spare;
+	struct event		*flushev;	/* writes the flush list */
+	struct listener_conn	*flush;		/* answered this turn */
 
 	time_t			 warn_window;
 	unsigned int		 warned;
@@ -116,6 +125,8 @@ static void	listener_errorcb(struct evconnlistener *, void *);
 static void	listener_readcb(struct bufferevent *, void *);
 static void	listener_writecb(struct bufferevent *, void *);
 static void	listener_eventcb(struct bufferevent *, short, void *);
+static void	listener_flushcb(evutil_socket_t, short, void *);
+static struct evbuffer *listener_out(struct listener_conn *);
 static void	listener_close(struct listener_conn *, int);
 static void	listener_close_all(struct listener *, int);
 static void	listener_answer(struct listener_conn *, uint32_t, uint64_t,
@@ -174,6 +185,8 @@ listener_fini(void *state)
 		l->spare = p->next;
 		free(p);
 	}
+	if (l->flushev != NULL)
+		event_free(l->flushev);
 	idmap_free(l->pending);
 	idmap_free(l->conns);
 	idmap_free(l->routes);
@@ -272,6 +285,9 @@ listener_bind(struct listener *l, const Petrel__ListenerConfig *cfg)
 			return (xstrdup("watcher: no actor"));
 	}
 
+	if (l->flushev == NULL &&
+	    (l->flushev = event_new(base, -1, 0, listener_flushcb, l)) == NULL)
+		fatalx("%s: event_new failed", __func__);
 	l->lev = evconnlistener_new_bind(base, listener_acceptcb, l,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
 	    -1, (struct sockaddr *)&ss, (int)sslen);
@@ -325,9 +341,12 @@ listener_acceptcb(struct evconnlistener *lev, evutil_socket_t fd,
 	listener_peer(sa, c->peer, sizeof c->peer);
 	c->bev = bufferevent_socket_new(evconnlistener_get_base(lev), fd,
 	    BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL) {
+	if (c->bev == NULL || (c->pend = evbuffer_new()) == NULL) {
 		listener_warn(l, "%s: bufferevent_socket_new failed", c->peer);
-		evutil_closesocket(fd);
+		if (c->bev != NULL)
+			bufferevent_free(c->bev);
+		else
+			evutil_closesocket(fd);
 		free(c);
 		return;
 	}
@@ -364,8 +383,16 @@ listener_close(struct listener_conn *c, int notify)
 	Petrel__ConnectionClosed	*cc;
 	size_t			 i;
 
+	struct listener_conn	**pp;
+
 	idmap_remove(l->conns, c->id);
+	if (c->flushing) {
+		for (pp = &l->flush; *pp != c; pp = &(*pp)->flush_next)
+			;
+		*pp = c->flush_next;
+	}
 	bufferevent_free(c->bev);
+	evbuffer_free(c->pend);
 	for (i = 0; notify && i < l->nwatchers; i++) {
 		cc = msg_new(&petrel__connection_closed__descriptor);
 		cc->conn = c->id;
@@ -403,12 +430,47 @@ listener_eventcb(struct bufferevent *bev, short what, void *arg)
 		listener_close(c, 1);
 }
 
+/*
+ * Where c's answers of this turn go; the first one puts c on the flush
+ * list, written at the end of the turn.
+ */
+static struct evbuffer *
+listener_out(struct listener_conn *c)
+{
+	struct listener	*l = c->l;
+
+	if (!c->flushing) {
+		if (l->flush == NULL)
+			event_active(l->flushev, EV_TIMEOUT, 0);
+		c->flushing = 1;
+		c->flush_next = l->flush;
+		l->flush = c;
+	}
+	return (c->pend);
+}
+
+/* End of a loop turn: write every connection's answers of the turn. */
+static void
+listener_flushcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct listener		*l = arg;
+	struct listener_conn	*c;
+
+	(void)fd;
+	(void)what;
+	while ((c = l->flush) != NULL) {
+		l->flush = c->flush_next;
+		c->flushing = 0;
+		rpc_write_now(c->bev, c->pend);
+	}
+}
+
 /* Write a response frame; body may be NULL. */
 static void
 listener_answer(struct listener_conn *c, uint32_t code, uint64_t id,
     uint32_t status, const char *error, const ProtobufCMessage *body)
 {
-	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	struct evbuffer	*out = listener_out(c);
 	uint32_t	 flags = PETREL__FRAME_FLAG__FRAME_RESPONSE;
 
 	if (frame_write_msg(out, code, id, flags, status, error, body) == 0)
@@ -509,13 +571,15 @@ listener_readcb(struct bufferevent *bev, void *arg)
 	char			*cause;
 	int			 rc;
 
+	if (!c->paused)
+		rpc_read_more(bev, LISTENER_MAX_IO);
 	while (!c->paused) {
 		/*
 		 * A peer that does not read its answers stops being read
 		 * until it has taken half of them.
 		 */
-		if (evbuffer_get_length(bufferevent_get_output(bev)) >
-		    c->l->max_unsent) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) +
+		    evbuffer_get_length(c->pend) > c->l->max_unsent) {
 			c->paused = 1;
 			bufferevent_disable(bev, EV_READ);
 			bufferevent_setwatermark(bev, EV_WRITE,
@@ -657,7 +721,7 @@ listener_on_notify_consumers(void *state, ProtobufCMessage *m,
 	for (i = 0; i < nc->n_conns; i++) {
 		if ((c = idmap_get(l->conns, nc->conns[i])) == NULL)
 			continue;
-		if (frame_write_msg(bufferevent_get_output(c->bev),
+		if (frame_write_msg(listener_out(c),
 		    PETREL__REQUEST_CODE__CODE_NOTIFY_CONSUMER_IDS_CHANGED, 0,
 		    PETREL__FRAME_FLAG__FRAME_ONEWAY, 0, NULL, &req.base) != 0)
 			listener_warn(l, "%s: cannot notify group %s", c->peer,

@@ -3,7 +3,8 @@
  * libpetrel's producer against real brokers, after RocketMQ's benchmark
  * Producer.  --threads application threads share one producer; each keeps
  * --window sends in flight (1: sync sends with petrel_send(), more: async
- * sends).  Stops after --count messages or --duration seconds; prints a
+ * sends; a thread with a full window sleeps until half of it is answered,
+ * then refills it, so it wakes once per half window, not per answer).  Stops after --count messages or --duration seconds; prints a
  * line a second with the rate and the mean latency, then the totals with
  * percentiles, or in JSON mode one object.
  *
@@ -63,6 +64,8 @@ struct bench_thread {
 	pthread_mutex_t		 lock;
 	pthread_cond_t		 cond;
 	uint32_t		 inflight;
+	int			 waiting;	/* for inflight <= wake_at */
+	uint32_t		 wake_at;
 };
 
 /* An async send: when it left. */
@@ -135,7 +138,8 @@ bench_answered(const struct petrel_send_result *r,
 	free(s);
 	pthread_mutex_lock(&t->lock);
 	t->inflight--;
-	pthread_cond_signal(&t->cond);
+	if (t->waiting && t->inflight <= t->wake_at)
+		pthread_cond_signal(&t->cond);
 	pthread_mutex_unlock(&t->lock);
 }
 
@@ -159,8 +163,13 @@ bench_main(void *arg)
 			continue;
 		}
 		pthread_mutex_lock(&t->lock);
-		while (t->inflight >= b->window)
-			pthread_cond_wait(&t->cond, &t->lock);
+		if (t->inflight >= b->window) {
+			t->waiting = 1;
+			t->wake_at = b->window / 2;
+			while (t->inflight > t->wake_at)
+				pthread_cond_wait(&t->cond, &t->lock);
+			t->waiting = 0;
+		}
 		t->inflight++;
 		pthread_mutex_unlock(&t->lock);
 		s = xmalloc(sizeof *s);
@@ -175,6 +184,8 @@ bench_main(void *arg)
 		}
 	}
 	pthread_mutex_lock(&t->lock);
+	t->waiting = 1;
+	t->wake_at = 0;
 	while (t->inflight != 0)
 		pthread_cond_wait(&t->cond, &t->lock);
 	pthread_mutex_unlock(&t->lock);

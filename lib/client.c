@@ -125,6 +125,7 @@ static uint8_t		client_ip[4];
 static char		client_ipstr[INET_ADDRSTRLEN];
 static char		client_born[INET_ADDRSTRLEN + 8];	/* ip:0 */
 static uint32_t		client_random;
+static uint32_t		client_pid;	/* getpid() once, not per id */
 static uint64_t		client_start_ms;
 static _Atomic uint32_t	client_counter;
 static _Atomic uint32_t	client_instances;
@@ -203,7 +204,8 @@ client_once_init(void)
 	inet_ntop(AF_INET, &addr, client_ipstr, sizeof client_ipstr);
 	snprintf(client_born, sizeof client_born, "%s:0", client_ipstr);
 	clock_gettime(CLOCK_REALTIME, &ts);
-	client_random = (uint32_t)ts.tv_nsec ^ ((uint32_t)getpid() << 16) ^
+	client_pid = (uint32_t)getpid();
+	client_random = (uint32_t)ts.tv_nsec ^ (client_pid << 16) ^
 	    (uint32_t)ts.tv_sec;
 	client_random = client_random * 2654435761U + 0x9e3779b9U;
 	client_start_ms = client_now_ms();
@@ -243,7 +245,7 @@ client_unique_id(char *buf, size_t len)
 	size_t			 i;
 
 	pthread_once(&client_once, client_once_init);
-	pid = (uint32_t)getpid();
+	pid = client_pid;
 	ms = (uint32_t)(client_now_ms() - client_start_ms);
 	n = atomic_fetch_add_explicit(&client_counter, 1, memory_order_relaxed);
 	memcpy(b, client_ip, 4);

@@ -13,7 +13,9 @@
 
 #include <protobuf-c/protobuf-c.h>
 
+struct bufferevent;
 struct event_base;
+struct evbuffer;
 struct rpc;
 
 /*
@@ -53,6 +55,8 @@ uint32_t	 rpc_call_sync(struct rpc *, uint32_t, const ProtobufCMessage *,
 		    uint32_t, ProtobufCMessage **, char **);
 void		 rpc_on_request(struct rpc *, rpc_request_cb, void *);
 void		 rpc_stats(struct rpc *, struct rpc_stats *);
+ssize_t		 rpc_write_now(struct bufferevent *, struct evbuffer *);
+size_t		 rpc_read_more(struct bufferevent *, size_t);
 int		 rpc_parse_address(const char *, char **, uint16_t *, char **);
 int		 rpc_resolve(const char *, uint16_t, struct sockaddr_storage *,
 		    socklen_t *, char **);
