@@ -221,7 +221,6 @@ static void	consumer_leave(struct consumer *);
 static void	consumer_release(struct consumer *, struct consumer_queue *);
 static void	consumer_lock(struct consumer *, int);
 static void	consumer_feed(struct consumer *, struct consumer_queue *);
-static void	consumer_notice(uint32_t, ProtobufCMessage *, void *);
 static void	consumer_lock_forget(struct consumer *, uint64_t);
 static void	consumer_unlock(struct consumer *, struct consumer_queue *);
 static void	consumer_commit_cb(uint32_t, const char *, ProtobufCMessage *,
@@ -351,8 +350,6 @@ consumer_call_send(struct consumer *c, struct consumer_call *call,
 		free(call);
 		return (-1);
 	}
-	/* Hear the broker's notices of members coming and going. */
-	rpc_on_request(rpc, consumer_notice, (void *)(uintptr_t)c->ref);
 	return (0);
 }
 
@@ -521,6 +518,9 @@ consumer_on_config(void *state, ProtobufCMessage *m,
 	}
 	c->configured = 1;
 	client_set_consumer(c->client, c->group, consumer_data(c));
+	/* Hear the brokers' notices of members coming and going. */
+	client_watch_group(c->client, c->group, actor_ref(c->self),
+	    CONSUMER_TICK_NOTIFY);
 	consumerbox_set_actor(c->box, actor_ref(c->self));
 	actor_timer(c->self, CONSUMER_TICK_REBALANCE, cfg->rebalance_ms != 0 ?
 	    cfg->rebalance_ms : 20000, 1);
@@ -834,6 +834,7 @@ consumer_on_close(void *state, ProtobufCMessage *m,
 	for (i = 0; i < c->nsubs; i++)
 		client_route_cancel(c->client, &c->subs[i]);
 	client_set_consumer(c->client, c->group, NULL);
+	client_watch_group(c->client, NULL, actor_ref(c->self), 0);
 	/* What the application finished counts; the rest is redelivered. */
 	consumer_on_kick(c, NULL, NULL);
 	consumerbox_set_actor(c->box, 0);
@@ -1392,25 +1393,6 @@ consumer_unlock(struct consumer *c, struct consumer_queue *q)
 	msg_free(req);
 }
 
-/*
- * A request from a broker (lib/rpc.c, on the client's loop): a notice that
- * a group's members changed makes the consumer named by arg (its
- * actor_ref) rebalance at once.  Takes body.
- */
-static void
-consumer_notice(uint32_t code, ProtobufCMessage *body, void *arg)
-{
-	struct actor	*a;
-	Petrel__Tick	*t;
-
-	msg_free(body);
-	if (code != PETREL__REQUEST_CODE__CODE_NOTIFY_CONSUMER_IDS_CHANGED ||
-	    (a = actor_deref((uint64_t)(uintptr_t)arg)) == NULL)
-		return;
-	t = msg_new(&petrel__tick__descriptor);
-	t->id = CONSUMER_TICK_NOTIFY;
-	actor_send(a, t);
-}
 
 /* ------------------------------------------------------------ offsets */
 

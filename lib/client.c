@@ -87,13 +87,23 @@ struct petrel_client {
 
 	struct strmap		*producers;	/* group: count (uintptr_t) */
 	struct strmap		*consumers;	/* group: ConsumerData */
+	struct client_watcher	*watchers;	/* told of member changes */
+	size_t			 nwatchers;
 	struct strmap		*beaten;	/* broker addresses heartbeated */
+};
+
+/* An actor told (a Tick) when a broker says its group's members changed. */
+struct client_watcher {
+	char		*group;
+	uint64_t	 ref;
+	uint32_t	 tick;
 };
 
 struct client_state {
 	struct petrel_client	*c;
 };
 
+static void	client_notice(uint32_t, ProtobufCMessage *, void *);
 static int	client_init(struct actor *, void *);
 static void	client_fini(void *);
 static int	client_on_start(void *, ProtobufCMessage *,
@@ -623,6 +633,9 @@ petrel_client_free(struct petrel_client *c)
 		strmap_free(c->producers, NULL);
 	if (c->consumers != NULL)
 		strmap_free(c->consumers, client_free_consumer);
+	for (i = 0; i < c->nwatchers; i++)
+		free(c->watchers[i].group);
+	free(c->watchers);
 	if (c->beaten != NULL)
 		strmap_free(c->beaten, NULL);
 	actor_free(c->actor);
@@ -680,7 +693,71 @@ client_conn(struct petrel_client *c, const char *address)
 		return (NULL);
 	}
 	strmap_put(c->conns, address, rpc);
+	rpc_on_request(rpc, client_notice, c);
 	return (rpc);
+}
+
+/*
+ * A request a broker sent on one of our connections: a notice that a
+ * consumer group's members changed goes to every actor watching the group
+ * (loop).  Takes body.
+ */
+static void
+client_notice(uint32_t code, ProtobufCMessage *body, void *arg)
+{
+	struct petrel_client			*c = arg;
+	Petrel__NotifyConsumerIdsChangedRequest	*n;
+	Petrel__Tick				*t;
+	struct actor				*a;
+	size_t					 i;
+
+	if (code != PETREL__REQUEST_CODE__CODE_NOTIFY_CONSUMER_IDS_CHANGED) {
+		msg_free(body);
+		return;
+	}
+	n = (Petrel__NotifyConsumerIdsChangedRequest *)body;
+	for (i = 0; i < c->nwatchers; i++) {
+		if (strcmp(c->watchers[i].group, n->group) != 0 ||
+		    (a = actor_deref(c->watchers[i].ref)) == NULL)
+			continue;
+		t = msg_new(&petrel__tick__descriptor);
+		t->id = c->watchers[i].tick;
+		actor_send(a, t);
+	}
+	msg_free(body);
+}
+
+/*
+ * Tell actor ref (a Tick tick) whenever a broker says group's members
+ * changed, or stop telling it (group NULL).  Every consumer of a client
+ * hears the notices of its group, whatever connection they came on (loop).
+ */
+void
+client_watch_group(struct petrel_client *c, const char *group, uint64_t ref,
+    uint32_t tick)
+{
+	size_t	i;
+
+	for (i = 0; i < c->nwatchers; i++) {
+		if (c->watchers[i].ref == ref)
+			break;
+	}
+	if (i < c->nwatchers) {
+		free(c->watchers[i].group);
+		if (group == NULL) {
+			c->watchers[i] = c->watchers[--c->nwatchers];
+			return;
+		}
+	} else {
+		if (group == NULL)
+			return;
+		c->watchers = xreallocarray(c->watchers, c->nwatchers + 1,
+		    sizeof *c->watchers);
+		i = c->nwatchers++;
+	}
+	c->watchers[i].group = xstrdup(group);
+	c->watchers[i].ref = ref;
+	c->watchers[i].tick = tick;
 }
 
 /* ------------------------------------------------------------ routes */

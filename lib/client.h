@@ -127,6 +127,8 @@ void			 client_remove_producer(struct petrel_client *,
 void			 client_set_consumer(struct petrel_client *,
 			     const char *, Petrel__ConsumerData *);
 void			 client_heartbeat_now(struct petrel_client *);
+void			 client_watch_group(struct petrel_client *,
+			     const char *, uint64_t, uint32_t);
 
 /* lib/client.c: routes as plain data (tests use them without a client) */
 struct client_route	*client_route_build(const char *,
