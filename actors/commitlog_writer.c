@@ -184,26 +184,6 @@ commitlog_writer_fini(void *state)
 	free(w->props);
 }
 
-/* Milliseconds on the monotonic clock. */
-static uint64_t
-commitlog_writer_mono(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
-}
-
-/* Milliseconds since the epoch: the store time of a batch. */
-static uint64_t
-commitlog_writer_now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
-}
-
 /* Answer env with status and reason, and no results. */
 static void
 commitlog_writer_refuse(const struct envelope *env, uint32_t status,
@@ -406,7 +386,7 @@ commitlog_writer_answer(struct commitlog_writer *w, struct writer_req *r,
 	ww->env = r->env;
 	ww->resp = resp;
 	ww->end = end;
-	ww->deadline = commitlog_writer_mono() + w->timeout_ms;
+	ww->deadline = brokerlib_mono_ms() + w->timeout_ms;
 	if (TAILQ_EMPTY(&w->waits))
 		actor_timer(w->self, WRITER_TIMER, WRITER_TICK_MS, 1);
 	TAILQ_INSERT_TAIL(&w->waits, ww, entry);
@@ -457,7 +437,7 @@ commitlog_writer_flush_batch(struct commitlog_writer *w)
 	struct commitlog_msg	*cm;
 	size_t			 i, j, n = 0, props = 0, k;
 	ssize_t			 len;
-	uint64_t		 now = commitlog_writer_now(), end, *slot;
+	uint64_t		 now = brokerlib_wall_ms(), end, *slot;
 	char			*p, *cause = NULL;
 
 	/* Size the scratch space; refuse what cannot be stored at all. */
@@ -569,10 +549,8 @@ commitlog_writer_on_batch(void *state, ProtobufCMessage *m,
  * the results all the same: the messages are in the log).
  */
 static void
-commitlog_writer_release(struct commitlog_writer *w, struct writer_wait *ww,
-    const char *why)
+commitlog_writer_release(struct writer_wait *ww, const char *why)
 {
-	(void)w;
 	if (why != NULL && *why != '\0') {
 		ww->resp->status =
 		    PETREL__STORE_STATUS__STORE_FLUSH_DISK_TIMEOUT;
@@ -598,7 +576,7 @@ commitlog_writer_on_flush_done(void *state, ProtobufCMessage *m,
 			break;
 		TAILQ_REMOVE(&w->waits, ww, entry);
 		w->nwaits--;
-		commitlog_writer_release(w, ww, fd->error);
+		commitlog_writer_release(ww, fd->error);
 	}
 	if (TAILQ_EMPTY(&w->waits))
 		actor_timer_cancel(w->self, WRITER_TIMER);
@@ -645,7 +623,7 @@ commitlog_writer_on_tick(void *state, ProtobufCMessage *m,
 	struct commitlog_writer	*w = state;
 	Petrel__Tick		*t = (Petrel__Tick *)m;
 	struct writer_wait	*ww;
-	uint64_t		 now = commitlog_writer_mono();
+	uint64_t		 now = brokerlib_mono_ms();
 	char			*reason;
 
 	if (t->id == WRITER_NOTE_TIMER) {
@@ -658,7 +636,7 @@ commitlog_writer_on_tick(void *state, ProtobufCMessage *m,
 		TAILQ_REMOVE(&w->waits, ww, entry);
 		w->nwaits--;
 		xasprintf(&reason, "not on disk within %u ms", w->timeout_ms);
-		commitlog_writer_release(w, ww, reason);
+		commitlog_writer_release(ww, reason);
 		free(reason);
 	}
 	if (TAILQ_EMPTY(&w->waits))

@@ -331,12 +331,11 @@ dispatcher_on_appended(void *state, ProtobufCMessage *m,
 		return (0);
 	/* Copies for all but the last who wants it, which takes it. */
 	for (i = 0, last = SIZE_MAX; i < d->nwatchers; i++) {
-		if (dispatcher_wants(d, i))
-			last = i;
-	}
-	for (i = 0; i < d->nwatchers && i < last; i++) {
-		if (dispatcher_wants(d, i))
-			actor_send(d->watchers[i], msg_dup(d->arrived));
+		if (!dispatcher_wants(d, i))
+			continue;
+		if (last != SIZE_MAX)
+			actor_send(d->watchers[last], msg_dup(d->arrived));
+		last = i;
 	}
 	if (last != SIZE_MAX)
 		actor_send(d->watchers[last], d->arrived);

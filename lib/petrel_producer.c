@@ -189,6 +189,31 @@ petrel_send(struct petrel_producer *p, const struct petrel_msg *msg,
 	return (producer_api_wait(p, s, res != NULL ? res : &dummy, 1, err));
 }
 
+/*
+ * A ProducerSend of msg in mode that does not wait for its answer, inside
+ * the gate bounding the sends in flight; NULL with err filled in.
+ */
+static Petrel__ProducerSend *
+producer_api_enter(struct petrel_producer *p, const struct petrel_msg *msg,
+    uint32_t mode, struct petrel_error *err)
+{
+	Petrel__ProducerSend	*s;
+
+	if (p == NULL) {
+		client_error(err, PETREL_E_BAD_REQUEST, "no producer");
+		return (NULL);
+	}
+	if ((s = producer_api_one(p, msg, mode, err)) == NULL)
+		return (NULL);
+	if (client_gate_enter(&p->gate, client_on_loop(p->c) ? 0 :
+	    p->timeout_ms) != 0) {
+		msg_free(s);
+		client_error(err, PETREL_E_BUSY, "too many sends in flight");
+		return (NULL);
+	}
+	return (s);
+}
+
 /* Send msg; cb(result, error or NULL, arg) runs on the library's thread. */
 int
 petrel_send_async(struct petrel_producer *p, const struct petrel_msg *msg,
@@ -196,19 +221,9 @@ petrel_send_async(struct petrel_producer *p, const struct petrel_msg *msg,
 {
 	Petrel__ProducerSend	*s;
 
-	if (p == NULL) {
-		client_error(err, PETREL_E_BAD_REQUEST, "no producer");
-		return (-1);
-	}
-	if ((s = producer_api_one(p, msg, PETREL__SEND_MODE__SEND_ASYNC,
+	if ((s = producer_api_enter(p, msg, PETREL__SEND_MODE__SEND_ASYNC,
 	    err)) == NULL)
 		return (-1);
-	if (client_gate_enter(&p->gate, client_on_loop(p->c) ? 0 :
-	    p->timeout_ms) != 0) {
-		msg_free(s);
-		client_error(err, PETREL_E_BUSY, "too many sends in flight");
-		return (-1);
-	}
 	s->callback = (uint64_t)(uintptr_t)cb;
 	s->callback_arg = (uint64_t)(uintptr_t)arg;
 	actor_send(p->actor, s);
@@ -222,19 +237,9 @@ petrel_send_oneway(struct petrel_producer *p, const struct petrel_msg *msg,
 {
 	Petrel__ProducerSend	*s;
 
-	if (p == NULL) {
-		client_error(err, PETREL_E_BAD_REQUEST, "no producer");
-		return (-1);
-	}
-	if ((s = producer_api_one(p, msg, PETREL__SEND_MODE__SEND_ONEWAY,
+	if ((s = producer_api_enter(p, msg, PETREL__SEND_MODE__SEND_ONEWAY,
 	    err)) == NULL)
 		return (-1);
-	if (client_gate_enter(&p->gate, client_on_loop(p->c) ? 0 :
-	    p->timeout_ms) != 0) {
-		msg_free(s);
-		client_error(err, PETREL_E_BUSY, "too many sends in flight");
-		return (-1);
-	}
 	actor_send(p->actor, s);
 	return (0);
 }
