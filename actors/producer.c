@@ -16,6 +16,15 @@
  * selected sends are never moved.  Sends that arrive before their topic's
  * route wait for it, all answered by one name server question.
  *
+ * Plain sends of a topic (sync or async, no queue of their own, no delay)
+ * travel PRODUCER_PIPELINE requests at a time; what arrives while that many
+ * are in flight waits and leaves, when one is answered, as one
+ * CODE_SEND_BATCH to the next queue (at most PRODUCER_BATCH_MAX messages,
+ * PRODUCER_BATCH_BYTES of bodies), each sender answered with its own
+ * result.  A lone send goes out at once; a burst becomes one request, one
+ * append and one answer.  A batch the broker refuses is retried message by
+ * message as if each had been sent alone.
+ *
  * Every request of a loop turn is written into the connection's buffer
  * and leaves in one write (lib/rpc.c).  ProducerClose is answered once
  * nothing is in flight; the actor then frees itself.
@@ -40,17 +49,38 @@
 #include "proto/client.pb-c.h"
 #include "proto/frame.pb-c.h"
 
+#define PRODUCER_PIPELINE	4	/* plain requests in flight a topic */
+#define PRODUCER_BATCH_MAX	1024
+#define PRODUCER_BATCH_BYTES	(4U << 20)
+
 /* One send in flight. */
 struct producer_req {
 	struct producer			*p;
 	Petrel__ProducerSend		*m;
 	const char			*topic;
+	struct producer_topic		*t;	/* counted in t->inflight */
 	uint32_t			 tries;
 	uint64_t			 deadline;	/* monotonic ms */
 	char				 broker[PETREL_NAME_MAX];
 	TAILQ_ENTRY(producer_req)	 entry;
 };
 TAILQ_HEAD(producer_reqs, producer_req);
+
+/* A topic's plain sends: requests in flight and sends waiting for one. */
+struct producer_topic {
+	struct producer		*p;
+	unsigned		 inflight;
+	struct producer_reqs	 queued;
+	size_t			 nqueued;
+};
+
+/* Sends coalesced into one CODE_SEND_BATCH request. */
+struct producer_batch {
+	struct producer_topic	*t;
+	char			 broker[PETREL_NAME_MAX];
+	size_t			 n;
+	struct producer_req	*reqs[];
+};
 
 struct producer {
 	struct actor		*self;
@@ -65,9 +95,12 @@ struct producer {
 	uint64_t		 avoid_until;
 	struct producer_reqs	 waiting;	/* for a route */
 	struct strmap		*asking;	/* topics asked for */
+	struct strmap		*topics;	/* producer_topic */
 	size_t			 inflight;
 	struct client_wait	*closer;
 	struct producer_req	*spare;
+	Petrel__OutgoingMessage	**bmsgs;	/* a batch being encoded */
+	size_t			 capbmsgs;
 };
 
 static int	producer_init(struct actor *, void *);
@@ -80,6 +113,9 @@ static int	producer_on_close(void *, ProtobufCMessage *,
 		    const struct envelope *);
 
 static void	producer_dispatch(struct producer_req *);
+static void	producer_flush(struct producer_topic *);
+static int	producer_pick(struct producer *, struct producer_req *,
+		    const struct client_route *);
 
 static const struct actor_handler producer_handlers[] = {
 	{ &petrel__producer_config__descriptor, producer_on_config },
@@ -106,7 +142,23 @@ producer_init(struct actor *a, void *state)
 	p->retries = 2;
 	TAILQ_INIT(&p->waiting);
 	p->asking = strmap_new();
+	p->topics = strmap_new();
 	return (0);
+}
+
+/* Free a topic's state and the sends still queued there. */
+static void
+producer_topic_free(void *arg)
+{
+	struct producer_topic	*t = arg;
+	struct producer_req	*req;
+
+	while ((req = TAILQ_FIRST(&t->queued)) != NULL) {
+		TAILQ_REMOVE(&t->queued, req, entry);
+		msg_free(req->m);
+		free(req);
+	}
+	free(t);
 }
 
 static void
@@ -125,6 +177,8 @@ producer_fini(void *state)
 		free(req);
 	}
 	strmap_free(p->asking, NULL);
+	strmap_free(p->topics, producer_topic_free);
+	free(p->bmsgs);
 	free(p->group);
 }
 
@@ -204,32 +258,22 @@ producer_result(struct petrel_send_result *r, uint32_t status,
 }
 
 /*
- * A send is over with code (PETREL_OK and the broker's answer resp, or an
- * error and text): answer its caller and forget it.
+ * A send is over with code (PETREL_OK and the broker's status and results
+ * of its nres messages, or an error and text): answer its caller and
+ * forget it.
  */
 static void
-producer_finish(struct producer_req *req, int code, const char *text,
-    ProtobufCMessage *resp)
+producer_answer(struct producer_req *req, int code, const char *text,
+    uint32_t status, Petrel__SendResult *const *res, size_t nres)
 {
 	struct producer			*p = req->p;
 	Petrel__ProducerSend		*m = req->m;
-	Petrel__SendMessageResponse	*one = NULL;
-	Petrel__SendBatchResponse	*batch = NULL;
 	struct client_wait		*w;
 	struct petrel_send_result	*results, r;
 	struct petrel_error		 err;
 	petrel_send_cb			 cb;
-	uint32_t			 status = (uint32_t)code;
 	size_t				 i, n;
 
-	if (resp != NULL && msg_is(resp,
-	    &petrel__send_message_response__descriptor)) {
-		one = (Petrel__SendMessageResponse *)resp;
-		status = one->status;
-	} else if (resp != NULL) {
-		batch = (Petrel__SendBatchResponse *)resp;
-		status = batch->status;
-	}
 	switch (m->mode) {
 	case PETREL__SEND_MODE__SEND_SYNC:
 		w = (struct client_wait *)(uintptr_t)m->waiter;
@@ -237,10 +281,9 @@ producer_finish(struct producer_req *req, int code, const char *text,
 		n = w->n;
 		for (i = 0; i < n; i++) {
 			producer_result(&results[i], status, req->broker,
-			    one != NULL ? one->result : batch != NULL &&
-			    i < batch->n_results ? batch->results[i] : NULL);
+			    i < nres ? res[i] : NULL);
 		}
-		if (batch != NULL && batch->n_results != n && code == 0) {
+		if (nres != n && code == PETREL_OK) {
 			code = PETREL_E_PROTOCOL;
 			text = "the broker answered a batch with another count";
 		}
@@ -248,8 +291,8 @@ producer_finish(struct producer_req *req, int code, const char *text,
 		break;
 	case PETREL__SEND_MODE__SEND_ASYNC:
 		cb = (petrel_send_cb)(uintptr_t)m->callback;
-		producer_result(&r, status, req->broker,
-		    one != NULL ? one->result : NULL);
+		producer_result(&r, status, req->broker, nres > 0 ? res[0] :
+		    NULL);
 		if (m->one != NULL && m->one->message != NULL && r.unique_id[0] ==
 		    '\0')
 			snprintf(r.unique_id, sizeof r.unique_id, "%s",
@@ -269,12 +312,101 @@ producer_finish(struct producer_req *req, int code, const char *text,
 		client_gate_leave(p->gate);
 		break;
 	}
-	msg_free(resp);
 	msg_free(req->m);
 	*(struct producer_req **)req = p->spare;
 	p->spare = req;
 	if (--p->inflight == 0 && p->closer != NULL)
 		producer_closed(p);
+}
+
+/* producer_answer() with the broker's answer resp (or none), then free it. */
+static void
+producer_finish(struct producer_req *req, int code, const char *text,
+    ProtobufCMessage *resp)
+{
+	Petrel__SendMessageResponse	*one;
+	Petrel__SendBatchResponse	*batch;
+
+	if (resp == NULL)
+		producer_answer(req, code, text, (uint32_t)code, NULL, 0);
+	else if (msg_is(resp, &petrel__send_message_response__descriptor)) {
+		one = (Petrel__SendMessageResponse *)resp;
+		producer_answer(req, code, text, one->status, &one->result, 1);
+	} else {
+		batch = (Petrel__SendBatchResponse *)resp;
+		producer_answer(req, code, text, batch->status, batch->results,
+		    batch->n_results);
+	}
+	msg_free(resp);
+}
+
+/* Whether req may travel in one batch with other sends of its topic. */
+static int
+producer_plain(const struct producer_req *req)
+{
+	const Petrel__ProducerSend	*m = req->m;
+
+	return (m->one != NULL && m->one->message != NULL &&
+	    m->one->message->delay_level == 0 && m->selector == 0 &&
+	    !m->sharded && m->mode != PETREL__SEND_MODE__SEND_ONEWAY);
+}
+
+/* The state of topic's plain sends. */
+static struct producer_topic *
+producer_topic(struct producer *p, const char *topic)
+{
+	struct producer_topic	*t;
+
+	if ((t = strmap_get(p->topics, topic)) == NULL) {
+		t = xcalloc(1, sizeof *t);
+		t->p = p;
+		TAILQ_INIT(&t->queued);
+		strmap_put(p->topics, topic, t);
+	}
+	return (t);
+}
+
+/* The request carrying req is over: let what waits behind it go. */
+static void
+producer_release(struct producer_req *req)
+{
+	struct producer_topic	*t = req->t;
+
+	if (t == NULL)
+		return;
+	req->t = NULL;
+	t->inflight--;
+	producer_flush(t);
+}
+
+/*
+ * A send failed with status and error: send req again if it may be, else
+ * answer it.
+ */
+static void
+producer_failed(struct producer_req *req, uint32_t status, const char *error)
+{
+	struct producer	*p = req->p;
+
+	if (producer_retriable(status) && req->tries < p->retries &&
+	    req->m->selector == 0 && !req->m->sharded &&
+	    client_now_ms() < req->deadline) {
+		req->tries++;
+		producer_dispatch(req);
+		return;
+	}
+	producer_answer(req, (int)status, error, status, NULL, 0);
+}
+
+/* Remember that broker failed sends of topic. */
+static void
+producer_avoid(struct producer *p, const char *broker, const char *topic,
+    uint32_t status, const char *error)
+{
+	log_debug("send to %s of %s: %s (%u)", broker, topic, error, status);
+	snprintf(p->avoid, sizeof p->avoid, "%s", broker);
+	p->avoid_until = client_now_ms() + CLIENT_AVOID_MS;
+	client_route_stale(p->c, topic);
 }
 
 /* A broker answered a send, or the send failed. */
@@ -283,25 +415,133 @@ producer_sent(uint32_t status, const char *error, ProtobufCMessage *body,
     void *arg)
 {
 	struct producer_req	*req = arg;
-	struct producer		*p = req->p;
 
+	producer_release(req);
 	if (status == PETREL__STATUS__STATUS_OK) {
 		producer_finish(req, PETREL_OK, NULL, body);
 		return;
 	}
-	log_debug("send to %s of %s: %s (%u)", req->broker, req->topic, error,
-	    status);
-	snprintf(p->avoid, sizeof p->avoid, "%s", req->broker);
-	p->avoid_until = client_now_ms() + CLIENT_AVOID_MS;
-	client_route_stale(p->c, req->topic);
-	if (producer_retriable(status) && req->tries < p->retries &&
-	    req->m->selector == 0 && !req->m->sharded &&
-	    client_now_ms() < req->deadline) {
-		req->tries++;
+	producer_avoid(req->p, req->broker, req->topic, status, error);
+	producer_failed(req, status, error);
+}
+
+/* A broker answered a batch of coalesced sends, or the batch failed. */
+static void
+producer_batch_sent(uint32_t status, const char *error,
+    ProtobufCMessage *body, void *arg)
+{
+	struct producer_batch		*b = arg;
+	struct producer_topic		*t = b->t;
+	Petrel__SendBatchResponse	*resp = (Petrel__SendBatchResponse *)body;
+	size_t				 i;
+
+	t->inflight--;
+	producer_flush(t);
+	if (status == PETREL__STATUS__STATUS_OK && resp->n_results != b->n) {
+		status = PETREL_E_PROTOCOL;
+		error = "the broker answered a batch with another count";
+	} else if (status == PETREL__STATUS__STATUS_OK) {
+		for (i = 0; i < b->n; i++) {
+			producer_answer(b->reqs[i], PETREL_OK, NULL,
+			    resp->status, resp->results + i, 1);
+		}
+		goto out;
+	} else
+		producer_avoid(t->p, b->broker, b->reqs[0]->topic, status,
+		    error);
+	/* The last answer may free the producer: touch nothing after. */
+	for (i = 0; i < b->n; i++)
+		producer_failed(b->reqs[i], status, error);
+out:
+	msg_free(body);
+	free(b);
+}
+
+/*
+ * Send what waits in t as one CODE_SEND_BATCH to the next queue of the
+ * topic.  0, or -1 when nothing more may be done here (the sends were
+ * answered, the producer may be gone).
+ */
+static int
+producer_send_batch(struct producer_topic *t)
+{
+	struct producer			*p = t->p;
+	struct producer_req		*req = TAILQ_FIRST(&t->queued);
+	struct producer_batch		*b;
+	const struct client_route	*r;
+	Petrel__SendBatchRequest	 br = PETREL__SEND_BATCH_REQUEST__INIT;
+	struct rpc			*rpc;
+	uint64_t			 now, deadline = UINT64_MAX;
+	size_t				 n, bytes, i;
+	int				 q;
+
+	if ((r = client_route_get(p->c, req->topic)) == NULL ||
+	    (q = producer_pick(p, req, r)) == -1 ||
+	    (rpc = client_conn(p->c, r->queues[q].address)) == NULL) {
+		/* Alone, it finds its route or its error. */
+		TAILQ_REMOVE(&t->queued, req, entry);
+		t->nqueued--;
 		producer_dispatch(req);
-		return;
+		return (0);
 	}
-	producer_finish(req, (int)status, error, NULL);
+	n = t->nqueued < PRODUCER_BATCH_MAX ? t->nqueued : PRODUCER_BATCH_MAX;
+	b = xmalloc(sizeof *b + n * sizeof *b->reqs);
+	b->t = t;
+	snprintf(b->broker, sizeof b->broker, "%s", r->queues[q].broker);
+	if (n > p->capbmsgs) {
+		p->bmsgs = xreallocarray(p->bmsgs, n, sizeof *p->bmsgs);
+		p->capbmsgs = n;
+	}
+	for (i = 0, bytes = 0; i < n; i++) {
+		req = TAILQ_FIRST(&t->queued);
+		bytes += req->m->one->message->body.len;
+		if (i > 0 && bytes > PRODUCER_BATCH_BYTES)
+			break;
+		TAILQ_REMOVE(&t->queued, req, entry);
+		t->nqueued--;
+		snprintf(req->broker, sizeof req->broker, "%s", b->broker);
+		b->reqs[i] = req;
+		p->bmsgs[i] = req->m->one->message;
+		if (req->deadline < deadline)
+			deadline = req->deadline;
+	}
+	b->n = i;
+	br.producer_group = p->group;
+	br.topic = (char *)req->topic;
+	br.queue_id = (int32_t)r->queues[q].queue_id;
+	br.born_host = (char *)client_host(p->c);
+	br.n_messages = b->n;
+	br.messages = p->bmsgs;
+	now = client_now_ms();
+	t->inflight++;
+	if (rpc_call(rpc, PETREL__REQUEST_CODE__CODE_SEND_BATCH, &br.base,
+	    deadline > now ? (uint32_t)(deadline - now) : 1,
+	    producer_batch_sent, b) == 0)
+		return (0);
+	t->inflight--;
+	for (i = 0; i < b->n; i++) {
+		producer_answer(b->reqs[i], PETREL_E_NOT_SENT,
+		    "the request cannot be sent", PETREL_E_NOT_SENT, NULL, 0);
+	}
+	free(b);
+	return (-1);
+}
+
+/* Send what waits in t while fewer than PRODUCER_PIPELINE are in flight. */
+static void
+producer_flush(struct producer_topic *t)
+{
+	struct producer_req	*req;
+
+	while (t->inflight < PRODUCER_PIPELINE && t->nqueued > 0) {
+		if (t->nqueued == 1) {
+			req = TAILQ_FIRST(&t->queued);
+			TAILQ_REMOVE(&t->queued, req, entry);
+			t->nqueued--;
+			producer_dispatch(req);
+		} else if (producer_send_batch(t) != 0)
+			return;
+	}
 }
 
 /* A route came (or not) for the sends of topic waiting for one. */
@@ -365,6 +605,7 @@ producer_dispatch(struct producer_req *req)
 	const struct client_route	*r;
 	const struct client_queue	*q;
 	const ProtobufCMessage		*body;
+	struct producer_topic		*t = NULL;
 	struct rpc			*rpc;
 	uint64_t			 now;
 	uint32_t			 code, timeout;
@@ -377,6 +618,14 @@ producer_dispatch(struct producer_req *req)
 			client_route(p->c, req->topic, 0, producer_routed, p);
 		}
 		return;
+	}
+	if (producer_plain(req)) {
+		t = producer_topic(p, req->topic);
+		if (t->inflight >= PRODUCER_PIPELINE) {
+			TAILQ_INSERT_TAIL(&t->queued, req, entry);
+			t->nqueued++;
+			return;
+		}
 	}
 	if ((i = producer_pick(p, req, r)) == -1) {
 		producer_finish(req, PETREL_E_TOPIC_NOT_EXIST,
@@ -407,6 +656,10 @@ producer_dispatch(struct producer_req *req)
 		code = PETREL__REQUEST_CODE__CODE_SEND_BATCH;
 		body = &m->batch->base;
 	}
+	if (t != NULL) {
+		req->t = t;
+		t->inflight++;
+	}
 	if (m->mode == PETREL__SEND_MODE__SEND_ONEWAY)
 		rc = rpc_oneway(rpc, code, body);
 	else
@@ -418,9 +671,11 @@ producer_dispatch(struct producer_req *req)
 		m->batch->producer_group = (char *)protobuf_c_empty_string;
 		m->batch->born_host = (char *)protobuf_c_empty_string;
 	}
-	if (rc != 0)
+	if (rc != 0) {
+		producer_release(req);
 		producer_finish(req, PETREL_E_NOT_SENT,
 		    "the request cannot be sent", NULL);
+	}
 	else if (m->mode == PETREL__SEND_MODE__SEND_ONEWAY)
 		producer_finish(req, PETREL_OK, NULL, NULL);
 }

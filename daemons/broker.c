@@ -779,6 +779,7 @@ main(int argc, char **argv)
 	}
 	log_setverbose(broker_verbosity(&b));
 
+	daemon_malloc_init();
 	daemon_libevent_init();
 	if (!b.args.foreground && getenv("NOTIFY_SOCKET") == NULL &&
 	    daemon_detach() != 0)

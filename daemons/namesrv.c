@@ -278,6 +278,7 @@ main(int argc, char **argv)
 	}
 	log_setverbose(namesrv_verbosity(&ns));
 
+	daemon_malloc_init();
 	daemon_libevent_init();
 	if (!ns.args.foreground && getenv("NOTIFY_SOCKET") == NULL &&
 	    daemon_detach() != 0)

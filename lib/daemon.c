@@ -29,6 +29,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -51,6 +52,7 @@
 #define DAEMON_PHASE_CONFIGURE	1ULL
 #define DAEMON_PHASE_RECONFIGURE 2ULL
 #define DAEMON_COOKIE(p, i)	(((p) << 32) | (uint64_t)(i))
+#define DAEMON_MALLOC_KEEP	(4 * 1024 * 1024)
 
 struct daemon_step {
 	struct actor	*actor;
@@ -307,6 +309,23 @@ daemon_libevent_init(void)
 	if (evthread_use_pthreads() != 0)
 		fatalx("%s: evthread_use_pthreads failed", __func__);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+/*
+ * Keep freed memory for the next burst rather than giving it back at once.
+ * A burst allocates frames and buffers of up to a few MiB on each loop;
+ * with glibc's defaults (an allocation over 128 KiB is mmap(2)ed, and free
+ * memory over 128 KiB at the top of an arena is returned) every burst
+ * faults in and zero-fills fresh pages, and each return flushes the TLB of
+ * every CPU the process runs on.  Up to DAEMON_MALLOC_KEEP bytes an arena
+ * are kept instead.
+ */
+void
+daemon_malloc_init(void)
+{
+	if (mallopt(M_MMAP_THRESHOLD, DAEMON_MALLOC_KEEP) != 1 ||
+	    mallopt(M_TRIM_THRESHOLD, DAEMON_MALLOC_KEEP) != 1)
+		log_warnx("%s: mallopt refused", __func__);
 }
 
 /*

@@ -56,6 +56,7 @@ void		 daemon_usage(const char *);
 int		 daemon_notify(const char *, ...)
 		    __attribute__((__format__ (printf, 1, 2)));
 void		 daemon_libevent_init(void);
+void		 daemon_malloc_init(void);
 int		 daemon_detach(void);
 void		 daemon_detached_ready(void);
 

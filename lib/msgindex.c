@@ -18,6 +18,18 @@
  * entries run out (or its time span would overflow 32 bits of ms); the next
  * entry starts a new file.  Only the last file is written.
  *
+ * Files are read through mappings but written with pwrite(2): a slot is
+ * one random 4-byte store, and a store through a shared mapping faults the
+ * page writable again after every writeback (which first write-protects
+ * it, flushing the TLB of every CPU the process runs on).  Entries, the
+ * header and slot updates are kept here until msgindex_write() (called by
+ * a lookup, a flush, or when MSGINDEX_PENDING entries wait), which writes
+ * the entries and header first and the slots last, each slot once however
+ * often it changed: a process killed in between leaves entries nobody
+ * points to, never a slot pointing past the entries in use.  What a killed
+ * process had not written is after its last checkpoint (a checkpoint
+ * flushes the index first), so recovery adds it again.
+ *
  * Nothing here trusts the disk: a slot or chain link that points outside
  * the entries in use, or a link that does not go strictly backwards, ends
  * the walk, so a damaged file yields fewer hits, never a crash or a loop.
@@ -28,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "crc32c.h"
 #include "log.h"
@@ -38,11 +51,19 @@
 
 #define MSGINDEX_MAGIC		0x58444950U	/* "PIDX" */
 #define MSGINDEX_VERSION	1
+#define MSGINDEX_PENDING	4096	/* entries kept before a write */
+#define MSGINDEX_OVERLAY	(2 * MSGINDEX_PENDING)	/* power of two */
 
 struct msgindex_file {
 	uint64_t	 name;
 	uint8_t		*base;
 	int		 bad;		/* header did not check out */
+};
+
+/* A slot's new value, not yet written. */
+struct msgindex_slot {
+	uint32_t	 slot;
+	uint32_t	 value;
 };
 
 struct msgindex {
@@ -54,10 +75,21 @@ struct msgindex {
 	struct msgindex_file	*files;		/* ascending */
 	size_t			 nfiles;
 	size_t			 capfiles;
-	int			 dirty;
+	int			 dirty;		/* written, not synced */
+
+	/* The last file, when it takes entries. */
+	int			 wfd;
+	uint8_t			 head[MSGINDEX_HEADER];	/* as it will be */
+	uint32_t		 written;	/* entries in the file */
+	uint8_t			*pend;		/* entries after those */
+	struct msgindex_slot	*pslots;	/* slot updates */
+	size_t			 npslots;
+	uint16_t		*overlay;	/* slot -> pslots index + 1 */
 };
 
 /* Hash of kind, topic and key. */
+static int	msgindex_take(struct msgindex *, char **);
+
 static uint32_t
 msgindex_hash(int kind, const char *topic, size_t tl, const char *key,
     size_t kl)
@@ -117,6 +149,10 @@ msgindex_open(const char *root, uint32_t slots, uint32_t entries,
 	uint8_t		*base;
 
 	ix = xcalloc(1, sizeof *ix);
+	ix->wfd = -1;
+	ix->pend = xreallocarray(NULL, MSGINDEX_PENDING, MSGINDEX_ENTRY);
+	ix->pslots = xcalloc(MSGINDEX_PENDING, sizeof *ix->pslots);
+	ix->overlay = xcalloc(MSGINDEX_OVERLAY, sizeof *ix->overlay);
 	xasprintf(&ix->dir, "%s/index", root);
 	ix->slots = slots ? slots : MSGINDEX_SLOTS_DEFAULT;
 	ix->entries = entries ? entries : MSGINDEX_ENTRIES_DEFAULT;
@@ -138,6 +174,8 @@ msgindex_open(const char *root, uint32_t slots, uint32_t entries,
 			    "ignored", ix->dir, (unsigned long long)list[i]);
 	}
 	free(list);
+	if (ix->nfiles > 0 && msgindex_take(ix, cause) != 0)
+		goto fail;
 	return (ix);
 fail:
 	free(list);
@@ -153,8 +191,13 @@ msgindex_close(struct msgindex *ix)
 
 	if (ix == NULL)
 		return;
+	if (ix->wfd != -1)
+		close(ix->wfd);
 	for (i = 0; i < ix->nfiles; i++)
 		mapfile_unmap(ix->files[i].base, ix->filesize);
+	free(ix->pend);
+	free(ix->pslots);
+	free(ix->overlay);
 	free(ix->files);
 	free(ix->dir);
 	free(ix);
@@ -164,6 +207,76 @@ size_t
 msgindex_files(struct msgindex *ix)
 {
 	return (ix->nfiles);
+}
+
+/* The file offset of entry n. */
+static uint64_t
+msgindex_entry_at(const struct msgindex *ix, uint32_t n)
+{
+	return (MSGINDEX_HEADER + (uint64_t)ix->slots * MSGINDEX_SLOT +
+	    (uint64_t)n * MSGINDEX_ENTRY);
+}
+
+/* The file offset of slot s. */
+static uint64_t
+msgindex_slot_at(const struct msgindex *ix, uint32_t s)
+{
+	return (MSGINDEX_HEADER + (uint64_t)s * MSGINDEX_SLOT);
+}
+
+/*
+ * Take the last file for writing: open it and start from its header.
+ * A file whose header did not check out takes nothing (the next entry
+ * starts a new file).
+ */
+static int
+msgindex_take(struct msgindex *ix, char **cause)
+{
+	struct msgindex_file	*f = &ix->files[ix->nfiles - 1];
+
+	if (ix->wfd != -1) {
+		close(ix->wfd);
+		ix->wfd = -1;
+	}
+	if (f->bad)
+		return (0);
+	if ((ix->wfd = mapfile_open_fd(ix->dir, f->name, cause)) == -1)
+		return (-1);
+	memcpy(ix->head, f->base, MSGINDEX_HEADER);
+	ix->written = le32dec(ix->head + 48);
+	return (0);
+}
+
+/*
+ * Write what was added since the last call: entries and header first,
+ * then the slots that point to them.
+ */
+int
+msgindex_write(struct msgindex *ix, char **cause)
+{
+	uint32_t	count, i;
+	uint8_t		v[MSGINDEX_SLOT];
+
+	if (ix->wfd == -1)
+		return (0);
+	count = le32dec(ix->head + 48);
+	if (count == ix->written && ix->npslots == 0)
+		return (0);
+	if (mapfile_write(ix->wfd, ix->pend, (size_t)(count - ix->written) *
+	    MSGINDEX_ENTRY, msgindex_entry_at(ix, ix->written), cause) != 0 ||
+	    mapfile_write(ix->wfd, ix->head, MSGINDEX_HEADER, 0, cause) != 0)
+		return (-1);
+	ix->written = count;
+	for (i = 0; i < ix->npslots; i++) {
+		le32enc(v, ix->pslots[i].value);
+		if (mapfile_write(ix->wfd, v, sizeof v,
+		    msgindex_slot_at(ix, ix->pslots[i].slot), cause) != 0)
+			return (-1);
+	}
+	ix->npslots = 0;
+	memset(ix->overlay, 0, MSGINDEX_OVERLAY * sizeof *ix->overlay);
+	ix->dirty = 1;
+	return (0);
 }
 
 /* Start a new file for an entry stored at ts. */
@@ -181,17 +294,60 @@ msgindex_new_file(struct msgindex *ix, uint64_t ts, uint64_t phys,
 	base = mapfile_create(ix->dir, name, ix->filesize, 0, cause);
 	if (base == NULL)
 		return (NULL);
-	le32enc(base, MSGINDEX_MAGIC);
-	le32enc(base + 4, MSGINDEX_VERSION);
-	le64enc(base + 8, ts);
-	le64enc(base + 16, ts);
-	le64enc(base + 24, phys);
-	le64enc(base + 32, phys);
-	le32enc(base + 40, ix->slots);
-	le32enc(base + 44, ix->entries);
-	le32enc(base + 48, 1);
+	memset(ix->head, 0, sizeof ix->head);
+	le32enc(ix->head, MSGINDEX_MAGIC);
+	le32enc(ix->head + 4, MSGINDEX_VERSION);
+	le64enc(ix->head + 8, ts);
+	le64enc(ix->head + 16, ts);
+	le64enc(ix->head + 24, phys);
+	le64enc(ix->head + 32, phys);
+	le32enc(ix->head + 40, ix->slots);
+	le32enc(ix->head + 44, ix->entries);
+	le32enc(ix->head + 48, 1);
+	if (ix->wfd != -1)
+		close(ix->wfd);
+	if ((ix->wfd = mapfile_open_fd(ix->dir, name, cause)) == -1 ||
+	    mapfile_write(ix->wfd, ix->head, MSGINDEX_HEADER, 0, cause) != 0) {
+		mapfile_unmap(base, ix->filesize);
+		return (NULL);
+	}
+	ix->written = 1;
+	ix->dirty = 1;
 	msgindex_push(ix, name, base);
 	return (&ix->files[ix->nfiles - 1]);
+}
+
+/* The value slot s of the file being written will have. */
+static uint32_t
+msgindex_slot_get(struct msgindex *ix, const uint8_t *base, uint32_t s)
+{
+	uint32_t	h;
+	uint16_t	i;
+
+	/* Linear probing from the slot's home; 0 ends the probe. */
+	for (h = s; (i = ix->overlay[h & (MSGINDEX_OVERLAY - 1)]) != 0; h++) {
+		if (ix->pslots[i - 1].slot == s)
+			return (ix->pslots[i - 1].value);
+	}
+	return (le32dec(base + msgindex_slot_at(ix, s)));
+}
+
+/* Set slot s to value v (written by msgindex_write()). */
+static void
+msgindex_slot_set(struct msgindex *ix, uint32_t s, uint32_t v)
+{
+	uint32_t	h;
+	uint16_t	i;
+
+	for (h = s; (i = ix->overlay[h & (MSGINDEX_OVERLAY - 1)]) != 0; h++) {
+		if (ix->pslots[i - 1].slot == s) {
+			ix->pslots[i - 1].value = v;
+			return;
+		}
+	}
+	ix->pslots[ix->npslots].slot = s;
+	ix->pslots[ix->npslots].value = v;
+	ix->overlay[h & (MSGINDEX_OVERLAY - 1)] = (uint16_t)++ix->npslots;
 }
 
 /* Index key of kind (MSGINDEX_KEY or MSGINDEX_ID) in topic at phys. */
@@ -201,13 +357,12 @@ msgindex_add(struct msgindex *ix, int kind, const char *topic, size_t tl,
     char **cause)
 {
 	struct msgindex_file	*f = NULL;
-	uint8_t			*h, *slot, *e;
-	uint32_t		 hash, count;
+	uint8_t			*h = ix->head, *e;
+	uint32_t		 hash, count, slot, prev;
 	uint64_t		 begin;
 
-	if (ix->nfiles > 0 && !ix->files[ix->nfiles - 1].bad) {
+	if (ix->wfd != -1) {
 		f = &ix->files[ix->nfiles - 1];
-		h = f->base;
 		begin = le64dec(h + 8);
 		if (le32dec(h + 48) >= ix->entries || ts < begin ||
 		    ts - begin > UINT32_MAX)
@@ -215,25 +370,24 @@ msgindex_add(struct msgindex *ix, int kind, const char *topic, size_t tl,
 	}
 	if (f == NULL && (f = msgindex_new_file(ix, ts, phys, cause)) == NULL)
 		return (-1);
-	h = f->base;
 	hash = msgindex_hash(kind, topic, tl, key, kl);
 	count = le32dec(h + 48);
-	slot = h + MSGINDEX_HEADER + (size_t)(hash % ix->slots) *
-	    MSGINDEX_SLOT;
-	e = h + MSGINDEX_HEADER + (size_t)ix->slots * MSGINDEX_SLOT +
-	    (size_t)count * MSGINDEX_ENTRY;
+	slot = hash % ix->slots;
+	prev = msgindex_slot_get(ix, f->base, slot);
+	e = ix->pend + (size_t)(count - ix->written) * MSGINDEX_ENTRY;
 	le32enc(e, hash);
-	le32enc(e + 4, le32dec(slot) < count ? le32dec(slot) : 0);
+	le32enc(e + 4, prev < count ? prev : 0);
 	le64enc(e + 8, phys);
 	le32enc(e + 16, (uint32_t)(ts - le64dec(h + 8)));
 	le32enc(e + 20, size);
-	le32enc(slot, count);
+	msgindex_slot_set(ix, slot, count);
 	le32enc(h + 48, count + 1);
 	if (ts > le64dec(h + 16))
 		le64enc(h + 16, ts);
 	if (phys > le64dec(h + 32))
 		le64enc(h + 32, phys);
-	ix->dirty = 1;
+	if (count + 1 - ix->written == MSGINDEX_PENDING)
+		return (msgindex_write(ix, cause));
 	return (0);
 }
 
@@ -263,7 +417,12 @@ msgindex_lookup(struct msgindex *ix, int kind, const char *topic, size_t tl,
 	uint32_t	 hash, count, cur, steps;
 	uint64_t	 fbegin, ts;
 	size_t		 n = 0, i;
+	char		*cause = NULL;
 
+	if (msgindex_write(ix, &cause) != 0) {
+		log_warnx("index %s: %s", ix->dir, cause);
+		free(cause);
+	}
 	hash = msgindex_hash(kind, topic, tl, key, kl);
 	for (i = ix->nfiles; i > 0 && n < max; i--) {
 		if (ix->files[i - 1].bad)
@@ -273,12 +432,10 @@ msgindex_lookup(struct msgindex *ix, int kind, const char *topic, size_t tl,
 		if (fbegin > end || le64dec(h + 16) < begin)
 			continue;
 		count = le32dec(h + 48);
-		cur = le32dec(h + MSGINDEX_HEADER + (size_t)(hash % ix->slots) *
-		    MSGINDEX_SLOT);
+		cur = le32dec(h + msgindex_slot_at(ix, hash % ix->slots));
 		for (steps = 0; cur > 0 && cur < count && n < max &&
 		    steps < count; steps++) {
-			e = h + MSGINDEX_HEADER + (size_t)ix->slots *
-			    MSGINDEX_SLOT + (size_t)cur * MSGINDEX_ENTRY;
+			e = h + msgindex_entry_at(ix, cur);
 			ts = fbegin + le32dec(e + 16);
 			if (le32dec(e) == hash && ts >= begin && ts <= end &&
 			    !msgindex_seen(hits, n, le64dec(e + 8))) {
@@ -295,15 +452,18 @@ msgindex_lookup(struct msgindex *ix, int kind, const char *topic, size_t tl,
 	return (n);
 }
 
-/* Make the last file durable. */
+/* Write and make the last file durable. */
 int
 msgindex_flush(struct msgindex *ix, char **cause)
 {
-	if (!ix->dirty || ix->nfiles == 0)
-		return (0);
-	if (mapfile_sync(ix->files[ix->nfiles - 1].base, 0, ix->filesize,
-	    cause) != 0)
+	if (msgindex_write(ix, cause) != 0)
 		return (-1);
+	if (!ix->dirty || ix->wfd == -1)
+		return (0);
+	if (fdatasync(ix->wfd) != 0) {
+		xasprintf(cause, "sync %s: %s", ix->dir, strerror(errno));
+		return (-1);
+	}
 	ix->dirty = 0;
 	return (0);
 }

@@ -35,6 +35,7 @@ int		 msgindex_add(struct msgindex *, int, const char *, size_t,
 size_t		 msgindex_lookup(struct msgindex *, int, const char *, size_t,
 		    const char *, size_t, uint64_t, uint64_t,
 		    struct msgindex_hit *, size_t);
+int		 msgindex_write(struct msgindex *, char **);
 int		 msgindex_flush(struct msgindex *, char **);
 int		 msgindex_delete_before(struct msgindex *, uint64_t, char **);
 

@@ -56,6 +56,7 @@
 #define RPC_NO_SLOT	((size_t)-1)
 #define RPC_READ_MIN	4096		/* what libevent 2.1 reads at most */
 #define RPC_READ_CHUNK	(64 * 1024)	/* bytes per rpc_read_more() read */
+#define RPC_LOWAT_MAX	(128 * 1024)	/* rpc_await_frame() waits for */
 
 enum rpc_state {
 	RPC_IDLE,		/* no connection */
@@ -102,6 +103,7 @@ struct rpc {
 
 	int			 busy;		/* callbacks running */
 	int			 dead;		/* rpc_free() inside one */
+	int			 lowat;		/* rpc_await_frame()'s */
 	struct rpc_stats	 stats;
 };
 
@@ -393,6 +395,7 @@ rpc_connect(struct rpc *rpc)
 		return (-1);
 	}
 	bufferevent_setcb(bev, rpc_readcb, NULL, rpc_eventcb, rpc);
+	rpc->lowat = 0;
 	bufferevent_set_max_single_read(bev, RPC_MAX_IO);
 	bufferevent_set_max_single_write(bev, RPC_MAX_IO);
 	evbuffer_add_cb(bufferevent_get_output(bev), rpc_outcb, rpc);
@@ -463,6 +466,8 @@ rpc_write_now(struct bufferevent *bev, struct evbuffer *buf)
  * turn, which would cut a burst of requests into batches of three 1 KiB
  * messages.  Stops at EAGAIN, at the end of the stream or at an error,
  * which bev's own next read meets and reports.  Returns bytes read.
+ * A socket bufferevent keeps the end of its input frozen between its own
+ * reads; this thaws it for its reads the same way.
  */
 size_t
 rpc_read_more(struct bufferevent *bev, size_t max)
@@ -476,6 +481,7 @@ rpc_read_more(struct bufferevent *bev, size_t max)
 
 	if (fd == -1 || evbuffer_get_length(in) < RPC_READ_MIN)
 		return (0);
+	evbuffer_unfreeze(in, 0);
 	while (total < max) {
 		nvec = evbuffer_reserve_space(in, RPC_READ_CHUNK, vec, 2);
 		if (nvec <= 0)
@@ -495,7 +501,30 @@ rpc_read_more(struct bufferevent *bev, size_t max)
 		if ((size_t)n < RPC_READ_CHUNK)
 			break;
 	}
+	evbuffer_freeze(in, 0);
 	return (total);
+}
+
+/*
+ * Let bev's socket be reported readable only once the rest of the frame at
+ * the head of its input is there (SO_RCVLOWAT, up to RPC_LOWAT_MAX), so a
+ * large frame wakes its reader once, not at every segment that arrives.
+ * *lowat is the value last set for this socket, 0 for none.
+ */
+void
+rpc_await_frame(struct bufferevent *bev, int *lowat)
+{
+	evutil_socket_t	fd = bufferevent_getfd(bev);
+	size_t		need = frame_missing(bufferevent_get_input(bev));
+	int		want;
+
+	if (need > RPC_LOWAT_MAX)
+		need = RPC_LOWAT_MAX;
+	want = need > 1 ? (int)need : 1;
+	if (fd == -1 || want == (*lowat != 0 ? *lowat : 1))
+		return;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &want, sizeof want) == 0)
+		*lowat = want;
 }
 
 /* The output of this turn's requests; the first one schedules the flush. */
@@ -867,6 +896,8 @@ rpc_readcb(struct bufferevent *bev, void *arg)
 		rpc_answer(rpc, f);
 		msg_free(f);
 	}
+	if (!rpc->dead && rpc->bev == bev)
+		rpc_await_frame(bev, &rpc->lowat);
 	rpc_leave(rpc);
 }
 

@@ -1,7 +1,8 @@
 /*
  * Tests of lib/msgindex.c: keys and ids map to offsets, kinds and topics
  * never mix, collisions in a tiny table, roll-over to new files, time
- * ranges, deletion, and garbage files that yield nothing but never crash.
+ * ranges, deletion, what a kill between writes leaves, and garbage files
+ * that yield nothing but never crash.
  */
 #include "config.h"
 
@@ -130,6 +131,42 @@ START_TEST(test_duplicates)
 }
 END_TEST
 
+START_TEST(test_killed)
+{
+	char			*dir = test_tmpdir();
+	struct msgindex		*ix = open_ix(dir);
+	struct msgindex_hit	 hits[64];
+	char			*cause = NULL;
+	size_t			 i;
+
+	/* Written entries survive a close without flush (a kill)... */
+	for (i = 0; i < 10; i++)
+		add(ix, MSGINDEX_KEY, "T", "a", 100 + i, 10 + i);
+	ck_assert_int_eq(msgindex_write(ix, &cause), 0);
+	/* ...those added since are lost with the process, cleanly. */
+	for (i = 0; i < 5; i++)
+		add(ix, MSGINDEX_KEY, "T", "a", 200 + i, 30 + i);
+	msgindex_close(ix);
+	ix = open_ix(dir);
+	ck_assert_uint_eq(find(ix, MSGINDEX_KEY, "T", "a", 0, UINT64_MAX,
+	    hits, 64), 10);
+	for (i = 0; i < 10; i++)
+		ck_assert_uint_eq(hits[i].phys, 109 - i);
+	/* Adding again (recovery) chains to what the file kept. */
+	for (i = 0; i < 5; i++)
+		add(ix, MSGINDEX_KEY, "T", "a", 200 + i, 30 + i);
+	ck_assert_int_eq(msgindex_flush(ix, &cause), 0);
+	msgindex_close(ix);
+	ix = open_ix(dir);
+	ck_assert_uint_eq(find(ix, MSGINDEX_KEY, "T", "a", 0, UINT64_MAX,
+	    hits, 64), 15);
+	ck_assert_uint_eq(hits[0].phys, 204);
+	ck_assert_uint_eq(hits[14].phys, 100);
+	msgindex_close(ix);
+	test_rmdir(dir);
+}
+END_TEST
+
 START_TEST(test_garbage)
 {
 	char			*dir = test_tmpdir();
@@ -141,11 +178,13 @@ START_TEST(test_garbage)
 	uint64_t		 seed = 3;
 	int			 round;
 	FILE			*f;
+	char			*cause = NULL;
 
 	for (i = 0; i < 40; i++) {
 		snprintf(key, sizeof key, "k%zu", i);
 		add(ix, MSGINDEX_KEY, "T", key, i, 100 + i);
 	}
+	ck_assert_int_eq(msgindex_write(ix, &cause), 0);
 	msgindex_close(ix);
 	size = 64 + SLOTS * 4 + ENTRIES * 24;
 	buf = malloc(size);
@@ -187,6 +226,7 @@ msgindex_suite(void)
 	tc = tcase_create("msgindex");
 	tcase_add_test(tc, test_add_lookup);
 	tcase_add_test(tc, test_duplicates);
+	tcase_add_test(tc, test_killed);
 	tcase_add_test(tc, test_garbage);
 	suite_add_tcase(s, tc);
 	return (s);

@@ -527,6 +527,27 @@ START_TEST(test_sigkill)
 				    round, (unsigned long long)k);
 		}
 		ck_assert_uint_ge(found, acked);
+		/* And found through the index by its id and by its key. */
+		for (k = 0; k < 16 && acked > 0; k++) {
+			struct commitlog_msg	m;
+			char			key[64];
+			uint64_t		seq = k == 0 ? acked - 1 :
+			    st_rand(&seed) % acked;
+			int			n;
+
+			n = snprintf(key, sizeof key, "id-TopicA-%llu",
+			    (unsigned long long)seq);
+			ck_assert_msg(store_lookup_id(st, "TopicA", 6, key,
+			    (size_t)n, &m) == 1 && m.born_ts ==
+			    1700000000000ULL + seq, "round %d: id %llu lost",
+			    round, (unsigned long long)seq);
+			n = snprintf(key, sizeof key, "key-%llu",
+			    (unsigned long long)seq);
+			ck_assert_msg(store_lookup_key(st, "TopicA", 6, key,
+			    (size_t)n, 0, UINT64_MAX, &m, 1) == 1,
+			    "round %d: key %llu lost", round,
+			    (unsigned long long)seq);
+		}
 		if (round % 2 == 0)
 			store_free(st);
 		else

@@ -4,6 +4,7 @@
  *
  *   petrel_tool NAMESRV sync TOPIC N [PAUSE_MS]  N sends, a line each
  *   petrel_tool NAMESRV async TOPIC N            N async sends, then flush
+ *                                                (lines end with the body)
  *   petrel_tool NAMESRV oneway TOPIC N           N one-way sends, flush
  *   petrel_tool NAMESRV batch TOPIC N            one batch of N
  *   petrel_tool NAMESRV ordered TOPIC N KEYS     N sends over KEYS keys
@@ -14,6 +15,7 @@
  * Exit 0 if nothing failed, 1 otherwise, 2 for bad usage.
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,15 +36,21 @@ tool_line(const struct petrel_send_result *r, const char *key)
 	    r->unique_id, key != NULL ? " " : "", key != NULL ? key : "");
 }
 
-/* An async send's answer. */
+/* An async send's answer: its line, with the body it sent. */
 static void
 tool_cb(const struct petrel_send_result *r, const struct petrel_error *e,
     void *arg)
 {
+	char	body[64];
+
+	snprintf(body, sizeof body, "msg-%lu", (unsigned long)(uintptr_t)arg);
 	pthread_mutex_lock(&tool_lock);
 	tool_answered++;
-	if (e != NULL)
+	if (e != NULL) {
 		tool_failed++;
+		printf("error %d %s\n", e->code, e->text);
+	} else
+		tool_line(r, body);
 	pthread_mutex_unlock(&tool_lock);
 }
 
@@ -119,8 +127,8 @@ main(int argc, char **argv)
 			snprintf(body, sizeof body, "msg-%lu", i);
 			m = petrel_msg_new(topic, body, strlen(body));
 			if (*cmd == 'a')
-				rc = petrel_send_async(p, m, tool_cb, NULL,
-				    &err);
+				rc = petrel_send_async(p, m, tool_cb,
+				    (void *)(uintptr_t)i, &err);
 			else
 				rc = petrel_send_oneway(p, m, &err);
 			petrel_msg_free(m);

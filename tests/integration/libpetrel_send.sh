@@ -46,6 +46,19 @@ done
 "$TOOL" "$NS" async Lib 3000 >"$T/async.out" ||
     bk_fail "async: $(tail -3 "$T/async.out")"
 grep -q '^answered 3000$' "$T/async.out" || bk_fail "not all answered"
+# A burst leaves in batches (consecutive sends, consecutive offsets of one
+# queue), yet each send is answered with where its own message went.
+awk '/^ok/ { sub("msg-", "", $8); print $8, $4, $5 }' "$T/async.out" |
+    sort -n | awk 'NR > 1 && $2 == q && $3 == o + 1 { n++ }
+    { q = $2; o = $3 } END { exit n > 0 ? 0 : 1 }' ||
+    bk_fail "a burst of async sends was not batched"
+broker dump Lib 4 >"$T/dump0" || bk_fail "dump failed"
+awk '/^ok/ { print $4, $5, $7, $8 }' "$T/async.out" | sort >"$T/async.res"
+awk '$6 ~ /^msg-/ { print $1, $2, $3, $6 }' "$T/dump0" | sort >"$T/async.db"
+[ "$(comm -23 "$T/async.res" "$T/async.db" | wc -l)" -eq 0 ] ||
+    bk_fail "async results do not match what is stored: \
+$(comm -23 "$T/async.res" "$T/async.db" | head -3)"
+[ "$(wc -l <"$T/async.res")" -eq 3000 ] || bk_fail "not 3000 async results"
 "$TOOL" "$NS" oneway Lib 500 >"$T/oneway.out" || bk_fail "oneway failed"
 ns_wait 10 sh -c "[ \$(PYTHONPATH=$top_srcdir/tests/integration \
     '$PYTHON3' '$top_srcdir/tests/integration/libpetrel_broker.py' \
