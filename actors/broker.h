@@ -36,6 +36,8 @@
 #define BROKER_SUSPEND_MAX_MS	60000	/* longest held pull */
 #define BROKER_PULL_MAX		1024	/* messages in one pull */
 #define BROKER_BATCH_SEND_MAX	1024	/* messages in one batch send */
+#define BROKER_GROUPS_MAX	1024	/* groups in a group list answer */
+#define BROKER_GROUPS_TOPICS_MAX 16384	/* topic names in one */
 
 /* Properties the broker sets on messages it moves (petrel-protocol(7)). */
 #define BROKER_PROP_REAL_TOPIC	"REAL_TOPIC"	/* delayed: where it goes */

@@ -13,6 +13,10 @@
  * CODE_NOTIFY_CONSUMER_IDS_CHANGED so they rebalance at once.  A group
  * with no member left is forgotten.  Time is the monotonic clock unless a
  * test fixed it with SetClock.
+ *
+ * The offset manager, which answers CODE_GET_CONSUMER_GROUPS, asks it
+ * GetConsumerGroupsRequest and is answered the groups online only, built
+ * then: nothing is kept per heartbeat for it.
  */
 #include "config.h"
 
@@ -76,6 +80,8 @@ static int	consumer_manager_on_list(void *, ProtobufCMessage *,
 		    const struct envelope *);
 static int	consumer_manager_on_lookup(void *, ProtobufCMessage *,
 		    const struct envelope *);
+static int	consumer_manager_on_groups(void *, ProtobufCMessage *,
+		    const struct envelope *);
 static int	consumer_manager_on_closed(void *, ProtobufCMessage *,
 		    const struct envelope *);
 static int	consumer_manager_on_tick(void *, ProtobufCMessage *,
@@ -99,6 +105,8 @@ static const struct actor_handler consumer_manager_handlers[] = {
 	  consumer_manager_on_list },
 	{ &petrel__consumer_group_lookup__descriptor,
 	  consumer_manager_on_lookup },
+	{ &petrel__get_consumer_groups_request__descriptor,
+	  consumer_manager_on_groups },
 	{ &petrel__connection_closed__descriptor, consumer_manager_on_closed },
 	{ &petrel__tick__descriptor, consumer_manager_on_tick },
 	{ &petrel__set_clock__descriptor, consumer_manager_on_clock },
@@ -492,6 +500,85 @@ consumer_manager_on_lookup(void *state, ProtobufCMessage *m,
 		    &resp->n_subscriptions,
 		    msg_dup(g->data->subscriptions[i]));
 	consumer_manager_ids(g, &resp->client_ids, &resp->n_client_ids);
+	return (actor_reply(env, resp));
+}
+
+/* Order strings by their bytes (for qsort). */
+static int
+consumer_manager_cmp_str(const void *a, const void *b)
+{
+	return (strcmp(*(char * const *)a, *(char * const *)b));
+}
+
+/*
+ * The topics cd subscribes to, sorted and each once, into gs; at most
+ * *left of them, counted down.  Returns 1 if some did not fit.
+ */
+static int
+consumer_manager_topics(const Petrel__ConsumerData *cd,
+    Petrel__ConsumerGroupState *gs, size_t *left)
+{
+	const char	**topics;
+	size_t		  i;
+	int		  cut = 0;
+
+	topics = xcalloc(cd->n_subscriptions + 1, sizeof *topics);
+	for (i = 0; i < cd->n_subscriptions; i++)
+		topics[i] = cd->subscriptions[i]->topic;
+	qsort(topics, cd->n_subscriptions, sizeof *topics,
+	    consumer_manager_cmp_str);
+	gs->subscribed = xcalloc(cd->n_subscriptions + 1,
+	    sizeof *gs->subscribed);
+	for (i = 0; i < cd->n_subscriptions; i++) {
+		if (i > 0 && strcmp(topics[i], topics[i - 1]) == 0)
+			continue;
+		if (*left == 0) {
+			cut = 1;
+			break;
+		}
+		gs->subscribed[gs->n_subscribed++] = xstrdup(topics[i]);
+		(*left)--;
+	}
+	free(topics);
+	return (cut);
+}
+
+/*
+ * The consumer groups online, sorted, each with its members' count and
+ * its latest heartbeat's model, type and topics (bounded as the answer to
+ * CODE_GET_CONSUMER_GROUPS is).
+ */
+static int
+consumer_manager_on_groups(void *state, ProtobufCMessage *m,
+    const struct envelope *env)
+{
+	struct consumer_manager			*cm = state;
+	Petrel__GetConsumerGroupsResponse	*resp;
+	Petrel__ConsumerGroupState		*gs;
+	struct cm_group				*g;
+	const char				**names;
+	size_t					  n, i, left;
+
+	resp = msg_new(&petrel__get_consumer_groups_response__descriptor);
+	left = BROKER_GROUPS_TOPICS_MAX;
+	names = strmap_keys(cm->consumers, &n);
+	if (n > BROKER_GROUPS_MAX) {
+		n = BROKER_GROUPS_MAX;
+		resp->truncated = 1;
+	}
+	resp->groups = xcalloc(n + 1, sizeof *resp->groups);
+	for (i = 0; i < n; i++) {
+		g = strmap_get(cm->consumers, names[i]);
+		gs = msg_new(&petrel__consumer_group_state__descriptor);
+		msg_set_string(&gs->group, names[i]);
+		gs->clients = (uint32_t)strmap_count(g->members);
+		gs->message_model = g->data->message_model;
+		gs->consume_type = g->data->consume_type;
+		if (consumer_manager_topics(g->data, gs, &left))
+			resp->truncated = 1;
+		resp->groups[resp->n_groups++] = gs;
+	}
+	free(names);
 	return (actor_reply(env, resp));
 }
 

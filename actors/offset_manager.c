@@ -7,6 +7,16 @@
  * for the offsets of every queue of the topic (StoreOffsetsByTime in
  * proto/brokerd.proto) and answers when the store does.
  *
+ * It also answers CODE_GET_CONSUMER_GROUPS, the consumer groups the
+ * broker knows: it asks the source named by ConsumerGroupsSource (the
+ * consumer manager) the same request, which answers the groups online,
+ * and merges in the groups it has offsets of, with their topics, sorted
+ * by name and bounded (BROKER_GROUPS_MAX, BROKER_GROUPS_TOPICS_MAX).  So
+ * a group whose consumers are all gone is still listed, and the merging
+ * runs on this loop, not on the consumer manager's.  Without a source it
+ * answers the groups with offsets alone.  Requests waiting for the store
+ * or the source are answered by Stop.
+ *
  * The file is replaced atomically (actors/brokerlib.c); a write that fails
  * is logged and tried again at the next flush, the old file staying as it
  * was.  Writing fsyncs, so the daemon runs this actor on its "config"
@@ -36,7 +46,7 @@
 #define OM_FILE		"consumerOffsets"
 #define OM_TIMER	1
 #define OM_UNSET	UINT64_MAX
-#define OM_RESETS_MAX	64		/* resets waiting for the store */
+#define OM_WAITS_MAX	64		/* requests waiting for an answer */
 
 /* The offsets of one group in one topic, indexed by queue id. */
 struct om_topic {
@@ -44,13 +54,16 @@ struct om_topic {
 	size_t		 n;
 };
 
-/* A reset by time waiting for the store. */
-struct om_reset {
+/*
+ * A request waiting for another actor's answer: a reset by time for the
+ * store's, a group list for the source's.
+ */
+struct om_wait {
 	uint64_t	 cookie;
 	struct envelope	 env;
-	char		*group;
+	char		*group;		/* a reset's; NULL: a group list */
 	char		*topic;
-	struct om_reset	*next;
+	struct om_wait	*next;
 };
 
 struct offset_manager {
@@ -60,8 +73,9 @@ struct offset_manager {
 	int		 dirty;
 	uint64_t	 flush_ms;
 	uint64_t	 store;
-	struct om_reset	*resets;
-	size_t		 nresets;
+	uint64_t	 source;	/* of the groups online */
+	struct om_wait	*waits;
+	size_t		 nwaits;
 	uint64_t	 next_cookie;
 };
 
@@ -80,6 +94,14 @@ static int	offset_manager_on_list(void *, ProtobufCMessage *,
 static int	offset_manager_on_reset(void *, ProtobufCMessage *,
 		    const struct envelope *);
 static int	offset_manager_on_store_result(void *, ProtobufCMessage *,
+		    const struct envelope *);
+static int	offset_manager_on_groups(void *, ProtobufCMessage *,
+		    const struct envelope *);
+static int	offset_manager_on_online(void *, ProtobufCMessage *,
+		    const struct envelope *);
+static int	offset_manager_on_source(void *, ProtobufCMessage *,
+		    const struct envelope *);
+static int	offset_manager_on_error(void *, ProtobufCMessage *,
 		    const struct envelope *);
 static int	offset_manager_on_tick(void *, ProtobufCMessage *,
 		    const struct envelope *);
@@ -101,6 +123,13 @@ static const struct actor_handler offset_manager_handlers[] = {
 	  offset_manager_on_reset },
 	{ &petrel__store_offsets_by_time_result__descriptor,
 	  offset_manager_on_store_result },
+	{ &petrel__get_consumer_groups_request__descriptor,
+	  offset_manager_on_groups },
+	{ &petrel__get_consumer_groups_response__descriptor,
+	  offset_manager_on_online },
+	{ &petrel__consumer_groups_source__descriptor,
+	  offset_manager_on_source },
+	{ &petrel__error__descriptor, offset_manager_on_error },
 	{ &petrel__tick__descriptor, offset_manager_on_tick },
 	{ &petrel__stop__descriptor, offset_manager_on_stop },
 	{ NULL, NULL }
@@ -130,11 +159,11 @@ offset_manager_free_group(void *p)
 }
 
 static void
-offset_manager_free_reset(struct om_reset *r)
+offset_manager_free_wait(struct om_wait *w)
 {
-	free(r->group);
-	free(r->topic);
-	free(r);
+	free(w->group);
+	free(w->topic);
+	free(w);
 }
 
 static int
@@ -152,11 +181,11 @@ static void
 offset_manager_fini(void *state)
 {
 	struct offset_manager	*om = state;
-	struct om_reset		*r;
+	struct om_wait		*w;
 
-	while ((r = om->resets) != NULL) {
-		om->resets = r->next;
-		offset_manager_free_reset(r);
+	while ((w = om->waits) != NULL) {
+		om->waits = w->next;
+		offset_manager_free_wait(w);
 	}
 	strmap_free(om->groups, offset_manager_free_group);
 	free(om->path);
@@ -483,6 +512,59 @@ offset_manager_on_list(void *state, ProtobufCMessage *m,
 	return (actor_reply(env, resp));
 }
 
+/*
+ * Note that env waits for another actor's answer (a reset of group and
+ * topic, or a group list if group is NULL); NULL, after answering env,
+ * if too many wait already.
+ */
+static struct om_wait *
+offset_manager_wait(struct offset_manager *om, const struct envelope *env,
+    const char *group, const char *topic)
+{
+	struct om_wait	*w;
+
+	if (om->nwaits >= OM_WAITS_MAX) {
+		actor_reply_error(env, PETREL__STATUS__STATUS_SYSTEM_BUSY,
+		    "%zu requests already waiting", om->nwaits);
+		return (NULL);
+	}
+	w = xcalloc(1, sizeof *w);
+	w->cookie = ++om->next_cookie;
+	w->env = *env;
+	if (group != NULL) {
+		w->group = xstrdup(group);
+		w->topic = xstrdup(topic);
+	}
+	w->next = om->waits;
+	om->waits = w;
+	om->nwaits++;
+	return (w);
+}
+
+/*
+ * Take the request an answer's cookie names (a reset if reset, else a
+ * group list; either if reset is -1), or NULL, logging what came.
+ */
+static struct om_wait *
+offset_manager_take(struct offset_manager *om, uint64_t cookie, int reset,
+    const char *what)
+{
+	struct om_wait	**pp, *w;
+
+	for (pp = &om->waits; (w = *pp) != NULL; pp = &w->next) {
+		if (w->cookie == cookie && (reset == -1 ||
+		    (w->group != NULL) == reset))
+			break;
+	}
+	if (w == NULL) {
+		log_warnx("offset manager: %s for no request", what);
+		return (NULL);
+	}
+	*pp = w->next;
+	om->nwaits--;
+	return (w);
+}
+
 static int
 offset_manager_on_reset(void *state, ProtobufCMessage *m,
     const struct envelope *env)
@@ -492,7 +574,7 @@ offset_manager_on_reset(void *state, ProtobufCMessage *m,
 	    (Petrel__ResetConsumerOffsetRequest *)m;
 	Petrel__StoreOffsetsByTime		*ask;
 	struct actor				*store;
-	struct om_reset				*rs;
+	struct om_wait				*w;
 
 	if (offset_manager_refuse(om, r->group, r->topic, 0, env))
 		return (0);
@@ -500,22 +582,12 @@ offset_manager_on_reset(void *state, ProtobufCMessage *m,
 		return (actor_reply_error(env,
 		    PETREL__STATUS__STATUS_SERVICE_NOT_AVAILABLE,
 		    "no store to search by time"));
-	if (om->nresets >= OM_RESETS_MAX)
-		return (actor_reply_error(env,
-		    PETREL__STATUS__STATUS_SYSTEM_BUSY,
-		    "%zu resets already waiting", om->nresets));
-	rs = xcalloc(1, sizeof *rs);
-	rs->cookie = ++om->next_cookie;
-	rs->env = *env;
-	rs->group = xstrdup(r->group);
-	rs->topic = xstrdup(r->topic);
-	rs->next = om->resets;
-	om->resets = rs;
-	om->nresets++;
+	if ((w = offset_manager_wait(om, env, r->group, r->topic)) == NULL)
+		return (0);
 	ask = msg_new(&petrel__store_offsets_by_time__descriptor);
 	msg_set_string(&ask->topic, r->topic);
 	ask->timestamp_ms = r->timestamp_ms;
-	actor_ask(store, ask, om->self, rs->cookie);
+	actor_ask(store, ask, om->self, w->cookie);
 	return (0);
 }
 
@@ -528,40 +600,215 @@ offset_manager_on_store_result(void *state, ProtobufCMessage *m,
 	    (Petrel__StoreOffsetsByTimeResult *)m;
 	Petrel__ResetConsumerOffsetResponse *resp;
 	Petrel__QueueOffset		*qo;
-	struct om_reset			**pp, *rs;
+	struct om_wait			*w;
 	size_t				 i;
 
-	for (pp = &om->resets; (rs = *pp) != NULL; pp = &rs->next) {
-		if (rs->cookie == env->cookie)
-			break;
-	}
-	if (rs == NULL) {
-		log_warnx("offset manager: store answer for no reset");
+	if ((w = offset_manager_take(om, env->cookie, 1,
+	    "store answer")) == NULL)
 		return (0);
-	}
-	*pp = rs->next;
-	om->nresets--;
 	if (*r->error != '\0') {
-		actor_reply_error(&rs->env, r->status != 0 ? r->status :
+		actor_reply_error(&w->env, r->status != 0 ? r->status :
 		    PETREL__STATUS__STATUS_SYSTEM_ERROR, "%s", r->error);
-		offset_manager_free_reset(rs);
+		offset_manager_free_wait(w);
 		return (0);
 	}
 	resp = msg_new(&petrel__reset_consumer_offset_response__descriptor);
 	for (i = 0; i < r->n_offsets; i++) {
 		qo = r->offsets[i];
-		if (strcmp(qo->topic, rs->topic) != 0 ||
+		if (strcmp(qo->topic, w->topic) != 0 ||
 		    qo->queue_id >= BROKER_QUEUES_MAX || qo->offset == OM_UNSET)
 			continue;
-		offset_manager_set(om, rs->group, rs->topic, qo->queue_id,
+		offset_manager_set(om, w->group, w->topic, qo->queue_id,
 		    qo->offset, 0);
 		msg_array_add((void ***)&resp->offsets, &resp->n_offsets,
 		    msg_dup(qo));
 	}
-	log_info("group %s: %zu offsets of %s reset by time", rs->group,
-	    resp->n_offsets, rs->topic);
-	actor_reply(&rs->env, resp);
-	offset_manager_free_reset(rs);
+	log_info("group %s: %zu offsets of %s reset by time", w->group,
+	    resp->n_offsets, w->topic);
+	actor_reply(&w->env, resp);
+	offset_manager_free_wait(w);
+	return (0);
+}
+
+/* Order group states by name (for qsort). */
+static int
+offset_manager_cmp_group(const void *a, const void *b)
+{
+	const Petrel__ConsumerGroupState *ga =
+	    *(Petrel__ConsumerGroupState * const *)a;
+	const Petrel__ConsumerGroupState *gb =
+	    *(Petrel__ConsumerGroupState * const *)b;
+
+	return (strcmp(ga->group, gb->group));
+}
+
+/*
+ * Keep at most *left of the n names of v, counted down, freeing the rest.
+ * Returns 1 if some went.
+ */
+static int
+offset_manager_cut(char **v, size_t *n, size_t *left)
+{
+	size_t	i;
+	int	cut = 0;
+
+	if (*n > *left) {
+		for (i = *left; i < *n; i++)
+			free(v[i]);
+		*n = *left;
+		cut = 1;
+	}
+	*left -= *n;
+	return (cut);
+}
+
+/*
+ * Set gs->committed to the topics group has offsets of, at most *left,
+ * counted down.  Returns 1 if some did not fit.
+ */
+static int
+offset_manager_committed(struct offset_manager *om, const char *group,
+    Petrel__ConsumerGroupState *gs, size_t *left)
+{
+	const char	**topics;
+	size_t		  n, i;
+
+	topics = strmap_keys(strmap_get(om->groups, group), &n);
+	gs->committed = xcalloc(n + 1, sizeof *gs->committed);
+	for (i = 0; i < n && i < *left; i++)
+		gs->committed[gs->n_committed++] = xstrdup(topics[i]);
+	*left -= gs->n_committed;
+	free(topics);
+	return (gs->n_committed < n);
+}
+
+/*
+ * Answer env with the groups of online (the source's answer, whose groups
+ * it takes; NULL if none) and the groups with offsets, merged by name.
+ */
+static void
+offset_manager_groups(struct offset_manager *om, const struct envelope *env,
+    Petrel__GetConsumerGroupsResponse *online)
+{
+	Petrel__GetConsumerGroupsResponse	*resp;
+	Petrel__ConsumerGroupState		*gs, **on = NULL;
+	const char				**names;
+	size_t					  non = 0, nn, i, k, left;
+	int					  cmp;
+
+	resp = msg_new(&petrel__get_consumer_groups_response__descriptor);
+	i = k = 0;
+	left = BROKER_GROUPS_TOPICS_MAX;
+	if (online != NULL) {
+		on = online->groups;
+		non = online->n_groups;
+		online->groups = NULL;
+		online->n_groups = 0;
+		resp->truncated = online->truncated;
+		if (non > 0)
+			qsort(on, non, sizeof *on, offset_manager_cmp_group);
+	}
+	names = strmap_keys(om->groups, &nn);
+	resp->groups = xcalloc(BROKER_GROUPS_MAX + 1, sizeof *resp->groups);
+	while (i < non || k < nn) {
+		if (resp->n_groups == BROKER_GROUPS_MAX) {
+			resp->truncated = 1;
+			break;
+		}
+		if (i == non)
+			cmp = 1;
+		else if (k == nn)
+			cmp = -1;
+		else
+			cmp = strcmp(on[i]->group, names[k]);
+		if (cmp <= 0)
+			gs = on[i++];
+		else {
+			gs = msg_new(&petrel__consumer_group_state__descriptor);
+			msg_set_string(&gs->group, names[k]);
+		}
+		if (offset_manager_cut(gs->subscribed, &gs->n_subscribed,
+		    &left))
+			resp->truncated = 1;
+		if (cmp >= 0 && offset_manager_committed(om, names[k++], gs,
+		    &left))
+			resp->truncated = 1;
+		resp->groups[resp->n_groups++] = gs;
+	}
+	for (; i < non; i++)
+		msg_free(on[i]);
+	free(on);
+	free(names);
+	actor_reply(env, resp);
+}
+
+/* CODE_GET_CONSUMER_GROUPS: ask the source for the groups online. */
+static int
+offset_manager_on_groups(void *state, ProtobufCMessage *m,
+    const struct envelope *env)
+{
+	struct offset_manager	*om = state;
+	struct actor		*source;
+	struct om_wait		*w;
+
+	if (om->path == NULL)
+		return (actor_reply_error(env,
+		    PETREL__STATUS__STATUS_SERVICE_NOT_AVAILABLE,
+		    "offset manager not configured"));
+	if ((source = actor_deref(om->source)) == NULL) {
+		offset_manager_groups(om, env, NULL);
+		return (0);
+	}
+	if ((w = offset_manager_wait(om, env, NULL, NULL)) == NULL)
+		return (0);
+	actor_ask(source,
+	    msg_new(&petrel__get_consumer_groups_request__descriptor),
+	    om->self, w->cookie);
+	return (0);
+}
+
+/* The source's groups online: answer the group list waiting for them. */
+static int
+offset_manager_on_online(void *state, ProtobufCMessage *m,
+    const struct envelope *env)
+{
+	struct offset_manager	*om = state;
+	struct om_wait		*w;
+
+	if ((w = offset_manager_take(om, env->cookie, 0,
+	    "groups online")) == NULL)
+		return (0);
+	offset_manager_groups(om, &w->env,
+	    (Petrel__GetConsumerGroupsResponse *)m);
+	offset_manager_free_wait(w);
+	return (0);
+}
+
+/* Who to ask for the groups online; sent once, not answered. */
+static int
+offset_manager_on_source(void *state, ProtobufCMessage *m,
+    const struct envelope *env)
+{
+	struct offset_manager	*om = state;
+
+	om->source = ((Petrel__ConsumerGroupsSource *)m)->actor;
+	return (0);
+}
+
+/* The store or the source could not answer: the request it was for fails. */
+static int
+offset_manager_on_error(void *state, ProtobufCMessage *m,
+    const struct envelope *env)
+{
+	struct offset_manager	*om = state;
+	Petrel__Error		*e = (Petrel__Error *)m;
+	struct om_wait		*w;
+
+	if ((w = offset_manager_take(om, env->cookie, -1, "error")) == NULL)
+		return (0);
+	actor_reply_error(&w->env, e->status != 0 ? e->status :
+	    PETREL__STATUS__STATUS_SYSTEM_ERROR, "%s", e->text);
+	offset_manager_free_wait(w);
 	return (0);
 }
 
@@ -590,16 +837,16 @@ offset_manager_on_stop(void *state, ProtobufCMessage *m,
     const struct envelope *env)
 {
 	struct offset_manager	*om = state;
-	struct om_reset		*rs;
+	struct om_wait		*w;
 
-	while ((rs = om->resets) != NULL) {
-		om->resets = rs->next;
-		actor_reply_error(&rs->env,
+	while ((w = om->waits) != NULL) {
+		om->waits = w->next;
+		actor_reply_error(&w->env,
 		    PETREL__STATUS__STATUS_SERVICE_NOT_AVAILABLE,
 		    "broker stopping");
-		offset_manager_free_reset(rs);
+		offset_manager_free_wait(w);
 	}
-	om->nresets = 0;
+	om->nwaits = 0;
 	actor_timer_cancel(om->self, OM_TIMER);
 	offset_manager_flush(om);
 	return (actor_reply(env, msg_new(&petrel__stopped__descriptor)));

@@ -226,6 +226,7 @@ extern const struct cmd_entry	cmd_topic_update_entry;
 extern const struct cmd_entry	cmd_topic_delete_entry;
 extern const struct cmd_entry	cmd_topic_list_entry;
 extern const struct cmd_entry	cmd_topic_status_entry;
+extern const struct cmd_entry	cmd_group_list_entry;
 extern const struct cmd_entry	cmd_group_progress_entry;
 extern const struct cmd_entry	cmd_group_reset_entry;
 extern const struct cmd_entry	cmd_msg_get_entry;

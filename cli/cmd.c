@@ -41,6 +41,7 @@ const struct cmd_entry *cmd_table[] = {
 	&cmd_topic_status_entry,
 	&cmd_send_entry,
 	&cmd_consume_entry,
+	&cmd_group_list_entry,
 	&cmd_group_progress_entry,
 	&cmd_group_reset_entry,
 	&cmd_msg_get_entry,

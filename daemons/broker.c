@@ -609,7 +609,8 @@ broker_listener_config(struct broker *b)
 		PETREL__REQUEST_CODE__CODE_UPDATE_CONSUMER_OFFSET,
 		PETREL__REQUEST_CODE__CODE_COMMIT_CONSUMER_OFFSETS,
 		PETREL__REQUEST_CODE__CODE_GET_CONSUMER_OFFSETS,
-		PETREL__REQUEST_CODE__CODE_RESET_CONSUMER_OFFSET
+		PETREL__REQUEST_CODE__CODE_RESET_CONSUMER_OFFSET,
+		PETREL__REQUEST_CODE__CODE_GET_CONSUMER_GROUPS
 	};
 	static const uint32_t	 cm_codes[] = {
 		PETREL__REQUEST_CODE__CODE_HEARTBEAT,
@@ -651,6 +652,21 @@ broker_listener_config(struct broker *b)
 	daemon_watch(c, b->consumer_manager);
 	daemon_watch(c, b->puller);
 	return (c);
+}
+
+/*
+ * The offset manager answers CODE_GET_CONSUMER_GROUPS by asking the
+ * consumer manager for the groups online: tell it whom, before it is
+ * configured.
+ */
+static void
+broker_groups_source(struct broker *b)
+{
+	Petrel__ConsumerGroupsSource	*s;
+
+	s = msg_new(&petrel__consumer_groups_source__descriptor);
+	s->actor = actor_ref(b->consumer_manager);
+	actor_send(b->offset_manager, s);
 }
 
 /*
@@ -812,6 +828,7 @@ main(int argc, char **argv)
 	b.status = broker_spawn(net, &status_actor);
 	b.registrar = broker_spawn(reg, &registrar_actor);
 	actor_set_hwm(b.writer, BROKER_WRITER_HWM);
+	broker_groups_source(&b);
 
 	/*
 	 * In order: the files first (a corrupt one stops the start), then

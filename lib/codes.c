@@ -73,6 +73,7 @@ static const struct code_info codes_table[] = {
 	BCODE(QUERY_MESSAGE_BY_KEY, query_message_by_key),
 	BCODE(VIEW_MESSAGE_BY_OFFSET, view_message_by_offset),
 	BCODE(GET_BROKER_RUNTIME_INFO, get_broker_runtime_info),
+	BCODE(GET_CONSUMER_GROUPS, get_consumer_groups),
 
 	{ 0, NULL, NULL, NULL }
 };

@@ -2,7 +2,8 @@
  * Tests of actors/consumer_manager.c through detached actors: heartbeats,
  * sorted member lists, notices to the notifier when members come and go,
  * expiry driven by ticks on a fixed clock, closed connections,
- * unregistering, group lookups, and bad input for every request.
+ * unregistering, group lookups, the groups online (for the offset
+ * manager's group list), and bad input for every request.
  */
 #include "config.h"
 
@@ -341,6 +342,97 @@ START_TEST(test_lookup)
 }
 END_TEST
 
+/* The groups online, as the offset manager asks them. */
+static Petrel__GetConsumerGroupsResponse *
+tgroups(void)
+{
+	return (tis(tcall(cm, peer,
+	    msg_new(&petrel__get_consumer_groups_request__descriptor), 0),
+	    &petrel__get_consumer_groups_response__descriptor));
+}
+
+/* Add a subscription to topic to the first group of heartbeat r. */
+static void
+tsub(Petrel__HeartbeatRequest *r, const char *topic)
+{
+	Petrel__Subscription	*s;
+
+	s = msg_new(&petrel__subscription__descriptor);
+	msg_set_string(&s->topic, topic);
+	msg_set_string(&s->sub_expression, "*");
+	msg_array_add((void ***)&r->consumers[0]->subscriptions,
+	    &r->consumers[0]->n_subscriptions, s);
+}
+
+/* gs is group with clients, model, type and the topics "a b". */
+static void
+tstate_is(const Petrel__ConsumerGroupState *gs, const char *group,
+    uint32_t clients, int model, int type, const char *topics)
+{
+	char	buf[256];
+	size_t	i;
+
+	ck_assert_str_eq(gs->group, group);
+	ck_assert_uint_eq(gs->clients, clients);
+	ck_assert_int_eq(gs->message_model, model);
+	ck_assert_int_eq(gs->consume_type, type);
+	ck_assert_uint_eq(gs->n_committed, 0);
+	buf[0] = '\0';
+	for (i = 0; i < gs->n_subscribed; i++)
+		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s",
+		    i == 0 ? "" : " ", gs->subscribed[i]);
+	ck_assert_str_eq(buf, topics);
+}
+
+START_TEST(test_groups)
+{
+	Petrel__GetConsumerGroupsResponse	*r;
+	Petrel__HeartbeatRequest		*b;
+
+	/* None online. */
+	r = tgroups();
+	ck_assert_uint_eq(r->n_groups, 0);
+	ck_assert(!r->truncated);
+	msg_free(r);
+
+	tbeat("c1", "g2", 1);
+	tbeat("c2", "g2", 2);
+	tbeat("c1", "g1", 1);
+	/* The latest heartbeat of g1 says pull, clustering, U T U T. */
+	b = tbeat_req("c3", "g1", "pg");
+	b->consumers[0]->consume_type = PETREL__CONSUME_TYPE__CONSUME_TYPE_PULL;
+	b->consumers[0]->message_model =
+	    PETREL__MESSAGE_MODEL__MESSAGE_MODEL_CLUSTERING;
+	tsub(b, "U");
+	tsub(b, "T");
+	tsub(b, "U");
+	msg_free(tis(tcall(cm, peer, b, 3),
+	    &petrel__heartbeat_response__descriptor));
+	tdrain();
+
+	r = tgroups();
+	ck_assert(!r->truncated);
+	/* Sorted; producer groups are no consumer group. */
+	ck_assert_uint_eq(r->n_groups, 2);
+	tstate_is(r->groups[0], "g1", 2,
+	    PETREL__MESSAGE_MODEL__MESSAGE_MODEL_CLUSTERING,
+	    PETREL__CONSUME_TYPE__CONSUME_TYPE_PULL, "T U");
+	tstate_is(r->groups[1], "g2", 2,
+	    PETREL__MESSAGE_MODEL__MESSAGE_MODEL_BROADCASTING,
+	    PETREL__CONSUME_TYPE__CONSUME_TYPE_PUSH, "T");
+	msg_free(r);
+
+	/* Its members gone, a group is no longer online. */
+	tclosed(2);
+	tclosed(1);
+	r = tgroups();
+	ck_assert_uint_eq(r->n_groups, 1);
+	ck_assert_str_eq(r->groups[0]->group, "g1");
+	ck_assert_uint_eq(r->groups[0]->clients, 1);
+	msg_free(r);
+}
+END_TEST
+
 START_TEST(test_bad_input)
 {
 	Petrel__HeartbeatRequest	*r;
@@ -419,6 +511,7 @@ consumer_manager_suite(void)
 	tcase_add_test(tc, test_connection_closed);
 	tcase_add_test(tc, test_unregister);
 	tcase_add_test(tc, test_lookup);
+	tcase_add_test(tc, test_groups);
 	tcase_add_test(tc, test_bad_input);
 	tcase_add_test(tc, test_stop);
 	suite_add_tcase(s, tc);

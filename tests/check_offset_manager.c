@@ -3,12 +3,16 @@
  * commit (forward only), list, reset by time through a fake store, flushes
  * driven by ticks and Stop, persistence across re-creation, a failed write
  * leaving the old file, a corrupt file, and bad input for every request.
+ * Group lists: groups with offsets only, merged with the groups online of a
+ * fake source, sorted, bounded, and the source's errors, a full queue of
+ * waiting requests and Stop.
  */
 #include "config.h"
 
 #include <sys/stat.h>
 
 #include <check.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +29,7 @@
 #include "proto/broker.pb-c.h"
 #include "proto/brokerd.pb-c.h"
 
-static struct actor	*om, *peer, *store;
+static struct actor	*om, *peer, *store, *source;
 static char		*root;
 
 static char *
@@ -61,6 +65,7 @@ setup(void)
 	om = actor_spawn(NULL, &offset_manager_actor, "offset_manager");
 	peer = actor_spawn(NULL, &tpeer_actor, "peer");
 	store = actor_spawn(NULL, &tpeer_actor, "store");
+	source = actor_spawn(NULL, &tpeer_actor, "source");
 }
 
 static void
@@ -69,6 +74,7 @@ teardown(void)
 	actor_free(om);
 	actor_free(peer);
 	actor_free(store);
+	actor_free(source);
 	test_rmdir(root);
 }
 
@@ -473,6 +479,268 @@ START_TEST(test_corrupt)
 }
 END_TEST
 
+/* Post a group list request from peer to om and run it. */
+static void
+tgroups_post(void)
+{
+	struct envelope	 env = { NULL, TCOOKIE, 0 };
+
+	env.from = peer;
+	ck_assert_int_eq(actor_post(om,
+	    msg_new(&petrel__get_consumer_groups_request__descriptor), &env),
+	    0);
+	actor_run_pending(om);
+}
+
+/* Have om ask source for the groups online. */
+static void
+tsource(void)
+{
+	Petrel__ConsumerGroupsSource	*s;
+
+	s = msg_new(&petrel__consumer_groups_source__descriptor);
+	s->actor = actor_ref(source);
+	btsend(om, s);
+}
+
+/* A group online: its clients, model, type and topics "a,b" ("" none). */
+static Petrel__ConsumerGroupState *
+tstate(const char *group, uint32_t clients, int model, int type,
+    const char *topics)
+{
+	Petrel__ConsumerGroupState	*gs;
+	char				*copy, *t, *save;
+
+	gs = msg_new(&petrel__consumer_group_state__descriptor);
+	msg_set_string(&gs->group, group);
+	gs->clients = clients;
+	gs->message_model = model;
+	gs->consume_type = type;
+	copy = xstrdup(topics);
+	for (t = strtok_r(copy, ",", &save); t != NULL;
+	    t = strtok_r(NULL, ",", &save))
+		msg_array_add((void ***)&gs->subscribed, &gs->n_subscribed,
+		    xstrdup(t));
+	free(copy);
+	return (gs);
+}
+
+/* Answer the source's one question with the groups online of r. */
+static void
+tonline(Petrel__GetConsumerGroupsResponse *r)
+{
+	struct envelope	 env, more;
+
+	msg_free(tis(actor_pop(source, &env),
+	    &petrel__get_consumer_groups_request__descriptor));
+	ck_assert_ptr_null(actor_pop(source, &more));
+	ck_assert_ptr_eq(env.from, om);
+	actor_reply(&env, r);
+	actor_run_pending(om);
+}
+
+/* A response of the groups online g0, g1... up to NULL. */
+static Petrel__GetConsumerGroupsResponse *
+tonline_of(Petrel__ConsumerGroupState *g, ...)
+{
+	Petrel__GetConsumerGroupsResponse	*r;
+	va_list					 ap;
+
+	r = msg_new(&petrel__get_consumer_groups_response__descriptor);
+	va_start(ap, g);
+	for (; g != NULL; g = va_arg(ap, Petrel__ConsumerGroupState *))
+		msg_array_add((void ***)&r->groups, &r->n_groups, g);
+	va_end(ap);
+	return (r);
+}
+
+/* Append the names of v joined by commas to buf. */
+static void
+tjoin(char *buf, size_t len, char **v, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s",
+		    i == 0 ? "" : ",", v[i]);
+}
+
+/*
+ * The group list peer was answered, as "group/clients/model/type/
+ * subscribed/committed ..." (" truncated" at the end if so).
+ */
+static char *
+tgroups(void)
+{
+	Petrel__GetConsumerGroupsResponse	*r;
+	Petrel__ConsumerGroupState		*gs;
+	struct envelope				 env;
+	char					 buf[4096];
+	size_t					 i;
+
+	r = tis(actor_pop(peer, &env),
+	    &petrel__get_consumer_groups_response__descriptor);
+	ck_assert_uint_eq(env.cookie, TCOOKIE);
+	ck_assert_ptr_null(actor_pop(peer, &env));
+	buf[0] = '\0';
+	for (i = 0; i < r->n_groups; i++) {
+		gs = r->groups[i];
+		snprintf(buf + strlen(buf), sizeof buf - strlen(buf),
+		    "%s%s/%u/%d/%d/", i == 0 ? "" : " ", gs->group,
+		    gs->clients, gs->message_model, gs->consume_type);
+		tjoin(buf, sizeof buf, gs->subscribed, gs->n_subscribed);
+		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "/");
+		tjoin(buf, sizeof buf, gs->committed, gs->n_committed);
+	}
+	if (r->truncated)
+		snprintf(buf + strlen(buf), sizeof buf - strlen(buf),
+		    " truncated");
+	msg_free(r);
+	return (xstrdup(buf));
+}
+
+static void
+tgroups_is(const char *want)
+{
+	char	*got = tgroups();
+
+	ck_assert_str_eq(got, want);
+	free(got);
+}
+
+START_TEST(test_groups_offsets)
+{
+	tconfig_ok();
+	/* An empty broker knows no group. */
+	tgroups_post();
+	tgroups_is("");
+	tupdate_ok("h", "T", 2, 1);
+	msg_free(tcommit("g", "c1", "U:0:5,T:1:3"));
+	tupdate_ok("a", "%RETRY%a", 0, 0);
+	tupdate_ok("g", "T", 0, 1);
+	/* Without a source: the groups with offsets, sorted, none online. */
+	tgroups_post();
+	tgroups_is("a/0/0/0//%RETRY%a g/0/0/0//T,U h/0/0/0//T");
+}
+END_TEST
+
+START_TEST(test_groups_online)
+{
+	tconfig_ok();
+	tsource();
+	/* The source is asked; nothing is answered until it answers. */
+	tgroups_post();
+	ck_assert_ptr_null(actor_pop(peer, NULL));
+	tonline(tonline_of(NULL));
+	tgroups_is("");
+
+	tupdate_ok("d", "V", 0, 1);
+	tupdate_ok("b", "T", 0, 1);
+	tupdate_ok("b", "%RETRY%b", 0, 1);
+	tgroups_post();
+	/* Online groups in any order; one also with offsets, one without. */
+	tonline(tonline_of(
+	    tstate("c", 2, PETREL__MESSAGE_MODEL__MESSAGE_MODEL_BROADCASTING,
+	    PETREL__CONSUME_TYPE__CONSUME_TYPE_PULL, "T"),
+	    tstate("b", 1, PETREL__MESSAGE_MODEL__MESSAGE_MODEL_CLUSTERING,
+	    PETREL__CONSUME_TYPE__CONSUME_TYPE_PUSH, "%RETRY%b,T,U"), NULL));
+	tgroups_is("b/1/0/0/%RETRY%b,T,U/%RETRY%b,T c/2/1/1/T/ d/0/0/0//V");
+
+	/* An answer for no request is dropped. */
+	btsend(om, tonline_of(NULL));
+	ck_assert_ptr_null(actor_pop(peer, NULL));
+}
+END_TEST
+
+START_TEST(test_groups_bounds)
+{
+	Petrel__GetConsumerGroupsResponse	*r;
+	Petrel__ConsumerGroupState		*gs;
+	struct envelope				 env;
+	char					 name[32];
+	size_t					 i;
+
+	tconfig_ok();
+	for (i = 0; i < BROKER_GROUPS_MAX + 5; i++) {
+		snprintf(name, sizeof name, "g%05zu", i);
+		tupdate_ok(name, "T", 0, i);
+	}
+	tgroups_post();
+	r = tis(actor_pop(peer, &env),
+	    &petrel__get_consumer_groups_response__descriptor);
+	ck_assert_uint_eq(r->n_groups, BROKER_GROUPS_MAX);
+	ck_assert(r->truncated);
+	ck_assert_str_eq(r->groups[0]->group, "g00000");
+	snprintf(name, sizeof name, "g%05d", BROKER_GROUPS_MAX - 1);
+	ck_assert_str_eq(r->groups[BROKER_GROUPS_MAX - 1]->group, name);
+	msg_free(r);
+
+	/* Topic names: the first group online takes them all. */
+	tsource();
+	tgroups_post();
+	gs = tstate("a", 1, 0, 0, "");
+	gs->subscribed = xcalloc(BROKER_GROUPS_TOPICS_MAX + 1,
+	    sizeof *gs->subscribed);
+	for (i = 0; i < BROKER_GROUPS_TOPICS_MAX + 1; i++) {
+		snprintf(name, sizeof name, "t%05zu", i);
+		gs->subscribed[gs->n_subscribed++] = xstrdup(name);
+	}
+	tonline(tonline_of(gs, NULL));
+	r = tis(actor_pop(peer, &env),
+	    &petrel__get_consumer_groups_response__descriptor);
+	ck_assert(r->truncated);
+	ck_assert_uint_eq(r->n_groups, BROKER_GROUPS_MAX);
+	ck_assert_uint_eq(r->groups[0]->n_subscribed,
+	    BROKER_GROUPS_TOPICS_MAX);
+	ck_assert_uint_eq(r->groups[1]->n_committed, 0);
+	msg_free(r);
+}
+END_TEST
+
+START_TEST(test_groups_errors)
+{
+	Petrel__Error	*e;
+	struct envelope	 env;
+	size_t		 i;
+
+	/* Not configured: refused, the source not asked. */
+	tsource();
+	tgroups_post();
+	terror_is(actor_pop(peer, &env),
+	    PETREL__STATUS__STATUS_SERVICE_NOT_AVAILABLE,
+	    "offset manager not configured");
+	ck_assert_ptr_null(actor_pop(source, &env));
+
+	/* The source's error is passed on. */
+	tconfig_ok();
+	tgroups_post();
+	msg_free(actor_pop(source, &env));
+	e = msg_new(&petrel__error__descriptor);
+	e->status = PETREL__STATUS__STATUS_SYSTEM_BUSY;
+	msg_set_string(&e->text, "too busy");
+	actor_reply(&env, e);
+	actor_run_pending(om);
+	terror_is(actor_pop(peer, &env), PETREL__STATUS__STATUS_SYSTEM_BUSY,
+	    "too busy");
+
+	/* At most 64 wait; the next is refused. */
+	for (i = 0; i < 64; i++)
+		tgroups_post();
+	ck_assert_ptr_null(actor_pop(peer, &env));
+	tgroups_post();
+	terror_is(actor_pop(peer, &env), PETREL__STATUS__STATUS_SYSTEM_BUSY,
+	    "64 requests already waiting");
+	/* Stop answers those waiting. */
+	msg_free(tis(tcall(om, store, msg_new(&petrel__stop__descriptor), 0),
+	    &petrel__stopped__descriptor));
+	for (i = 0; i < 64; i++)
+		terror_is(actor_pop(peer, &env),
+		    PETREL__STATUS__STATUS_SERVICE_NOT_AVAILABLE,
+		    "broker stopping");
+	ck_assert_ptr_null(actor_pop(peer, &env));
+}
+END_TEST
+
 Suite *
 offset_manager_suite(void)
 {
@@ -486,6 +754,13 @@ offset_manager_suite(void)
 	tcase_add_test(tc, test_bad_input);
 	tcase_add_test(tc, test_reset_by_time);
 	tcase_add_test(tc, test_reset_no_store);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("groups");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_groups_offsets);
+	tcase_add_test(tc, test_groups_online);
+	tcase_add_test(tc, test_groups_bounds);
+	tcase_add_test(tc, test_groups_errors);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("file");
 	tcase_add_checked_fixture(tc, setup, teardown);

@@ -39,7 +39,8 @@ check "$("$PETREL" __commands | sed 's/ .*//' | uniq | tr '\n' ' ' |
 check "create update delete list status" topic ""
 check "--cluster" topic create Orders --cl
 check "" topic create --perm ""
-check "progress reset" group ""
+check "list progress reset" group ""
+check "--cluster" group list --cl
 check "--to" group reset G T --t
 check "get query" msg ""
 check "--key" msg query --topic T --k
