@@ -8,7 +8,12 @@
  * After each LogAppended from the writer it reads the new records from the
  * log (its own mapping of the same files), writes their consume queue and
  * index entries, and tells its watchers which queues grew
- * (QueuesArrived).  FlushDone from the flusher says how far the log is
+ * (QueuesArrived): a watcher with a topic of every queue of it that grew,
+ * one without (the puller) only of the queues where a GetRequest of its
+ * with watch set found nothing since it last heard of them, so a send
+ * nobody waits for wakes no other loop.  Answers and notices leave in the
+ * order they are made: a watcher sees "nothing" before the notice of a
+ * later message.  FlushDone from the flusher says how far the log is
  * durable; every checkpoint interval it flushes queues and index and
  * checkpoints below that.  It deletes expired log for the cleaner
  * (DeleteExpired) and tells writer and flusher (LogTrimmed).  On Stop it
@@ -22,6 +27,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +41,7 @@
 #include "store.pb-c.h"
 #include "store_actors.h"
 #include "storemsg.h"
+#include "strmap.h"
 #include "xmalloc.h"
 
 #include "proto/brokerd.pb-c.h"
@@ -44,6 +51,7 @@
 #define DISPATCHER_CHECKPOINT_MS	1000
 #define DISPATCHER_GET_MAX		1024
 #define DISPATCHER_LOOKUP_MAX		64
+#define DISPATCHER_WATCHERS_MAX		64	/* bits of a watched value */
 #define DISPATCHER_NOT_AVAILABLE	\
 	PETREL__STORE_STATUS__STORE_SERVICE_NOT_AVAILABLE
 
@@ -53,8 +61,9 @@ struct dispatcher {
 	struct actor		*writer;
 	struct actor		*flusher;
 	struct actor		**watchers;
-	char			**watch_topics;	/* per watcher, NULL: all */
+	char			**watch_topics;	/* per watcher, NULL: watched */
 	size_t			 nwatchers;
+	struct strmap		*watched;	/* dispatcher_key -> bits */
 	uint64_t		 durable;
 	uint64_t		 checkpointed;
 
@@ -124,6 +133,7 @@ dispatcher_init(struct actor *a, void *state)
 	struct dispatcher	*d = state;
 
 	d->self = a;
+	d->watched = strmap_new();
 	return (0);
 }
 
@@ -138,6 +148,7 @@ dispatcher_fini(void *state)
 		free(d->watch_topics[i]);
 	free(d->watch_topics);
 	free(d->watchers);
+	strmap_free(d->watched, NULL);
 	free(d->cfg_error);
 	msg_free(d->arrived);
 	free(d->scratch);
@@ -216,7 +227,7 @@ dispatcher_on_config(void *state, ProtobufCMessage *m,
 	d->flusher = actor_deref(c->flusher);
 	d->watchers = xcalloc(c->n_watchers + 1, sizeof *d->watchers);
 	d->watch_topics = xcalloc(c->n_watchers + 1, sizeof *d->watch_topics);
-	for (i = 0; i < c->n_watchers; i++) {
+	for (i = 0; i < c->n_watchers && i < DISPATCHER_WATCHERS_MAX; i++) {
 		if ((d->watchers[d->nwatchers] =
 		    actor_deref(c->watchers[i])) == NULL)
 			continue;
@@ -293,20 +304,70 @@ dispatcher_arrival(const char *topic, uint32_t qid, uint64_t end, void *arg)
 	    topic, qid, end);
 }
 
-/* Whether watcher i wants the QueuesArrived being built. */
-static int
-dispatcher_wants(struct dispatcher *d, size_t i)
+/* The key of a queue in d->watched. */
+static void
+dispatcher_key(char *buf, size_t len, const char *topic, uint32_t qid)
 {
-	const char	*topic = d->watch_topics[i];
-	size_t		 k;
+	snprintf(buf, len, "%s\001%u", topic, qid);
+}
 
-	if (topic == NULL)
-		return (1);
-	for (k = 0; k < d->arrived->n_queues; k++) {
-		if (strcmp(d->arrived->queues[k]->topic, topic) == 0)
-			return (1);
+/* Watcher from (if it is one without a topic) wants to hear of qid. */
+static void
+dispatcher_watch(struct dispatcher *d, struct actor *from,
+    const char *topic, uint32_t qid)
+{
+	char		key[COMMITLOG_TOPIC_MAX + 16];
+	uintptr_t	bits;
+	size_t		i;
+
+	for (i = 0; i < d->nwatchers; i++) {
+		if (d->watchers[i] == from && d->watch_topics[i] == NULL)
+			break;
 	}
-	return (0);
+	if (i == d->nwatchers)
+		return;
+	dispatcher_key(key, sizeof key, topic, qid);
+	bits = (uintptr_t)strmap_get(d->watched, key);
+	strmap_put(d->watched, key, (void *)(bits | (uintptr_t)1 << i));
+}
+
+/*
+ * What watcher i hears of the queues that grew: all of its topic's, or
+ * those it watches (forgotten once told); NULL for nothing.
+ */
+static Petrel__QueuesArrived *
+dispatcher_notice(struct dispatcher *d, size_t i)
+{
+	Petrel__QueuesArrived	*qa = NULL;
+	Petrel__QueueOffset	*q;
+	const char		*topic = d->watch_topics[i];
+	char			 key[COMMITLOG_TOPIC_MAX + 16];
+	uintptr_t		 bits, bit = (uintptr_t)1 << i;
+	size_t			 k;
+
+	for (k = 0; k < d->arrived->n_queues; k++) {
+		q = d->arrived->queues[k];
+		if (topic != NULL) {
+			if (strcmp(q->topic, topic) != 0)
+				continue;
+		} else {
+			if (strmap_count(d->watched) == 0)
+				break;
+			dispatcher_key(key, sizeof key, q->topic, q->queue_id);
+			bits = (uintptr_t)strmap_get(d->watched, key);
+			if ((bits & bit) == 0)
+				continue;
+			if ((bits &= ~bit) == 0)
+				strmap_remove(d->watched, key);
+			else
+				strmap_put(d->watched, key, (void *)bits);
+		}
+		if (qa == NULL)
+			qa = msg_new(&petrel__queues_arrived__descriptor);
+		dispatcher_queue_offset(&qa->queues, &qa->n_queues, q->topic,
+		    q->queue_id, q->offset);
+	}
+	return (qa);
 }
 
 /* Dispatch the new records and tell the watchers which queues grew. */
@@ -316,8 +377,9 @@ dispatcher_on_appended(void *state, ProtobufCMessage *m,
 {
 	struct dispatcher	*d = state;
 	Petrel__LogAppended	*la = (Petrel__LogAppended *)m;
+	Petrel__QueuesArrived	*qa;
 	char			*cause = NULL;
-	size_t			 i, last;
+	size_t			 i;
 
 	if (d->st == NULL)
 		return (0);
@@ -329,18 +391,11 @@ dispatcher_on_appended(void *state, ProtobufCMessage *m,
 	store_arrivals(d->st, dispatcher_arrival, d);
 	if (d->arrived == NULL)
 		return (0);
-	/* Copies for all but the last who wants it, which takes it. */
-	for (i = 0, last = SIZE_MAX; i < d->nwatchers; i++) {
-		if (!dispatcher_wants(d, i))
-			continue;
-		if (last != SIZE_MAX)
-			actor_send(d->watchers[last], msg_dup(d->arrived));
-		last = i;
+	for (i = 0; i < d->nwatchers; i++) {
+		if ((qa = dispatcher_notice(d, i)) != NULL)
+			actor_send(d->watchers[i], qa);
 	}
-	if (last != SIZE_MAX)
-		actor_send(d->watchers[last], d->arrived);
-	else
-		msg_free(d->arrived);
+	msg_free(d->arrived);
 	d->arrived = NULL;
 	return (0);
 }
@@ -428,6 +483,8 @@ dispatcher_on_get(void *state, ProtobufCMessage *m,
 	for (i = 0; i < g.n; i++)
 		resp->messages[i] = storemsg_from_record(&g.msgs[i]);
 	resp->n_messages = g.n;
+	if (req->watch && g.n == 0)
+		dispatcher_watch(d, env->from, req->topic, req->queue_id);
 	actor_reply(env, resp);
 	return (0);
 }

@@ -23,8 +23,9 @@
  * still doing.  With one syncer the flusher syncs on its own loop.
  *
  * It also keeps the next segment ready: once the writer is past half of
- * a segment, it creates the next one (preallocated) and then reads its
- * pages, a chunk after each flush, so the writer's first touch is cheap.
+ * a segment, it creates the next one (preallocated), so an append never
+ * waits for a file.  It does not touch its pages: the writer's pwrite(2)
+ * fills a page without zeroing it first, and touching would add that.
  */
 #include "config.h"
 
@@ -44,8 +45,6 @@
 #define FLUSHER_TIMER		1
 #define FLUSHER_INTERVAL_MS	500
 #define FLUSHER_DIRTY_BYTES	(16ULL * 1024 * 1024)
-#define FLUSHER_WARM_MIN	(1U * 1024 * 1024)
-#define FLUSHER_WARM_MAX	(64U * 1024 * 1024)
 #define FLUSHER_SYNCERS		4
 #define FLUSHER_SYNCERS_MAX	16
 
@@ -65,7 +64,6 @@ struct flusher {
 	int			 noted;		/* a StoreBatch is queued */
 	/* start of the segment made ahead */
 	uint64_t		 prepared;
-	uint64_t		 warmed;	/* read up to here in it */
 	uint64_t		 flushes;
 
 	char			*root;
@@ -195,43 +193,29 @@ flusher_done(struct actor *a, uint64_t durable, const char *error)
 	actor_send(a, fd);
 }
 
-/*
- * Create the next segment ahead of the writer, and read a chunk of it:
- * twice what was just flushed, so reading keeps ahead of writing without
- * holding up the next sync.
- */
+/* Create the next segment once the writer is half way through this one. */
 static void
-flusher_prepare(struct flusher *f, uint64_t flushed)
+flusher_prepare(struct flusher *f)
 {
-	size_t		 chunk;
 	uint64_t	 size = commitlog_segment_size(f->cl), next;
 	char		*cause = NULL;
 
 	next = f->written - f->written % size + size;
-	if (f->written % size >= size / 2 && f->prepared != next) {
-		if (commitlog_prepare(f->cl, 0, &cause) != 0) {
-			log_warnx("flusher: preparing segment %llu: %s",
-			    (unsigned long long)next, cause);
-			free(cause);
-			return;
-		}
-		f->prepared = next;
-		f->warmed = next;
+	if (f->written % size < size / 2 || f->prepared == next)
+		return;
+	if (commitlog_prepare(f->cl, &cause) != 0) {
+		log_warnx("flusher: preparing segment %llu: %s",
+		    (unsigned long long)next, cause);
+		free(cause);
+		return;
 	}
-	chunk = flushed * 2 > FLUSHER_WARM_MAX ? FLUSHER_WARM_MAX :
-	    (size_t)flushed * 2;
-	if (chunk < FLUSHER_WARM_MIN)
-		chunk = FLUSHER_WARM_MIN;
-	if (f->prepared > f->written && f->warmed < f->prepared + size)
-		f->warmed += commitlog_warm(f->cl, f->warmed, chunk);
+	f->prepared = next;
 }
 
 /* A sync of the log up to end is done (error set if it failed). */
 static void
 flusher_synced(struct flusher *f, uint64_t end, const char *error)
 {
-	uint64_t	before = f->durable;
-
 	if (error != NULL && *error != '\0') {
 		log_warnx("flusher: %s", error);
 		flusher_done(f->writer, f->durable, error);
@@ -243,7 +227,7 @@ flusher_synced(struct flusher *f, uint64_t end, const char *error)
 		flusher_done(f->writer, f->durable, NULL);
 		flusher_done(f->dispatcher, f->durable, NULL);
 	}
-	flusher_prepare(f, f->durable - before);
+	flusher_prepare(f);
 }
 
 /*

@@ -36,12 +36,13 @@
  * below the topic's read_queues is answered STATUS_PULL_OFFSET_ILLEGAL.
  * min_offset and max_offset are the dispatcher's of the last get.
  *
- * Long polling: held pulls wait per topic and queue.  The dispatcher tells
- * its watchers, this actor among them, the new end of each queue that got
- * messages (QueuesArrived); a pull held below that end is asked of the
- * dispatcher again at once.  The dispatcher's answers and its
- * QueuesArrived come in the order it sent them, so a "nothing" is always
- * seen before the QueuesArrived of a later message: no wake-up is lost.
+ * Long polling: held pulls wait per topic and queue.  A pull that may be
+ * held asks with watch set, so the dispatcher tells this actor the new end
+ * of the queue once it gets messages (QueuesArrived); a pull held below
+ * that end is asked of the dispatcher again at once.  The dispatcher's
+ * answers and its QueuesArrived come in the order it sent them, so a
+ * "nothing" is always seen before the QueuesArrived of a later message: no
+ * wake-up is lost.
  * Held pulls also sit in one list in deadline order with one timer armed
  * for the earliest; an expired pull is asked once more and then answered
  * whatever it finds (STATUS_PULL_NOT_FOUND with fresh offsets if still
@@ -450,6 +451,7 @@ puller_get(struct puller *p, struct puller_req *r)
 	g->offset = r->offset;
 	g->max_count = pm->max_messages;
 	g->max_bytes = pm->max_bytes != 0 ? pm->max_bytes : PULLER_DEF_BYTES;
+	g->watch = r->deadline != 0 && !r->final;	/* it may be held */
 	if (pm->n_tag_hashes != 0) {
 		g->tag_hashes = xreallocarray(NULL, pm->n_tag_hashes,
 		    sizeof *g->tag_hashes);

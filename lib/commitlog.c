@@ -33,6 +33,7 @@
  */
 #include "config.h"
 
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -79,6 +80,7 @@ struct commitlog {
 };
 
 #define COMMITLOG_WBUF	(1024 * 1024)	/* a write's usual size */
+#define COMMITLOG_PAGE	4096		/* a page, for rounding hints */
 
 static struct commitlog_segment	*commitlog_seg(struct commitlog *, uint64_t,
 				    int, char **);
@@ -336,55 +338,25 @@ commitlog_seg(struct commitlog *cl, uint64_t off, int create, char **cause)
 }
 
 /*
- * Make sure the segment after the one being written exists and is mapped;
- * with warm, touch its pages.  The writer (or a helper before it) calls this
- * ahead of need so an append never waits for a file to be created.
+ * Make sure the segment after the one being written exists (preallocated)
+ * and is mapped.  The writer (or a helper before it) calls this ahead of
+ * need so an append never waits for a file to be created.  Its pages are
+ * not touched: appends are written with pwrite(2), which fills a page
+ * without zeroing it first, so touching it ahead would only add a memset.
  */
 int
-commitlog_prepare(struct commitlog *cl, int warm, char **cause)
+commitlog_prepare(struct commitlog *cl, char **cause)
 {
-	struct commitlog_segment	*seg;
-	uint64_t			 next;
+	uint64_t	next;
 
 	if (cl->readonly) {
 		xasprintf(cause, "commit log view is read-only");
 		return (-1);
 	}
 	next = cl->written - cl->written % cl->segsize + cl->segsize;
-	if ((seg = commitlog_seg(cl, next, 1, cause)) == NULL)
+	if (commitlog_seg(cl, next, 1, cause) == NULL)
 		return (-1);
-	if (warm)
-		mapfile_touch(seg->base, cl->segsize);
 	return (0);
-}
-
-/*
- * Read one byte of every page of [off, off + len) within the segment
- * holding off, so those pages are in memory before the writer reaches
- * them.  Reads, never writes: another handle may be writing there.
- * Returns how many bytes were covered (0 if the segment is not there).
- */
-size_t
-commitlog_warm(struct commitlog *cl, uint64_t off, size_t len)
-{
-	struct commitlog_segment	*seg;
-	volatile const uint8_t		*p;
-	size_t				 page = 4096, i, in;
-	uint8_t				 sink = 0;
-	char				*why = NULL;
-
-	if ((seg = commitlog_seg(cl, off, 0, &why)) == NULL) {
-		free(why);
-		return (0);
-	}
-	in = (size_t)(off % cl->segsize);
-	if (len > cl->segsize - in)
-		len = (size_t)(cl->segsize - in);
-	p = seg->base + in;
-	for (i = 0; i < len; i += page)
-		sink ^= p[i];
-	(void)sink;
-	return (len);
 }
 
 /* Whether topic is 1 to 127 bytes of [A-Za-z0-9_%|-]. */
@@ -866,6 +838,39 @@ commitlog_next(struct commitlog *cl, uint64_t *pos, uint64_t limit,
 	}
 	*pos = p < limit ? p : limit;
 	return (0);
+}
+
+/*
+ * About to read [from, to): map its pages in one call (MADV_POPULATE_READ)
+ * rather than taking a fault on each.  Only a hint: a kernel without it
+ * (before Linux 5.14) leaves the faults to the reads.
+ */
+void
+commitlog_will_read(struct commitlog *cl, uint64_t from, uint64_t to)
+{
+#ifdef MADV_POPULATE_READ
+	struct commitlog_segment	*seg;
+	uint64_t			 off, end;
+	char				*why = NULL;
+
+	while (from < to) {
+		if ((seg = commitlog_seg(cl, from, 0, &why)) == NULL) {
+			free(why);
+			return;
+		}
+		off = from % cl->segsize;
+		end = to - from < cl->segsize - off ? off + (to - from) :
+		    cl->segsize;
+		(void)madvise(seg->base + off - off % COMMITLOG_PAGE,
+		    (size_t)(end - off + off % COMMITLOG_PAGE),
+		    MADV_POPULATE_READ);
+		from += end - off;
+	}
+#else
+	(void)cl;
+	(void)from;
+	(void)to;
+#endif
 }
 
 /*

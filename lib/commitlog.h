@@ -94,9 +94,9 @@ int	commitlog_validate(struct commitlog *, const struct commitlog_msg *,
 	    uint32_t *, char **);
 int	commitlog_append(struct commitlog *, struct commitlog_msg *, size_t,
 	    char **);
-int	commitlog_prepare(struct commitlog *, int, char **);
+int	commitlog_prepare(struct commitlog *, char **);
+void	commitlog_will_read(struct commitlog *, uint64_t, uint64_t);
 int	commitlog_flush(struct commitlog *, char **);
-size_t	commitlog_warm(struct commitlog *, uint64_t, size_t);
 int	commitlog_sync(struct commitlog *, uint64_t, uint64_t, char **);
 
 int	commitlog_decode(const void *, size_t, uint64_t,

@@ -314,6 +314,7 @@ store_dispatch(struct store *st, char **cause)
 
 	/* Past recovery, what is dispatched was written by this process. */
 	commitlog_trust(st->cl, st->open);
+	commitlog_will_read(st->cl, pos, commitlog_max_offset(st->cl));
 	while ((r = commitlog_next(st->cl, &pos, commitlog_max_offset(st->cl),
 	    &m, cause)) == 1) {
 		if (store_queued(&m)) {
@@ -729,7 +730,7 @@ store_put(struct store *st, struct commitlog_msg *msgs, size_t n,
 	if (store_dispatch(st, cause) != 0)
 		return (-1);
 	/* Have the next segment ready before it is needed. */
-	if (commitlog_prepare(st->cl, 0, &why) != 0) {
+	if (commitlog_prepare(st->cl, &why) != 0) {
 		log_warnx("%s", why);
 		free(why);
 	}

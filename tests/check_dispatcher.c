@@ -183,6 +183,29 @@ get(struct fixture *f, const char *topic, uint32_t qid, uint64_t off,
 	return (reply(f, &petrel__get_response__descriptor));
 }
 
+/* A get by a of topic/qid at off, with watch set; how many it found. */
+static size_t
+watch_get(struct fixture *f, struct actor *a, const char *topic,
+    uint32_t qid, uint64_t off)
+{
+	Petrel__GetRequest	*req;
+	Petrel__GetResponse	*g;
+	size_t			 n;
+
+	req = msg_new(&petrel__get_request__descriptor);
+	msg_set_string(&req->topic, topic);
+	req->queue_id = qid;
+	req->offset = off;
+	req->watch = 1;
+	actor_ask(f->dispatcher, req, a, 9);
+	pump(f);
+	g = (Petrel__GetResponse *)actor_pop(a, NULL);
+	ck_assert(msg_is(g, &petrel__get_response__descriptor));
+	n = g->n_messages;
+	msg_free(g);
+	return (n);
+}
+
 static Petrel__LookupResponse *
 lookup(struct fixture *f, const char *id, const char *key, uint64_t off)
 {
@@ -248,12 +271,31 @@ START_TEST(test_pipeline)
 		ck_assert_uint_eq(p->results[0]->queue_offset, (uint64_t)i);
 		msg_free(p);
 	}
-	/* Watchers hear of it, once per batch. */
+	/* A watcher without a topic hears of nothing it did not watch... */
+	ck_assert_ptr_null(actor_pop(f.watcher, NULL));
+	/* ...nor because it asked where there were messages... */
+	ck_assert_uint_eq(watch_get(&f, f.watcher, "T", 0, 50), 10);
+	/* ...or because another asked; it hears of a watched queue once. */
+	ck_assert_uint_eq(watch_get(&f, f.client, "T", 1, 0), 0);
+	ck_assert_uint_eq(watch_get(&f, f.watcher, "T", 1, 0), 0);
+	ck_assert_uint_eq(watch_get(&f, f.watcher, "T", 2, 0), 0);
+	ck_assert_uint_eq(watch_get(&f, f.watcher, "T", 1, 0), 0);
+	msg_free(put(&f, "T", 1, 1, 100));
 	qa = (Petrel__QueuesArrived *)actor_pop(f.watcher, NULL);
 	ck_assert(msg_is(qa, &petrel__queues_arrived__descriptor));
 	ck_assert_uint_eq(qa->n_queues, 1);
 	ck_assert_str_eq(qa->queues[0]->topic, "T");
-	ck_assert_uint_eq(qa->queues[0]->offset, 6);
+	ck_assert_uint_eq(qa->queues[0]->queue_id, 1);
+	ck_assert_uint_eq(qa->queues[0]->offset, 1);
+	msg_free(qa);
+	ck_assert_ptr_null(actor_pop(f.watcher, NULL));
+	msg_free(put(&f, "T", 1, 1, 101));
+	ck_assert_ptr_null(actor_pop(f.watcher, NULL));
+	/* Queue 2 is still watched. */
+	msg_free(put(&f, "T", 2, 1, 102));
+	qa = (Petrel__QueuesArrived *)actor_pop(f.watcher, NULL);
+	ck_assert(msg_is(qa, &petrel__queues_arrived__descriptor));
+	ck_assert_uint_eq(qa->queues[0]->queue_id, 2);
 	msg_free(qa);
 	/* A watcher of topic D hears only of D. */
 	ck_assert_ptr_null(actor_pop(f.delayed, NULL));

@@ -195,9 +195,13 @@ tasked(const ProtobufCMessageDescriptor *desc, struct envelope *env)
 	return (tis(m, desc));
 }
 
-/* The GetRequest the dispatcher got; checks topic, queue and offset. */
+/*
+ * The GetRequest the dispatcher got; checks topic, queue, offset and, but
+ * for watch -1, whether it asks to be told when the queue grows.
+ */
 static void
-tget(const char *topic, uint32_t qid, uint64_t offset, struct envelope *env)
+tget_watch(const char *topic, uint32_t qid, uint64_t offset, int watch,
+    struct envelope *env)
 {
 	Petrel__GetRequest	*g;
 
@@ -205,7 +209,15 @@ tget(const char *topic, uint32_t qid, uint64_t offset, struct envelope *env)
 	ck_assert_str_eq(g->topic, topic);
 	ck_assert_uint_eq(g->queue_id, qid);
 	ck_assert_uint_eq(g->offset, offset);
+	if (watch != -1)
+		ck_assert_int_eq(g->watch, watch);
 	msg_free(g);
+}
+
+static void
+tget(const char *topic, uint32_t qid, uint64_t offset, struct envelope *env)
+{
+	tget_watch(topic, qid, offset, -1, env);
 }
 
 /* A stored message of T at queue offset qoff, commit offset coff. */
@@ -331,7 +343,7 @@ thold(uint64_t cookie, uint64_t conn, uint32_t qid, uint64_t offset,
 	struct envelope	env;
 
 	tpost(tpull_req("T", qid, offset, suspend), cookie, conn);
-	tget("T", qid, offset, &env);
+	tget_watch("T", qid, offset, 1, &env);	/* it may be held */
 	tanswer(&env, PETREL__GET_STATUS__GET_OFFSET_OVERFLOW_ONE, offset, 0,
 	    offset, 0);
 	tquiet(lis);
@@ -361,6 +373,7 @@ START_TEST(test_found)
 	ck_assert_uint_eq(g->n_tag_hashes, 2);
 	ck_assert_uint_eq(g->tag_hashes[0], 11);
 	ck_assert_uint_eq(g->tag_hashes[1], 12);
+	ck_assert(!g->watch);		/* never held */
 	msg_free(g);
 	tanswer(&env, PETREL__GET_STATUS__GET_FOUND, 8, 2, 20, 2);
 	resp = tpulled(1, PETREL__STATUS__STATUS_OK, 8, 2);
@@ -535,7 +548,7 @@ START_TEST(test_hold_expires)
 	/* Deadlines pass in their order, each asked once more. */
 	btclock(pl, T0 + 1500);
 	bttick(pl, TIMER);
-	tget("T", 1, 4, &env);
+	tget_watch("T", 1, 4, 0, &env);		/* the last ask */
 	tanswer(&env, PETREL__GET_STATUS__GET_OFFSET_OVERFLOW_ONE, 4, 2, 4, 0);
 	tget("T", 2, 0, &env);
 	tanswer(&env, PETREL__GET_STATUS__GET_NO_MATCHED_QUEUE, 0, 0, 0, 0);
