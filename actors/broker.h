@@ -56,6 +56,7 @@
 #define BROKER_CLIENT_EXPIRE_MS	120000	/* a silent client is dropped */
 #define BROKER_SCAN_MS		10000	/* consumer manager, queue lock */
 #define BROKER_LOCK_EXPIRE_MS	60000	/* a queue lock not renewed */
+#define BROKER_DISPATCH_MS	1	/* new records dispatched at most */
 
 extern const struct actor_type topic_manager_actor;
 extern const struct actor_type registrar_actor;

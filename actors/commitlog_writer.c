@@ -7,7 +7,13 @@
  * the mailbox.  When the note is handled, every request that arrived
  * together is appended as ONE batch (one pass into the mapping, one move
  * of the log's end), the dispatcher is told the new end (LogAppended) and
- * so is the flusher (LogWritten).  With async flush the requests are
+ * so is the flusher (LogWritten).  The dispatcher hears at most once every
+ * dispatch interval (the broker's is 1 ms; a batch sooner than that after
+ * the last is told when the time is up), as RocketMQ dispatches every
+ * millisecond: a stream of small batches wakes its thread once a
+ * millisecond, not once a batch.  Each new end is also published in the
+ * dispatcher's commitlog_tail, so a read catches up at once: a message is
+ * readable as soon as its send is answered.  With async flush the requests are
  * answered at once; with sync flush they wait for the flusher's FlushDone
  * covering their batch, or answer STORE_FLUSH_DISK_TIMEOUT after the
  * timeout.  Each message gets the next offset of its topic/queue here.
@@ -58,6 +64,7 @@ _Static_assert((int)PETREL__STORE_STATUS__STORE_SERVICE_NOT_AVAILABLE ==
 #define WRITER_NOTE_TIMER	2	/* async: tell the flusher the end */
 #define WRITER_NOTE_MS		50
 #define WRITER_NOTE_BYTES	(1U << 20)
+#define WRITER_DISPATCH_TIMER	3	/* tell the dispatcher the end */
 #define WRITER_TIMEOUT_MS	5000
 #define WRITER_NOT_AVAILABLE	\
 	PETREL__STORE_STATUS__STORE_SERVICE_NOT_AVAILABLE
@@ -101,6 +108,11 @@ struct commitlog_writer {
 	uint64_t		 put;		/* messages appended */
 	uint64_t		 told;		/* end the flusher knows */
 	int			 note_armed;	/* WRITER_NOTE_TIMER runs */
+	uint32_t		 dispatch_ms;	/* at most one LogAppended in */
+	struct commitlog_tail	*tail;		/* published end, or NULL */
+	uint64_t		 dispatched_at;	/* last LogAppended, mono ms */
+	uint64_t		 dispatched_end; /* the end it told */
+	int			 dispatch_armed; /* WRITER_DISPATCH_TIMER runs */
 
 	struct commitlog_msg	*msgs;		/* scratch for a batch */
 	size_t			 capmsgs;
@@ -228,6 +240,9 @@ commitlog_writer_on_config(void *state, ProtobufCMessage *m,
 	}
 	w->durable = c->log_end;
 	w->told = c->log_end;
+	w->dispatched_end = c->log_end;
+	w->dispatch_ms = c->dispatch_interval_ms;
+	w->tail = (struct commitlog_tail *)(uintptr_t)c->tail;
 	for (i = 0; i < c->n_offsets; i++) {
 		snprintf(key, sizeof key, "%.127s/%u", c->offsets[i]->topic,
 		    c->offsets[i]->queue_id);
@@ -415,6 +430,35 @@ commitlog_writer_note(struct commitlog_writer *w, uint64_t end)
 	commitlog_writer_tell_end(w, end);
 }
 
+/*
+ * Tell the dispatcher the log now ends at end, or arm the timer to if it
+ * was told less than the dispatch interval ago (now: at once whatever).
+ */
+static void
+commitlog_writer_dispatch(struct commitlog_writer *w, uint64_t end, int now)
+{
+	Petrel__LogAppended	*la;
+	uint64_t		 ms = brokerlib_mono_ms();
+
+	if (now && w->dispatch_armed) {
+		actor_timer_cancel(w->self, WRITER_DISPATCH_TIMER);
+		w->dispatch_armed = 0;
+	} else if (w->dispatch_armed)
+		return;
+	else if (!now && ms - w->dispatched_at < w->dispatch_ms) {
+		w->dispatch_armed = 1;
+		actor_timer(w->self, WRITER_DISPATCH_TIMER, w->dispatch_ms, 0);
+		return;
+	}
+	if (end == w->dispatched_end)
+		return;
+	w->dispatched_at = ms;
+	w->dispatched_end = end;
+	la = msg_new(&petrel__log_appended__descriptor);
+	la->end = end;
+	commitlog_writer_tell(w->dispatcher, la);
+}
+
 /* Send the flusher LogWritten{end}. */
 static void
 commitlog_writer_tell_end(struct commitlog_writer *w, uint64_t end)
@@ -432,7 +476,6 @@ commitlog_writer_tell_end(struct commitlog_writer *w, uint64_t end)
 static void
 commitlog_writer_flush_batch(struct commitlog_writer *w)
 {
-	Petrel__LogAppended	*la;
 	struct writer_req	*r;
 	struct commitlog_msg	*cm;
 	size_t			 i, j, n = 0, props = 0, k;
@@ -516,9 +559,10 @@ commitlog_writer_flush_batch(struct commitlog_writer *w)
 	if (n > 0) {
 		w->put += n;
 		end = commitlog_max_offset(w->cl);
-		la = msg_new(&petrel__log_appended__descriptor);
-		la->end = end;
-		commitlog_writer_tell(w->dispatcher, la);
+		if (w->tail != NULL)
+			atomic_store_explicit(&w->tail->end, end,
+			    memory_order_release);
+		commitlog_writer_dispatch(w, end, 0);
 		commitlog_writer_note(w, end);
 		for (i = 0; i < w->nbatch; i++) {
 			if (w->batch[i].ok)
@@ -626,6 +670,13 @@ commitlog_writer_on_tick(void *state, ProtobufCMessage *m,
 	uint64_t		 now = brokerlib_mono_ms();
 	char			*reason;
 
+	if (t->id == WRITER_DISPATCH_TIMER) {
+		w->dispatch_armed = 0;
+		if (w->cl != NULL)
+			commitlog_writer_dispatch(w,
+			    commitlog_max_offset(w->cl), 1);
+		return (0);
+	}
 	if (t->id == WRITER_NOTE_TIMER) {
 		w->note_armed = 0;
 		if (w->cl != NULL && commitlog_max_offset(w->cl) > w->told)
@@ -673,6 +724,8 @@ commitlog_writer_on_stop(void *state, ProtobufCMessage *m,
 
 	if (w->nbatch > 0)
 		commitlog_writer_flush_batch(w);
+	if (w->cl != NULL)
+		commitlog_writer_dispatch(w, commitlog_max_offset(w->cl), 1);
 	fd = msg_new(&petrel__flush_done__descriptor);
 	if (w->cl != NULL && commitlog_flush(w->cl, &cause) != 0) {
 		msg_set_string(&fd->error, cause);

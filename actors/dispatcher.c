@@ -64,8 +64,10 @@ struct dispatcher {
 	char			**watch_topics;	/* per watcher, NULL: watched */
 	size_t			 nwatchers;
 	struct strmap		*watched;	/* dispatcher_key -> bits */
+	struct commitlog_tail	 tail;		/* the writer publishes in */
 	uint64_t		 durable;
 	uint64_t		 checkpointed;
+	uint64_t		 followed;	/* log end dispatched to */
 
 	struct envelope		 cfg_env;	/* StoreConfig to answer */
 	int			 cfg_waiting;	/* acks still to come */
@@ -222,7 +224,7 @@ dispatcher_on_config(void *state, ProtobufCMessage *m,
 		return (0);
 	}
 	end = commitlog_max_offset(store_commitlog(d->st));
-	d->durable = d->checkpointed = end;
+	d->durable = d->checkpointed = d->followed = end;
 	d->writer = actor_deref(c->writer);
 	d->flusher = actor_deref(c->flusher);
 	d->watchers = xcalloc(c->n_watchers + 1, sizeof *d->watchers);
@@ -253,6 +255,9 @@ dispatcher_on_config(void *state, ProtobufCMessage *m,
 		msg_set_bytes(&wc->store_host, c->store_host.data,
 		    c->store_host.len);
 		wc->store_port = c->store_port;
+		wc->dispatch_interval_ms = c->dispatch_interval_ms;
+		atomic_init(&d->tail.end, end);
+		wc->tail = (uint64_t)(uintptr_t)&d->tail;
 		d->cfg_waiting++;
 		actor_ask(d->writer, wc, d->self, 1);
 	}
@@ -370,33 +375,50 @@ dispatcher_notice(struct dispatcher *d, size_t i)
 	return (qa);
 }
 
-/* Dispatch the new records and tell the watchers which queues grew. */
-static int
-dispatcher_on_appended(void *state, ProtobufCMessage *m,
-    const struct envelope *env)
+/*
+ * Dispatch the records below end not dispatched yet and tell the watchers
+ * which queues grew.
+ */
+static void
+dispatcher_catch_up(struct dispatcher *d, uint64_t end)
 {
-	struct dispatcher	*d = state;
-	Petrel__LogAppended	*la = (Petrel__LogAppended *)m;
 	Petrel__QueuesArrived	*qa;
 	char			*cause = NULL;
 	size_t			 i;
 
-	if (d->st == NULL)
-		return (0);
-	store_follow(d->st, la->end);
+	if (d->st == NULL || end <= d->followed)
+		return;
+	d->followed = end;
+	store_follow(d->st, end);
 	if (store_dispatch(d->st, &cause) != 0) {
 		log_warnx("dispatcher: %s", cause);
 		free(cause);
 	}
 	store_arrivals(d->st, dispatcher_arrival, d);
 	if (d->arrived == NULL)
-		return (0);
+		return;
 	for (i = 0; i < d->nwatchers; i++) {
 		if ((qa = dispatcher_notice(d, i)) != NULL)
 			actor_send(d->watchers[i], qa);
 	}
 	msg_free(d->arrived);
 	d->arrived = NULL;
+}
+
+/* A read first catches up with what the writer published. */
+static void
+dispatcher_read_own_writes(struct dispatcher *d)
+{
+	dispatcher_catch_up(d, atomic_load_explicit(&d->tail.end,
+	    memory_order_acquire));
+}
+
+/* The writer appended up to la->end. */
+static int
+dispatcher_on_appended(void *state, ProtobufCMessage *m,
+    const struct envelope *env)
+{
+	dispatcher_catch_up(state, ((Petrel__LogAppended *)m)->end);
 	return (0);
 }
 
@@ -457,6 +479,7 @@ dispatcher_on_get(void *state, ProtobufCMessage *m,
 
 	if (dispatcher_closed(d, env))
 		return (0);
+	dispatcher_read_own_writes(d);
 	max = req->max_count;
 	if (max == 0 || max > DISPATCHER_GET_MAX)
 		max = max == 0 ? 32 : DISPATCHER_GET_MAX;
@@ -502,6 +525,7 @@ dispatcher_on_queue_info(void *state, ProtobufCMessage *m,
 
 	if (dispatcher_closed(d, env))
 		return (0);
+	dispatcher_read_own_writes(d);
 	resp = msg_new(&petrel__queue_info_response__descriptor);
 	resp->found = store_queue_range(d->st, req->topic, tl, req->queue_id,
 	    &resp->min_offset, &resp->max_offset) == 0;
@@ -531,6 +555,7 @@ dispatcher_on_lookup(void *state, ProtobufCMessage *m,
 
 	if (dispatcher_closed(d, env))
 		return (0);
+	dispatcher_read_own_writes(d);
 	resp = msg_new(&petrel__lookup_response__descriptor);
 	max = req->max == 0 || req->max > DISPATCHER_LOOKUP_MAX ?
 	    (req->max == 0 ? 32 : DISPATCHER_LOOKUP_MAX) : req->max;
@@ -607,6 +632,7 @@ dispatcher_on_by_time(void *state, ProtobufCMessage *m,
 		res->status = PETREL__STATUS__STATUS_SERVICE_NOT_AVAILABLE;
 		return (actor_reply(env, res));
 	}
+	dispatcher_read_own_writes(d);
 	dt.topic = req->topic;
 	dt.queues = NULL;
 	dt.n = 0;

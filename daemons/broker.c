@@ -444,6 +444,7 @@ broker_store_config(struct broker *b)
 	    PETREL__FLUSH_MODE__FLUSH_ASYNC;
 	c->flush_interval_ms = (uint32_t)b->conf.flush_interval;
 	c->flush_timeout_ms = (uint32_t)b->conf.flush_timeout;
+	c->dispatch_interval_ms = BROKER_DISPATCH_MS;
 	c->writer = actor_ref(b->writer);
 	c->flusher = actor_ref(b->flusher);
 	c->cleaner = actor_ref(b->cleaner);

@@ -7,6 +7,7 @@
 #define COMMITLOG_H
 
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #define COMMITLOG_MAGIC		0x4c525450U	/* "PTRL" */
@@ -41,6 +42,15 @@
 #define COMMITLOG_BLANK		2	/* padding to the segment's end */
 
 struct commitlog;
+
+/*
+ * Where the log ends, as its writer last published it (after the bytes
+ * are in the page cache), for readers on other threads to catch up to
+ * without waiting for a message.
+ */
+struct commitlog_tail {
+	_Atomic uint64_t	end;
+};
 
 struct commitlog_host {
 	/* IPv6, or IPv4-mapped ::ffff:a.b.c.d */

@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "actor.h"
+#include "broker.h"
 #include "log.h"
 #include "msg.h"
 #include "runtime.pb-c.h"
@@ -432,6 +433,7 @@ storebench_main(int argc, char **argv)
 	sc->segment_size = segment;
 	sc->flush_mode = strcmp(flush, "sync") == 0 ?
 	    PETREL__FLUSH_MODE__FLUSH_SYNC : PETREL__FLUSH_MODE__FLUSH_ASYNC;
+	sc->dispatch_interval_ms = BROKER_DISPATCH_MS;	/* as a broker's */
 	sc->writer = actor_ref(actors[2]);
 	sc->flusher = actor_ref(actors[1]);
 	actor_ask(actors[0], sc, me, 1);

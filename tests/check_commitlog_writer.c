@@ -37,8 +37,10 @@ struct fixture {
 
 static const struct actor_type peer_actor = { "peer", 0, NULL, NULL, NULL };
 
+/* A writer (dispatcher told at most every dispatch_ms) and its peers. */
 static void
-setup(struct fixture *f, int sync, uint32_t timeout_ms)
+setup_paced(struct fixture *f, int sync, uint32_t timeout_ms,
+    uint32_t dispatch_ms)
 {
 	Petrel__WriterConfig	*c;
 	Petrel__QueueOffset	*qo;
@@ -56,6 +58,7 @@ setup(struct fixture *f, int sync, uint32_t timeout_ms)
 	c->flush_mode = sync ? PETREL__FLUSH_MODE__FLUSH_SYNC :
 	    PETREL__FLUSH_MODE__FLUSH_ASYNC;
 	c->flush_timeout_ms = timeout_ms;
+	c->dispatch_interval_ms = dispatch_ms;
 	c->flusher = actor_ref(f->flusher);
 	c->dispatcher = actor_ref(f->dispatcher);
 	qo = msg_new(&petrel__queue_offset__descriptor);
@@ -69,6 +72,12 @@ setup(struct fixture *f, int sync, uint32_t timeout_ms)
 	ck_assert(msg_is(ack, &petrel__configured__descriptor));
 	ck_assert_str_eq(ack->error, "");
 	msg_free(ack);
+}
+
+static void
+setup(struct fixture *f, int sync, uint32_t timeout_ms)
+{
+	setup_paced(f, sync, timeout_ms, 0);
 }
 
 static void
@@ -221,6 +230,54 @@ START_TEST(test_one_batch)
 	}
 	ck_assert_int_eq(commitlog_next(cl, &pos, end, &cm, &cause), 0);
 	commitlog_close(cl);
+	teardown(&f);
+}
+END_TEST
+
+START_TEST(test_dispatch_paced)
+{
+	struct fixture		 f;
+	Petrel__Tick		*tick;
+	uint64_t		 end = 0, first;
+	int			 i;
+
+	setup_paced(&f, 0, 0, 60000);
+	/* The first batch is told at once... */
+	actor_ask(f.writer, request("T", 0, 2, "a"), f.client, 1);
+	actor_run_pending(f.writer);
+	msg_free(answer(&f, 1));
+	ck_assert_uint_eq(count(f.dispatcher, &petrel__log_appended__descriptor,
+	    &end), 1);
+	first = end;
+	/* ...those within the interval when its timer fires, together. */
+	for (i = 2; i < 5; i++) {
+		actor_ask(f.writer, request("T", 0, 1, "b"), f.client,
+		    (uint64_t)i);
+		actor_run_pending(f.writer);
+		msg_free(answer(&f, (uint64_t)i));
+	}
+	ck_assert_uint_eq(count(f.dispatcher, &petrel__log_appended__descriptor,
+	    &end), 0);
+	tick = msg_new(&petrel__tick__descriptor);
+	tick->id = 3;
+	actor_send(f.writer, tick);
+	actor_run_pending(f.writer);
+	ck_assert_uint_eq(count(f.dispatcher, &petrel__log_appended__descriptor,
+	    &end), 1);
+	ck_assert_uint_gt(end, first);
+	/* What is not told yet is told on Stop, before the answer. */
+	first = end;
+	actor_ask(f.writer, request("T", 0, 1, "c"), f.client, 5);
+	actor_run_pending(f.writer);
+	msg_free(answer(&f, 5));
+	ck_assert_uint_eq(count(f.dispatcher, &petrel__log_appended__descriptor,
+	    &end), 0);
+	actor_ask(f.writer, msg_new(&petrel__stop__descriptor), f.client, 6);
+	actor_run_pending(f.writer);
+	ck_assert_uint_eq(count(f.dispatcher, &petrel__log_appended__descriptor,
+	    &end), 1);
+	ck_assert_uint_gt(end, first);
+	msg_free(actor_pop(f.client, NULL));
 	teardown(&f);
 }
 END_TEST
@@ -471,6 +528,7 @@ commitlog_writer_suite(void)
 
 	tc = tcase_create("commitlog_writer");
 	tcase_add_test(tc, test_one_batch);
+	tcase_add_test(tc, test_dispatch_paced);
 	tcase_add_test(tc, test_illegal_only_that_request);
 	tcase_add_test(tc, test_sync);
 	tcase_add_test(tc, test_refusals);

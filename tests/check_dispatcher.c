@@ -68,8 +68,9 @@ reply(struct fixture *f, const ProtobufCMessageDescriptor *desc)
 	return (m);
 }
 
+/* Open a store in dir; the writer tells the dispatcher every dispatch_ms. */
 static void
-start(struct fixture *f, const char *dir)
+start_paced(struct fixture *f, const char *dir, uint32_t dispatch_ms)
 {
 	Petrel__StoreConfig	*c;
 	Petrel__Configured	*ack;
@@ -89,6 +90,7 @@ start(struct fixture *f, const char *dir)
 	c->index_slots = 11;
 	c->index_entries = 100;
 	c->flush_mode = PETREL__FLUSH_MODE__FLUSH_SYNC;
+	c->dispatch_interval_ms = dispatch_ms;
 	c->writer = actor_ref(f->writer);
 	c->flusher = actor_ref(f->flusher);
 	c->watchers = xcalloc(2, sizeof *c->watchers);
@@ -104,6 +106,12 @@ start(struct fixture *f, const char *dir)
 	ack = reply(f, &petrel__configured__descriptor);
 	ck_assert_str_eq(ack->error, "");
 	msg_free(ack);
+}
+
+static void
+start(struct fixture *f, const char *dir)
+{
+	start_paced(f, dir, 0);
 }
 
 /* Stop as actor_stop_all() would: writer, flusher, dispatcher. */
@@ -358,6 +366,36 @@ START_TEST(test_pipeline)
 	ck_assert_uint_eq(p->results[0]->queue_offset, 65);
 	msg_free(p);
 	check_queue(&f, 70);
+	stop(&f);
+	finish(&f);
+	test_rmdir(dir);
+}
+END_TEST
+
+START_TEST(test_reads_own_writes)
+{
+	struct fixture		 f;
+	char			*dir = test_tmpdir();
+	Petrel__GetResponse	*g;
+	Petrel__QueuesArrived	*qa;
+	int			 i;
+
+	/* The writer tells the dispatcher once a minute at most... */
+	start_paced(&f, dir, 60000);
+	ck_assert_uint_eq(watch_get(&f, f.watcher, "T", 0, 0), 0);
+	for (i = 0; i < 30; i += 10)
+		msg_free(put(&f, "T", 0, 10, i));
+	/* ...yet a read finds every message whose put was answered. */
+	g = get(&f, "T", 0, 0, 64, NULL);
+	ck_assert_uint_eq(g->status, PETREL__GET_STATUS__GET_FOUND);
+	ck_assert_uint_eq(g->n_messages, 30);
+	msg_free(g);
+	/* The watcher heard of the queue once, when the first put came. */
+	qa = (Petrel__QueuesArrived *)actor_pop(f.watcher, NULL);
+	ck_assert(msg_is(qa, &petrel__queues_arrived__descriptor));
+	ck_assert_uint_eq(qa->queues[0]->offset, 10);
+	msg_free(qa);
+	ck_assert_ptr_null(actor_pop(f.watcher, NULL));
 	stop(&f);
 	finish(&f);
 	test_rmdir(dir);
@@ -703,6 +741,7 @@ dispatcher_suite(void)
 	tc = tcase_create("dispatcher");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_pipeline);
+	tcase_add_test(tc, test_reads_own_writes);
 	tcase_add_test(tc, test_retention);
 	tcase_add_test(tc, test_not_open);
 	tcase_add_test(tc, test_by_time);
