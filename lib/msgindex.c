@@ -25,8 +25,9 @@
  * header and slot updates are kept here until msgindex_write() (called by
  * a lookup, a flush, or when MSGINDEX_PENDING entries wait), which writes
  * the entries and header first and the slots last, each slot once however
- * often it changed: a process killed in between leaves entries nobody
- * points to, never a slot pointing past the entries in use.  What a killed
+ * often it changed and each page of slots in one write (so many updates
+ * wait: a page holds 1024 slots): a process killed in between leaves
+ * entries nobody points to, never a slot pointing past the entries in use.  What a killed
  * process had not written is after its last checkpoint (a checkpoint
  * flushes the index first), so recovery adds it again.
  *
@@ -51,8 +52,9 @@
 
 #define MSGINDEX_MAGIC		0x58444950U	/* "PIDX" */
 #define MSGINDEX_VERSION	1
-#define MSGINDEX_PENDING	4096	/* entries kept before a write */
+#define MSGINDEX_PENDING	65536	/* entries kept before a write */
 #define MSGINDEX_OVERLAY	(2 * MSGINDEX_PENDING)	/* power of two */
+#define MSGINDEX_PAGE		4096	/* slots are written a page at once */
 
 struct msgindex_file {
 	uint64_t	 name;
@@ -64,6 +66,7 @@ struct msgindex_file {
 struct msgindex_slot {
 	uint32_t	 slot;
 	uint32_t	 value;
+	uint32_t	 at;		/* its place in the overlay */
 };
 
 struct msgindex {
@@ -84,7 +87,7 @@ struct msgindex {
 	uint8_t			*pend;		/* entries after those */
 	struct msgindex_slot	*pslots;	/* slot updates */
 	size_t			 npslots;
-	uint16_t		*overlay;	/* slot -> pslots index + 1 */
+	uint32_t		*overlay;	/* slot -> pslots index + 1 */
 };
 
 /* Hash of kind, topic and key. */
@@ -247,6 +250,50 @@ msgindex_take(struct msgindex *ix, char **cause)
 	return (0);
 }
 
+/* Order slot updates by slot. */
+static int
+msgindex_cmp_slot(const void *a, const void *b)
+{
+	const struct msgindex_slot	*sa = a, *sb = b;
+
+	return (sa->slot < sb->slot ? -1 : sa->slot > sb->slot);
+}
+
+/*
+ * Write the pending slot updates of the last file, a page at a time: the
+ * page as the file has it (through the mapping), with its updates.
+ */
+static int
+msgindex_write_slots(struct msgindex *ix, char **cause)
+{
+	const uint8_t	*base = ix->files[ix->nfiles - 1].base;
+	uint8_t		 page[MSGINDEX_PAGE];
+	uint64_t	 at, off;
+	size_t		 i, len;
+
+	qsort(ix->pslots, ix->npslots, sizeof *ix->pslots, msgindex_cmp_slot);
+	for (i = 0; i < ix->npslots; i++)	/* the overlay follows */
+		ix->overlay[ix->pslots[i].at] = (uint32_t)(i + 1);
+	for (i = 0; i < ix->npslots; ) {
+		off = msgindex_slot_at(ix, ix->pslots[i].slot);
+		at = off - off % MSGINDEX_PAGE;
+		len = ix->filesize - at < MSGINDEX_PAGE ?
+		    (size_t)(ix->filesize - at) : MSGINDEX_PAGE;
+		memcpy(page, base + at, len);
+		for (; i < ix->npslots; i++) {
+			off = msgindex_slot_at(ix, ix->pslots[i].slot);
+			if (off - at >= len)
+				break;
+			le32enc(page + (off - at), ix->pslots[i].value);
+		}
+		if (mapfile_write(ix->wfd, page, len, at, cause) != 0)
+			return (-1);	/* all kept, for the next write */
+	}
+	for (i = 0; i < ix->npslots; i++)
+		ix->overlay[ix->pslots[i].at] = 0;
+	return (0);
+}
+
 /*
  * Write what was added since the last call: entries and header first,
  * then the slots that point to them.
@@ -254,8 +301,7 @@ msgindex_take(struct msgindex *ix, char **cause)
 int
 msgindex_write(struct msgindex *ix, char **cause)
 {
-	uint32_t	count, i;
-	uint8_t		v[MSGINDEX_SLOT];
+	uint32_t	count;
 
 	if (ix->wfd == -1)
 		return (0);
@@ -267,14 +313,9 @@ msgindex_write(struct msgindex *ix, char **cause)
 	    mapfile_write(ix->wfd, ix->head, MSGINDEX_HEADER, 0, cause) != 0)
 		return (-1);
 	ix->written = count;
-	for (i = 0; i < ix->npslots; i++) {
-		le32enc(v, ix->pslots[i].value);
-		if (mapfile_write(ix->wfd, v, sizeof v,
-		    msgindex_slot_at(ix, ix->pslots[i].slot), cause) != 0)
-			return (-1);
-	}
+	if (ix->npslots > 0 && msgindex_write_slots(ix, cause) != 0)
+		return (-1);
 	ix->npslots = 0;
-	memset(ix->overlay, 0, MSGINDEX_OVERLAY * sizeof *ix->overlay);
 	ix->dirty = 1;
 	return (0);
 }
@@ -321,8 +362,7 @@ msgindex_new_file(struct msgindex *ix, uint64_t ts, uint64_t phys,
 static uint32_t
 msgindex_slot_get(struct msgindex *ix, const uint8_t *base, uint32_t s)
 {
-	uint32_t	h;
-	uint16_t	i;
+	uint32_t	h, i;
 
 	/* Linear probing from the slot's home; 0 ends the probe. */
 	for (h = s; (i = ix->overlay[h & (MSGINDEX_OVERLAY - 1)]) != 0; h++) {
@@ -336,8 +376,7 @@ msgindex_slot_get(struct msgindex *ix, const uint8_t *base, uint32_t s)
 static void
 msgindex_slot_set(struct msgindex *ix, uint32_t s, uint32_t v)
 {
-	uint32_t	h;
-	uint16_t	i;
+	uint32_t	h, i;
 
 	for (h = s; (i = ix->overlay[h & (MSGINDEX_OVERLAY - 1)]) != 0; h++) {
 		if (ix->pslots[i - 1].slot == s) {
@@ -347,7 +386,8 @@ msgindex_slot_set(struct msgindex *ix, uint32_t s, uint32_t v)
 	}
 	ix->pslots[ix->npslots].slot = s;
 	ix->pslots[ix->npslots].value = v;
-	ix->overlay[h & (MSGINDEX_OVERLAY - 1)] = (uint16_t)++ix->npslots;
+	ix->pslots[ix->npslots].at = h & (MSGINDEX_OVERLAY - 1);
+	ix->overlay[h & (MSGINDEX_OVERLAY - 1)] = (uint32_t)++ix->npslots;
 }
 
 /* Index key of kind (MSGINDEX_KEY or MSGINDEX_ID) in topic at phys. */

@@ -167,6 +167,36 @@ START_TEST(test_killed)
 }
 END_TEST
 
+START_TEST(test_pages)
+{
+	char			*dir = test_tmpdir();
+	struct msgindex		*ix;
+	struct msgindex_hit	 hits[4];
+	char			*cause = NULL, key[32];
+	size_t			 i;
+
+	/* Slots over five pages, written a page at a time, and reopened. */
+	if ((ix = msgindex_open(dir, 5000, 4000, &cause)) == NULL)
+		ck_abort_msg("open: %s", cause);
+	for (i = 0; i < 3000; i++) {
+		snprintf(key, sizeof key, "key-%zu", i);
+		add(ix, MSGINDEX_ID, "T", key, 1000 + i, 10);
+	}
+	ck_assert_int_eq(msgindex_flush(ix, &cause), 0);
+	msgindex_close(ix);
+	if ((ix = msgindex_open(dir, 5000, 4000, &cause)) == NULL)
+		ck_abort_msg("open: %s", cause);
+	for (i = 0; i < 3000; i++) {
+		snprintf(key, sizeof key, "key-%zu", i);
+		ck_assert_uint_eq(find(ix, MSGINDEX_ID, "T", key, 0,
+		    UINT64_MAX, hits, 4), 1);
+		ck_assert_uint_eq(hits[0].phys, 1000 + i);
+	}
+	msgindex_close(ix);
+	test_rmdir(dir);
+}
+END_TEST
+
 START_TEST(test_garbage)
 {
 	char			*dir = test_tmpdir();
@@ -227,6 +257,7 @@ msgindex_suite(void)
 	tcase_add_test(tc, test_add_lookup);
 	tcase_add_test(tc, test_duplicates);
 	tcase_add_test(tc, test_killed);
+	tcase_add_test(tc, test_pages);
 	tcase_add_test(tc, test_garbage);
 	suite_add_tcase(s, tc);
 	return (s);
