@@ -19,9 +19,11 @@
  */
 #include "config.h"
 
+#include <sys/syscall.h>
 #include <sys/types.h>
 
 #include <arpa/inet.h>
+#include <linux/futex.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
 
@@ -394,7 +396,7 @@ void
 client_wait_init(struct client_wait *w, void *arg, size_t n)
 {
 	memset(w, 0, sizeof *w);
-	client_cond_init(&w->lock, &w->cond);
+	atomic_init(&w->state, CLIENT_WAIT_PENDING);
 	w->arg = arg;
 	w->n = n;
 }
@@ -403,27 +405,35 @@ client_wait_init(struct client_wait *w, void *arg, size_t n)
 void
 client_wait_done(struct client_wait *w, int code, const char *text)
 {
-	pthread_mutex_lock(&w->lock);
 	w->code = code;
 	if (text != NULL)
 		snprintf(w->text, sizeof w->text, "%s", text);
-	w->done = 1;
-	pthread_cond_signal(&w->cond);
-	pthread_mutex_unlock(&w->lock);
+	/*
+	 * After the exchange the waiter may return and its stack be reused:
+	 * the wake names an address only, and a futex woken for nothing
+	 * there checks its own word again.
+	 */
+	if (atomic_exchange_explicit(&w->state, CLIENT_WAIT_DONE,
+	    memory_order_acq_rel) == CLIENT_WAIT_SLEEPING)
+		syscall(SYS_futex, &w->state, FUTEX_WAKE_PRIVATE, 1, NULL,
+		    NULL, 0);
 }
 
 /* Wait for w's answer; 0, or -1 with err filled in. */
 int
 client_wait_for(struct client_wait *w, struct petrel_error *err)
 {
-	int	code;
+	uint32_t	s = CLIENT_WAIT_PENDING;
+	int		code;
 
-	pthread_mutex_lock(&w->lock);
-	while (!w->done)
-		pthread_cond_wait(&w->cond, &w->lock);
-	pthread_mutex_unlock(&w->lock);
-	pthread_cond_destroy(&w->cond);
-	pthread_mutex_destroy(&w->lock);
+	if (atomic_compare_exchange_strong_explicit(&w->state, &s,
+	    CLIENT_WAIT_SLEEPING, memory_order_acquire, memory_order_acquire))
+		s = CLIENT_WAIT_SLEEPING;
+	while (s != CLIENT_WAIT_DONE) {
+		syscall(SYS_futex, &w->state, FUTEX_WAIT_PRIVATE,
+		    CLIENT_WAIT_SLEEPING, NULL, NULL, 0);
+		s = atomic_load_explicit(&w->state, memory_order_acquire);
+	}
 	if ((code = w->code) == PETREL_OK)
 		return (0);
 	client_error(err, code, "%s", w->text[0] != '\0' ? w->text :

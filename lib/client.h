@@ -18,6 +18,7 @@
 #define CLIENT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +35,9 @@ struct rpc;
 #define CLIENT_HEARTBEAT_MS	30000	/* heartbeats to brokers */
 #define CLIENT_RPC_TIMEOUT_MS	3000	/* name server calls, heartbeats */
 #define CLIENT_AVOID_MS		30000	/* a failed broker is avoided */
+#define CLIENT_WAIT_PENDING	0	/* client_wait states */
+#define CLIENT_WAIT_SLEEPING	1
+#define CLIENT_WAIT_DONE	2
 
 /* A message: what is sent, or what was received (then the Message's
  * fields after the send, with the body decompressed). */
@@ -67,11 +71,13 @@ struct client_route {
 typedef void (*client_route_cb)(const char *, const struct client_route *,
     uint32_t, const char *, void *);
 
-/* Waiting for an answer from the loop. */
+/*
+ * Waiting for an answer from the loop: a futex word, CLIENT_WAIT_PENDING,
+ * _SLEEPING (the waiter sleeps on it) or _DONE, so an answer costs one
+ * wake-up call only when someone sleeps, and a wait one call at most.
+ */
 struct client_wait {
-	pthread_mutex_t		 lock;
-	pthread_cond_t		 cond;
-	int			 done;
+	_Atomic uint32_t	 state;
 	int			 code;		/* PETREL_OK or an error */
 	char			 text[256];
 	void			*arg;		/* the caller's answer space */

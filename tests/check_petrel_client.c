@@ -146,11 +146,19 @@ answer_later(void *arg)
 	return (NULL);
 }
 
+static void *
+answer_now(void *arg)
+{
+	client_wait_done(arg, PETREL_E_BUSY, NULL);
+	return (NULL);
+}
+
 START_TEST(test_wait)
 {
 	struct client_wait	w;
 	struct petrel_error	err;
 	pthread_t		t;
+	int			i;
 
 	client_wait_init(&w, NULL, 0);
 	pthread_create(&t, NULL, answer_later, &w);
@@ -162,6 +170,15 @@ START_TEST(test_wait)
 	client_wait_init(&w, NULL, 0);
 	client_wait_done(&w, PETREL_OK, NULL);
 	ck_assert_int_eq(client_wait_for(&w, &err), 0);
+
+	/* Answer and wait racing: every wait ends with its own answer. */
+	for (i = 0; i < 2000; i++) {
+		client_wait_init(&w, NULL, 0);
+		pthread_create(&t, NULL, answer_now, &w);
+		ck_assert_int_eq(client_wait_for(&w, &err), -1);
+		ck_assert_int_eq(err.code, PETREL_E_BUSY);
+		pthread_join(t, NULL);
+	}
 }
 END_TEST
 
