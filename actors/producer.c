@@ -507,7 +507,7 @@ producer_send_batch(struct producer_topic *t)
 	}
 	b->n = i;
 	br.producer_group = p->group;
-	br.topic = (char *)req->topic;
+	br.topic = (char *)b->reqs[0]->topic;
 	br.queue_id = (int32_t)r->queues[q].queue_id;
 	br.born_host = (char *)client_host(p->c);
 	br.n_messages = b->n;
