@@ -81,10 +81,8 @@ const char	*brokerlib_check_name(const char *, const char *,
 		    enum brokerlib_name, char *, size_t);
 const char	*brokerlib_check_client_id(const char *, char *, size_t);
 char		*brokerlib_config_path(const char *, const char *, char **);
-uint64_t	 brokerlib_mono_ms(void);
 struct Petrel__Counters *brokerlib_counter(struct Petrel__Counters *,
 		    const char *, uint64_t);
-uint64_t	 brokerlib_wall_ms(void);
 
 /* actors/brokermsg.c: messages between the wire and the store. */
 struct Petrel__StoreMessage;

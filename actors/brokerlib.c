@@ -41,26 +41,6 @@ brokerlib_counter(struct Petrel__Counters *c, const char *name,
 	return (c);
 }
 
-/* Milliseconds on the monotonic clock. */
-uint64_t
-brokerlib_mono_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
-}
-
-/* Milliseconds since the epoch. */
-uint64_t
-brokerlib_wall_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
-}
-
 /*
  * Check a topic or group name called what: 1-127 bytes of
  * [a-zA-Z0-9_%-]; a user topic may not start with '%' (%RETRY%, %DLQ%

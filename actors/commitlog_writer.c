@@ -38,6 +38,7 @@
 
 #include "actor.h"
 #include "broker.h"
+#include "clock.h"
 #include "commitlog.h"
 #include "log.h"
 #include "msg.h"
@@ -401,7 +402,7 @@ commitlog_writer_answer(struct commitlog_writer *w, struct writer_req *r,
 	ww->env = r->env;
 	ww->resp = resp;
 	ww->end = end;
-	ww->deadline = brokerlib_mono_ms() + w->timeout_ms;
+	ww->deadline = clock_mono_ms() + w->timeout_ms;
 	if (TAILQ_EMPTY(&w->waits))
 		actor_timer(w->self, WRITER_TIMER, WRITER_TICK_MS, 1);
 	TAILQ_INSERT_TAIL(&w->waits, ww, entry);
@@ -438,7 +439,7 @@ static void
 commitlog_writer_dispatch(struct commitlog_writer *w, uint64_t end, int now)
 {
 	Petrel__LogAppended	*la;
-	uint64_t		 ms = brokerlib_mono_ms();
+	uint64_t		 ms = clock_mono_ms();
 
 	if (now && w->dispatch_armed) {
 		actor_timer_cancel(w->self, WRITER_DISPATCH_TIMER);
@@ -480,7 +481,7 @@ commitlog_writer_flush_batch(struct commitlog_writer *w)
 	struct commitlog_msg	*cm;
 	size_t			 i, j, n = 0, props = 0, k;
 	ssize_t			 len;
-	uint64_t		 now = brokerlib_wall_ms(), end, *slot;
+	uint64_t		 now = clock_wall_ms(), end, *slot;
 	char			*p, *cause = NULL;
 
 	/* Size the scratch space; refuse what cannot be stored at all. */
@@ -667,7 +668,7 @@ commitlog_writer_on_tick(void *state, ProtobufCMessage *m,
 	struct commitlog_writer	*w = state;
 	Petrel__Tick		*t = (Petrel__Tick *)m;
 	struct writer_wait	*ww;
-	uint64_t		 now = brokerlib_mono_ms();
+	uint64_t		 now = clock_mono_ms();
 	char			*reason;
 
 	if (t->id == WRITER_DISPATCH_TIMER) {

@@ -58,6 +58,7 @@
 
 #include "actor.h"
 #include "client.h"
+#include "clock.h"
 #include "consumer.h"
 #include "consumerbox.h"
 #include "idmap.h"
@@ -336,6 +337,21 @@ consumer_call_end(struct consumer_call *call)
 	return (c);
 }
 
+/*
+ * A call that needs nothing more of its answer or of itself was answered:
+ * free both.  Returns the consumer, or NULL if it closed meanwhile.
+ */
+static struct consumer *
+consumer_call_over(struct consumer_call *call, ProtobufCMessage *body)
+{
+	struct consumer	*c;
+
+	msg_free(body);
+	if ((c = consumer_call_end(call)) != NULL)
+		free(call);
+	return (c);
+}
+
 /* Send a call to address; the callback gets call.  0 or -1 (freed). */
 static int
 consumer_call_send(struct consumer *c, struct consumer_call *call,
@@ -395,7 +411,7 @@ static void
 consumer_queue_later(struct consumer_queue *q)
 {
 	q->state = QUEUE_WAITING;
-	q->retry_at = client_now_ms() + CONSUMER_RETRY_MS;
+	q->retry_at = clock_mono_ms() + CONSUMER_RETRY_MS;
 }
 
 /* The heartbeat data of the group, for lib/client.c. */
@@ -570,10 +586,8 @@ consumer_back_cb(uint32_t status, const char *error, ProtobufCMessage *body,
 	struct consumer_msg	*cm = call->msg;
 	struct consumer_queue	*q = call->q;
 
-	msg_free(body);
-	if ((c = consumer_call_end(call)) == NULL)
+	if ((c = consumer_call_over(call, body)) == NULL)
 		return;
-	free(call);
 	if (c->orderly)
 		q->backs--;
 	if (status == PETREL__STATUS__STATUS_OK)
@@ -588,7 +602,7 @@ consumer_back_cb(uint32_t status, const char *error, ProtobufCMessage *body,
 		log_debug("%s: %s: %s", __func__, c->group, error);
 		if (c->orderly) {
 			consumer_hold(q, &cm, 1, 1);
-			q->suspend_until = client_now_ms() +
+			q->suspend_until = clock_mono_ms() +
 			    CONSUMER_SUSPEND_ORDER;
 		} else
 			consumerbox_put(c->box, &cm, 1);
@@ -631,7 +645,7 @@ consumer_send_back(struct consumer *c, struct consumer_queue *q,
 		if (c->orderly) {
 			q->backs--;
 			consumer_hold(q, &cm, 1, 1);
-			q->suspend_until = client_now_ms() +
+			q->suspend_until = clock_mono_ms() +
 			    CONSUMER_SUSPEND_ORDER;
 		} else
 			consumerbox_put(c->box, &cm, 1);
@@ -642,7 +656,7 @@ consumer_send_back(struct consumer *c, struct consumer_queue *q,
 static int
 consumer_lock_valid(struct consumer *c, struct consumer_queue *q)
 {
-	return (!c->locks || (q->locked && q->lock_until > client_now_ms()));
+	return (!c->locks || (q->locked && q->lock_until > clock_mono_ms()));
 }
 
 /*
@@ -655,7 +669,7 @@ consumer_feed(struct consumer *c, struct consumer_queue *q)
 	size_t	n;
 
 	if (q->dropped || c->closing || q->nout != 0 || q->nheld == 0 ||
-	    q->backs != 0 || q->suspend_until > client_now_ms() ||
+	    q->backs != 0 || q->suspend_until > clock_mono_ms() ||
 	    !consumer_lock_valid(c, q))
 		return;
 	n = q->nheld < c->batch ? q->nheld : c->batch;
@@ -716,7 +730,7 @@ consumer_batch_back(struct consumer *c, struct consumer_queue *q)
 	consumer_hold(q, again, n, 1);
 	free(again);
 	if (n != 0)
-		q->suspend_until = client_now_ms() + CONSUMER_SUSPEND_ORDER;
+		q->suspend_until = clock_mono_ms() + CONSUMER_SUSPEND_ORDER;
 	consumer_feed(c, q);
 }
 
@@ -875,7 +889,7 @@ consumer_on_tick(void *state, ProtobufCMessage *m, const struct envelope *env)
 		consumer_lock(c, 1);
 		break;
 	case CONSUMER_TICK_RETRY:
-		now = client_now_ms();
+		now = clock_mono_ms();
 		relock = 0;
 		while ((q = idmap_next(c->queues, &iter, &id)) != NULL) {
 			if (q->dropped)
@@ -1265,7 +1279,7 @@ consumer_lock(struct consumer *c, int all)
 		lr = v;
 		call = consumer_call_new(c, CALL_LOCK, NULL, NULL);
 		call->seq = lr->seq;
-		call->at = client_now_ms();
+		call->at = clock_mono_ms();
 		if (consumer_call_send(c, call, consumer_address(c,
 		    lr->first->sub, lr->first->broker),
 		    PETREL__REQUEST_CODE__CODE_LOCK_BATCH_MQ,
@@ -1301,10 +1315,8 @@ consumer_unlock_cb(uint32_t status, const char *error, ProtobufCMessage *body,
 	struct consumer		*c;
 	struct consumer_queue	*q = call->q;
 
-	msg_free(body);
-	if ((c = consumer_call_end(call)) == NULL)
+	if ((c = consumer_call_over(call, body)) == NULL)
 		return;
-	free(call);
 	if (status != PETREL__STATUS__STATUS_OK)
 		log_debug("%s: %s: %s", __func__, c->group, error);
 	q->locked = 0;
@@ -1339,6 +1351,26 @@ consumer_unlock_req(struct consumer *c, struct consumer_queue *only,
 }
 
 /*
+ * Send req (freed here) about dropped queue q to its broker, cb answered;
+ * without a broker q goes at once (its lock lapses there on its own).
+ */
+static void
+consumer_release_call(struct consumer *c, struct consumer_queue *q,
+    enum consumer_call_kind kind, uint32_t code, ProtobufCMessage *req,
+    rpc_cb cb)
+{
+	struct consumer_call	*call;
+
+	call = consumer_call_new(c, kind, q->sub, q);
+	if (consumer_call_send(c, call, consumer_address(c, q->sub, q->broker),
+	    code, req, CLIENT_RPC_TIMEOUT_MS, cb) != 0) {
+		q->locked = 0;
+		consumer_queue_gc(c, q);
+	}
+	msg_free(req);
+}
+
+/*
  * A dropped orderly queue whose batch came back: commit its offset, then
  * (consumer_commit_cb) unlock it, then (consumer_unlock_cb) free it.
  */
@@ -1347,7 +1379,6 @@ consumer_release(struct consumer *c, struct consumer_queue *q)
 {
 	Petrel__CommitConsumerOffsetsRequest	*req;
 	Petrel__QueueOffset			*o;
-	struct consumer_call			*call;
 
 	if (q->state == QUEUE_LOCKING || q->state == QUEUE_OFFSET) {
 		/* Never started: nothing of its own to commit. */
@@ -1362,35 +1393,19 @@ consumer_release(struct consumer *c, struct consumer_queue *q)
 	o->queue_id = q->queue_id;
 	o->offset = procqueue_committable(&q->pq);
 	msg_array_add((void ***)&req->offsets, &req->n_offsets, o);
-	call = consumer_call_new(c, CALL_COMMIT, q->sub, q);
-	if (consumer_call_send(c, call, consumer_address(c, q->sub, q->broker),
+	consumer_release_call(c, q, CALL_COMMIT,
 	    PETREL__REQUEST_CODE__CODE_COMMIT_CONSUMER_OFFSETS,
-	    (ProtobufCMessage *)req, CLIENT_RPC_TIMEOUT_MS,
-	    consumer_commit_cb) != 0) {
-		/* No broker: its lock lapses there on its own. */
-		q->locked = 0;
-		consumer_queue_gc(c, q);
-	}
-	msg_free(req);
+	    (ProtobufCMessage *)req, consumer_commit_cb);
 }
 
 /* Unlock q, committed (from consumer_commit_cb). */
 static void
 consumer_unlock(struct consumer *c, struct consumer_queue *q)
 {
-	Petrel__UnlockBatchRequest	*req;
-	struct consumer_call		*call;
-
-	req = consumer_unlock_req(c, q, NULL);
-	call = consumer_call_new(c, CALL_UNLOCK, q->sub, q);
-	if (consumer_call_send(c, call, consumer_address(c, q->sub, q->broker),
+	consumer_release_call(c, q, CALL_UNLOCK,
 	    PETREL__REQUEST_CODE__CODE_UNLOCK_BATCH_MQ,
-	    (ProtobufCMessage *)req, CLIENT_RPC_TIMEOUT_MS,
-	    consumer_unlock_cb) != 0) {
-		q->locked = 0;
-		consumer_queue_gc(c, q);
-	}
-	msg_free(req);
+	    (ProtobufCMessage *)consumer_unlock_req(c, q, NULL),
+	    consumer_unlock_cb);
 }
 
 
@@ -1419,7 +1434,7 @@ consumer_start_cb(uint32_t status, const char *error, ProtobufCMessage *body,
 	if (status != PETREL__STATUS__STATUS_OK) {
 		log_debug("%s: %s: %s", __func__, q->sub->topic, error);
 		q->state = QUEUE_OFFSET;
-		q->retry_at = client_now_ms() + CONSUMER_RETRY_MS;
+		q->retry_at = clock_mono_ms() + CONSUMER_RETRY_MS;
 		msg_free(body);
 		return;
 	}
@@ -1495,7 +1510,7 @@ consumer_offset_cb(uint32_t status, const char *error, ProtobufCMessage *body,
 	else if (status != PETREL__STATUS__STATUS_OK) {
 		log_debug("%s: %s: %s", __func__, q->sub->topic, error);
 		q->state = QUEUE_OFFSET;
-		q->retry_at = client_now_ms() + CONSUMER_RETRY_MS;
+		q->retry_at = clock_mono_ms() + CONSUMER_RETRY_MS;
 	} else {
 		q->committed =
 		    ((Petrel__QueryConsumerOffsetResponse *)body)->offset;
@@ -1534,7 +1549,7 @@ consumer_start_queue(struct consumer *c, struct consumer_queue *q)
 	    PETREL__REQUEST_CODE__CODE_QUERY_CONSUMER_OFFSET,
 	    (ProtobufCMessage *)&req, CLIENT_RPC_TIMEOUT_MS,
 	    consumer_offset_cb) != 0)
-		q->retry_at = client_now_ms() + CONSUMER_RETRY_MS;
+		q->retry_at = clock_mono_ms() + CONSUMER_RETRY_MS;
 }
 
 /* Commits answered (CALL_COMMIT). */
@@ -1546,10 +1561,8 @@ consumer_commit_cb(uint32_t status, const char *error, ProtobufCMessage *body,
 	struct consumer		*c;
 	struct consumer_queue	*q = call->q;
 
-	msg_free(body);
-	if ((c = consumer_call_end(call)) == NULL)
+	if ((c = consumer_call_over(call, body)) == NULL)
 		return;
-	free(call);
 	if (status != PETREL__STATUS__STATUS_OK)
 		log_debug("%s: %s: %s", __func__, c->group, error);
 	if (q != NULL) {
@@ -1642,10 +1655,8 @@ consumer_leave_cb(uint32_t status, const char *error, ProtobufCMessage *body,
 	struct consumer		*c;
 	struct client_wait	*w;
 
-	msg_free(body);
-	if ((c = consumer_call_end(call)) == NULL)
+	if ((c = consumer_call_over(call, body)) == NULL)
 		return;
-	free(call);
 	if (status != PETREL__STATUS__STATUS_OK)
 		log_debug("%s: %s: %s", __func__, c->group, error);
 	if (--c->leaving != 0)

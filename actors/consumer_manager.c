@@ -27,6 +27,7 @@
 
 #include "actor.h"
 #include "broker.h"
+#include "clock.h"
 #include "log.h"
 #include "msg.h"
 #include "strmap.h"
@@ -158,7 +159,7 @@ consumer_manager_fini(void *state)
 static uint64_t
 consumer_manager_now(struct consumer_manager *cm)
 {
-	return (cm->clock != 0 ? cm->clock : brokerlib_mono_ms());
+	return (cm->clock != 0 ? cm->clock : clock_mono_ms());
 }
 
 /* Tell the notifier to push NotifyConsumerIdsChanged to group's members. */

@@ -73,7 +73,7 @@ struct dispatcher {
 	int			 cfg_waiting;	/* acks still to come */
 	char			*cfg_error;
 
-	Petrel__QueuesArrived	*arrived;	/* being built */
+	Petrel__QueuesArrived	**notices;	/* per watcher, being built */
 	struct commitlog_msg	*scratch;	/* for gets */
 	size_t			 capscratch;
 };
@@ -152,7 +152,7 @@ dispatcher_fini(void *state)
 	free(d->watchers);
 	strmap_free(d->watched, NULL);
 	free(d->cfg_error);
-	msg_free(d->arrived);
+	free(d->notices);		/* sent as soon as built */
 	free(d->scratch);
 }
 
@@ -229,6 +229,7 @@ dispatcher_on_config(void *state, ProtobufCMessage *m,
 	d->flusher = actor_deref(c->flusher);
 	d->watchers = xcalloc(c->n_watchers + 1, sizeof *d->watchers);
 	d->watch_topics = xcalloc(c->n_watchers + 1, sizeof *d->watch_topics);
+	d->notices = xcalloc(c->n_watchers + 1, sizeof *d->notices);
 	for (i = 0; i < c->n_watchers && i < DISPATCHER_WATCHERS_MAX; i++) {
 		if ((d->watchers[d->nwatchers] =
 		    actor_deref(c->watchers[i])) == NULL)
@@ -297,18 +298,6 @@ dispatcher_on_configured(void *state, ProtobufCMessage *m,
 	return (0);
 }
 
-/* Add one grown queue to the QueuesArrived being built. */
-static void
-dispatcher_arrival(const char *topic, uint32_t qid, uint64_t end, void *arg)
-{
-	struct dispatcher	*d = arg;
-
-	if (d->arrived == NULL)
-		d->arrived = msg_new(&petrel__queues_arrived__descriptor);
-	dispatcher_queue_offset(&d->arrived->queues, &d->arrived->n_queues,
-	    topic, qid, end);
-}
-
 /* The key of a queue in d->watched. */
 static void
 dispatcher_key(char *buf, size_t len, const char *topic, uint32_t qid)
@@ -337,42 +326,48 @@ dispatcher_watch(struct dispatcher *d, struct actor *from,
 }
 
 /*
- * What watcher i hears of the queues that grew: all of its topic's, or
- * those it watches (forgotten once told); NULL for nothing.
+ * Whether watcher i hears that topic/qid grew: every queue of its topic,
+ * or a queue it watches (forgotten once told).
  */
-static Petrel__QueuesArrived *
-dispatcher_notice(struct dispatcher *d, size_t i)
+static int
+dispatcher_tells(struct dispatcher *d, size_t i, const char *topic,
+    uint32_t qid)
 {
-	Petrel__QueuesArrived	*qa = NULL;
-	Petrel__QueueOffset	*q;
-	const char		*topic = d->watch_topics[i];
-	char			 key[COMMITLOG_TOPIC_MAX + 16];
-	uintptr_t		 bits, bit = (uintptr_t)1 << i;
-	size_t			 k;
+	char		key[COMMITLOG_TOPIC_MAX + 16];
+	uintptr_t	bits, bit = (uintptr_t)1 << i;
 
-	for (k = 0; k < d->arrived->n_queues; k++) {
-		q = d->arrived->queues[k];
-		if (topic != NULL) {
-			if (strcmp(q->topic, topic) != 0)
-				continue;
-		} else {
-			if (strmap_count(d->watched) == 0)
-				break;
-			dispatcher_key(key, sizeof key, q->topic, q->queue_id);
-			bits = (uintptr_t)strmap_get(d->watched, key);
-			if ((bits & bit) == 0)
-				continue;
-			if ((bits &= ~bit) == 0)
-				strmap_remove(d->watched, key);
-			else
-				strmap_put(d->watched, key, (void *)bits);
-		}
-		if (qa == NULL)
-			qa = msg_new(&petrel__queues_arrived__descriptor);
-		dispatcher_queue_offset(&qa->queues, &qa->n_queues, q->topic,
-		    q->queue_id, q->offset);
+	if (d->watch_topics[i] != NULL)
+		return (strcmp(topic, d->watch_topics[i]) == 0);
+	if (strmap_count(d->watched) == 0)
+		return (0);
+	dispatcher_key(key, sizeof key, topic, qid);
+	bits = (uintptr_t)strmap_get(d->watched, key);
+	if ((bits & bit) == 0)
+		return (0);
+	if ((bits &= ~bit) == 0)
+		strmap_remove(d->watched, key);
+	else
+		strmap_put(d->watched, key, (void *)bits);
+	return (1);
+}
+
+/* A queue grew: add it to the notice of each watcher that hears of it. */
+static void
+dispatcher_arrival(const char *topic, uint32_t qid, uint64_t end, void *arg)
+{
+	struct dispatcher	*d = arg;
+	Petrel__QueuesArrived	**qa;
+	size_t			 i;
+
+	for (i = 0; i < d->nwatchers; i++) {
+		if (!dispatcher_tells(d, i, topic, qid))
+			continue;
+		qa = &d->notices[i];
+		if (*qa == NULL)
+			*qa = msg_new(&petrel__queues_arrived__descriptor);
+		dispatcher_queue_offset(&(*qa)->queues, &(*qa)->n_queues,
+		    topic, qid, end);
 	}
-	return (qa);
 }
 
 /*
@@ -382,7 +377,6 @@ dispatcher_notice(struct dispatcher *d, size_t i)
 static void
 dispatcher_catch_up(struct dispatcher *d, uint64_t end)
 {
-	Petrel__QueuesArrived	*qa;
 	char			*cause = NULL;
 	size_t			 i;
 
@@ -395,14 +389,12 @@ dispatcher_catch_up(struct dispatcher *d, uint64_t end)
 		free(cause);
 	}
 	store_arrivals(d->st, dispatcher_arrival, d);
-	if (d->arrived == NULL)
-		return;
 	for (i = 0; i < d->nwatchers; i++) {
-		if ((qa = dispatcher_notice(d, i)) != NULL)
-			actor_send(d->watchers[i], qa);
+		if (d->notices[i] != NULL) {
+			actor_send(d->watchers[i], d->notices[i]);
+			d->notices[i] = NULL;
+		}
 	}
-	msg_free(d->arrived);
-	d->arrived = NULL;
 }
 
 /* A read first catches up with what the writer published. */

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "actor.h"
+#include "clock.h"
 #include "log.h"
 #include "msg.h"
 #include "namesrv.h"
@@ -107,14 +108,11 @@ heartbeat_scanner_on_tick(void *state, ProtobufCMessage *m,
 	struct heartbeat_scanner	*hs = state;
 	Petrel__Tick			*t = (Petrel__Tick *)m;
 	Petrel__ScanBrokers		*scan;
-	struct timespec			 ts;
 
 	if (t->id != HEARTBEAT_SCANNER_TIMER || hs->route_manager == NULL)
 		return (0);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	scan = msg_new(&petrel__scan_brokers__descriptor);
-	scan->now_ms = (uint64_t)ts.tv_sec * 1000 +
-	    (uint64_t)ts.tv_nsec / 1000000;
+	scan->now_ms = clock_mono_ms();
 	hs->scans++;
 	return (actor_send(hs->route_manager, scan));
 }

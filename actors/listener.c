@@ -66,7 +66,6 @@ struct listener_conn {
 	struct listener		*l;
 	struct bufferevent	*bev;
 	int			 paused;	/* not reading: peer not reading */
-	int			 lowat;		/* rpc_await_frame()'s */
 	struct evbuffer		*pend;		/* answers of this turn */
 	struct listener_conn	*flush_next;	/* on the flush list */
 	int			 flushing;	/* on the flush list */
@@ -607,8 +606,6 @@ listener_readcb(struct bufferevent *bev, void *arg)
 			listener_request(c, f);
 		msg_free(f);
 	}
-	if (!c->paused)
-		rpc_await_frame(bev, &c->lowat);
 }
 
 /* The peer took enough of its answers: read again. */

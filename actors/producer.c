@@ -40,6 +40,7 @@
 
 #include "actor.h"
 #include "client.h"
+#include "clock.h"
 #include "log.h"
 #include "msg.h"
 #include "rpc.h"
@@ -390,7 +391,7 @@ producer_failed(struct producer_req *req, uint32_t status, const char *error)
 
 	if (producer_retriable(status) && req->tries < p->retries &&
 	    req->m->selector == 0 && !req->m->sharded &&
-	    client_now_ms() < req->deadline) {
+	    clock_mono_ms() < req->deadline) {
 		req->tries++;
 		producer_dispatch(req);
 		return;
@@ -405,7 +406,7 @@ producer_avoid(struct producer *p, const char *broker, const char *topic,
 {
 	log_debug("send to %s of %s: %s (%u)", broker, topic, error, status);
 	snprintf(p->avoid, sizeof p->avoid, "%s", broker);
-	p->avoid_until = client_now_ms() + CLIENT_AVOID_MS;
+	p->avoid_until = clock_mono_ms() + CLIENT_AVOID_MS;
 	client_route_stale(p->c, topic);
 }
 
@@ -512,7 +513,7 @@ producer_send_batch(struct producer_topic *t)
 	br.born_host = (char *)client_host(p->c);
 	br.n_messages = b->n;
 	br.messages = p->bmsgs;
-	now = client_now_ms();
+	now = clock_mono_ms();
 	t->inflight++;
 	if (rpc_call(rpc, PETREL__REQUEST_CODE__CODE_SEND_BATCH, &br.base,
 	    deadline > now ? (uint32_t)(deadline - now) : 1,
@@ -591,7 +592,7 @@ producer_pick(struct producer *p, struct producer_req *req,
 	}
 	if (m->sharded)
 		return ((int)(m->shard_hash % n));
-	if (p->avoid[0] != '\0' && client_now_ms() < p->avoid_until)
+	if (p->avoid[0] != '\0' && clock_mono_ms() < p->avoid_until)
 		avoid = p->avoid;
 	return (client_route_pick(r, &p->next, avoid));
 }
@@ -639,7 +640,7 @@ producer_dispatch(struct producer_req *req)
 		    NULL);
 		return;
 	}
-	now = client_now_ms();
+	now = clock_mono_ms();
 	timeout = req->deadline > now ? (uint32_t)(req->deadline - now) : 1;
 
 	/* The group and host are ours, lent for the encoding only. */
@@ -695,7 +696,7 @@ producer_on_send(void *state, ProtobufCMessage *m,
 	memset(req, 0, sizeof *req);
 	req->p = p;
 	req->m = s;
-	req->deadline = client_now_ms() + p->timeout_ms;
+	req->deadline = clock_mono_ms() + p->timeout_ms;
 	p->inflight++;
 	if (!p->configured || (s->one == NULL) == (s->batch == NULL) ||
 	    s->mode > PETREL__SEND_MODE__SEND_ONEWAY) {

@@ -61,6 +61,7 @@
 
 #include "actor.h"
 #include "broker.h"
+#include "clock.h"
 #include "idmap.h"
 #include "log.h"
 #include "msg.h"
@@ -302,7 +303,7 @@ puller_fini(void *state)
 static uint64_t
 puller_now(struct puller *p)
 {
-	return (p->clock != 0 ? p->clock : brokerlib_mono_ms());
+	return (p->clock != 0 ? p->clock : clock_mono_ms());
 }
 
 /* Ask the topic manager for the whole topic table. */

@@ -18,6 +18,7 @@
 
 #include "actor.h"
 #include "broker.h"
+#include "clock.h"
 #include "log.h"
 #include "msg.h"
 #include "strmap.h"
@@ -106,7 +107,7 @@ queue_lock_fini(void *state)
 static uint64_t
 queue_lock_now(struct queue_lock *ql)
 {
-	return (ql->clock != 0 ? ql->clock : brokerlib_mono_ms());
+	return (ql->clock != 0 ? ql->clock : clock_mono_ms());
 }
 
 static int

@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "actor.h"
+#include "clock.h"
 #include "log.h"
 #include "msg.h"
 #include "namesrv.h"
@@ -133,26 +134,6 @@ const struct actor_type route_manager_actor = {
 	.fini = route_manager_fini,
 	.handlers = route_manager_handlers
 };
-
-/* Milliseconds on the monotonic clock. */
-static uint64_t
-route_manager_mono_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
-}
-
-/* Milliseconds since the epoch. */
-static uint64_t
-route_manager_wall_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
-}
 
 /*
  * Check a cluster, broker or (if topic) topic name; NULL if good, else a
@@ -624,8 +605,8 @@ route_manager_on_register(void *state, ProtobufCMessage *m,
 	}
 	free(mb->ha_address);
 	mb->ha_address = xstrdup(r->ha_address);
-	mb->seen_ms = route_manager_mono_ms();
-	mb->update_ms = route_manager_wall_ms();
+	mb->seen_ms = clock_mono_ms();
+	mb->update_ms = clock_wall_ms();
 	mb->expire_ms = r->heartbeat_timeout_ms != 0 ?
 	    r->heartbeat_timeout_ms : rm->expire_ms;
 	mb->conn = env->conn;
@@ -879,7 +860,7 @@ route_manager_on_scan_brokers(void *state, ProtobufCMessage *m,
 	uint64_t		 now;
 	size_t			 n;
 
-	now = s->now_ms != 0 ? s->now_ms : route_manager_mono_ms();
+	now = s->now_ms != 0 ? s->now_ms : clock_mono_ms();
 	n = route_manager_drop_where(rm, route_manager_match_expired, now,
 	    "no heartbeat in time");
 	if (n != 0)

@@ -35,6 +35,7 @@
 
 #include "actor.h"
 #include "broker.h"
+#include "clock.h"
 #include "log.h"
 #include "msg.h"
 #include "msgfile.h"
@@ -144,7 +145,7 @@ scheduler_fini(void *state)
 static uint64_t
 scheduler_now(struct scheduler *s)
 {
-	return (s->clock != 0 ? s->clock : brokerlib_wall_ms());
+	return (s->clock != 0 ? s->clock : clock_wall_ms());
 }
 
 /* Write the offsets; 0, or -1 with cause (left dirty). */

@@ -30,6 +30,7 @@
 
 #include "actor.h"
 #include "broker.h"
+#include "clock.h"
 #include "idmap.h"
 #include "log.h"
 #include "msg.h"
@@ -488,7 +489,7 @@ sender_store_message(Petrel__OutgoingMessage *om, const char *topic,
 	/* Checked already: it parses. */
 	brokermsg_parse_host(born, host, &port);
 	return (brokermsg_from_outgoing(om, topic, qid, host, port,
-	    brokerlib_wall_ms(), why, len));
+	    clock_wall_ms(), why, len));
 }
 
 /* Build the PutRequest of a single send; NULL with r answered. */

@@ -23,6 +23,7 @@
 
 #include "actor.h"
 #include "broker.h"
+#include "clock.h"
 #include "log.h"
 #include "msg.h"
 #include "xmalloc.h"
@@ -166,7 +167,7 @@ status_fini(void *state)
 static uint64_t
 status_now(struct status *st)
 {
-	return (st->clock != 0 ? st->clock : brokerlib_mono_ms());
+	return (st->clock != 0 ? st->clock : clock_mono_ms());
 }
 
 static int
@@ -196,7 +197,7 @@ status_on_config(void *state, ProtobufCMessage *m,
 		    actor_deref(c->sources[i])) != NULL)
 			st->nsources++;
 	}
-	st->start_ms = brokerlib_wall_ms();
+	st->start_ms = clock_wall_ms();
 	st->start_mono = status_now(st);
 	sample_ms = c->sample_ms != 0 ? c->sample_ms : STATUS_SAMPLE_MS;
 	/* Room for a minute of samples and the one just before it. */

@@ -27,6 +27,7 @@
 
 #include "actor.h"
 #include "broker.h"
+#include "clock.h"
 #include "log.h"
 #include "msg.h"
 #include "msgfile.h"
@@ -239,7 +240,7 @@ topic_manager_change(struct topic_manager *tm, const char *name,
 		old = strmap_put(tm->topics, name, tc);
 	else
 		old = strmap_remove(tm->topics, name);
-	tm->version_ts = brokerlib_wall_ms();
+	tm->version_ts = clock_wall_ms();
 	tm->version_counter++;
 	if (topic_manager_save(tm, &cause) != 0) {
 		if (old != NULL)

@@ -436,14 +436,19 @@ cli_table_print(struct cli *cli, struct table *t, const struct cmd_args *args)
 	return (rc);
 }
 
-/* Wall-clock milliseconds since the epoch, as the name servers use. */
-uint64_t
-cli_now_ms(void)
+/*
+ * Print the rows of a verb: with --json the array and object open in j,
+ * closed here, else the table t.  Returns an exit code.
+ */
+int
+cli_rows_print(struct cli *cli, struct json *j, struct table *t,
+    const struct cmd_args *args)
 {
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+	if (j == NULL)
+		return (cli_table_print(cli, t, args));
+	json_array_close(j);
+	json_object_close(j);
+	return (cli_json_print(cli, j));
 }
 
 /*
@@ -570,14 +575,34 @@ cli_master_address(const Petrel__BrokerData *b)
 	return (NULL);
 }
 
+/* Add broker b (may be NULL) to ts: its master, or with all every address. */
+static void
+cli_targets_broker(struct cli_targets *ts, const Petrel__BrokerData *b,
+    int all)
+{
+	const char	*address;
+	size_t		 i;
+
+	if (b == NULL)
+		return;
+	if (!all) {
+		if ((address = cli_master_address(b)) != NULL)
+			cli_targets_add(ts, b->broker_name, address);
+		return;
+	}
+	for (i = 0; i < b->n_addresses; i++)
+		cli_targets_add(ts, b->broker_name, b->addresses[i]->address);
+}
+
 /*
  * Add the master of every broker of cluster (every cluster if NULL) to ts,
- * from the name servers' cluster info.  Returns the Status, with *error
- * set (the caller frees it) unless STATUS_OK; a cluster that is not known
- * or has no master is STATUS_NOT_FOUND.
+ * or with all every address of them, from the name servers' cluster info.
+ * Returns the Status, with *error set (the caller frees it) unless
+ * STATUS_OK; a cluster that is not known or has no broker to add is
+ * STATUS_NOT_FOUND.
  */
 uint32_t
-cli_targets_cluster(struct cli *cli, const char *cluster,
+cli_targets_cluster(struct cli *cli, const char *cluster, int all,
     struct cli_targets *ts, char **error)
 {
 	Petrel__GetClusterInfoRequest	 req =
@@ -585,7 +610,6 @@ cli_targets_cluster(struct cli *cli, const char *cluster,
 	Petrel__GetClusterInfoResponse	*r;
 	const Petrel__ClusterData	*c;
 	ProtobufCMessage		*resp;
-	const char			*address;
 	uint32_t			 status;
 	size_t				 ci, bi, found = 0;
 
@@ -601,11 +625,9 @@ cli_targets_cluster(struct cli *cli, const char *cluster,
 			continue;
 		found++;
 		for (bi = 0; bi < c->n_broker_names; bi++) {
-			address = cli_master_address(cmd_cluster_find_broker(
-			    r->brokers, r->n_brokers, c->broker_names[bi]));
-			if (address != NULL)
-				cli_targets_add(ts, c->broker_names[bi],
-				    address);
+			cli_targets_broker(ts, cmd_cluster_find_broker(
+			    r->brokers, r->n_brokers, c->broker_names[bi]),
+			    all);
 		}
 	}
 	msg_free(r);
@@ -614,9 +636,12 @@ cli_targets_cluster(struct cli *cli, const char *cluster,
 		return (PETREL__STATUS__STATUS_NOT_FOUND);
 	}
 	if (ts->n == 0) {
-		xasprintf(error, "%s%s has no master broker",
-		    cluster != NULL ? "cluster " : "no cluster",
-		    cluster != NULL ? cluster : "");
+		if (all)
+			*error = xstrdup("the name server knows no broker");
+		else
+			xasprintf(error, "%s%s has no master broker",
+			    cluster != NULL ? "cluster " : "no cluster",
+			    cluster != NULL ? cluster : "");
 		return (PETREL__STATUS__STATUS_NOT_FOUND);
 	}
 	return (PETREL__STATUS__STATUS_OK);

@@ -152,14 +152,15 @@ struct json	*cli_json_new(struct cli *);
 int		 cli_json_print(struct cli *, struct json *);
 int		 cli_table_print(struct cli *, struct table *,
 		     const struct cmd_args *);
-uint64_t	 cli_now_ms(void);
+int		 cli_rows_print(struct cli *, struct json *, struct table *,
+		     const struct cmd_args *);
 uint32_t	 cli_call_at(struct cli *, const char *, uint32_t,
 		     const ProtobufCMessage *, const ProtobufCMessageDescriptor *,
 		     ProtobufCMessage **, char **);
 void		 cli_targets_add(struct cli_targets *, const char *,
 		     const char *);
 void		 cli_targets_free(struct cli_targets *);
-uint32_t	 cli_targets_cluster(struct cli *, const char *,
+uint32_t	 cli_targets_cluster(struct cli *, const char *, int,
 		     struct cli_targets *, char **);
 uint32_t	 cli_targets_route(struct cli *, const char *,
 		     struct cli_targets *, char **);

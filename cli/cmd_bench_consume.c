@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "json.h"
 #include "petrel.h"
 #include "xmalloc.h"
@@ -40,25 +41,6 @@ const struct cmd_entry cmd_bench_consume_entry = {
 	.help = "time consuming messages of a topic",
 	.exec = cmd_bench_consume_exec
 };
-
-/* Wall clock milliseconds and monotonic microseconds. */
-static uint64_t
-cmd_bench_consume_wall_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
-}
-
-static uint64_t
-cmd_bench_consume_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
-}
 
 static int
 cmd_bench_consume_cmp(const void *a, const void *b)
@@ -128,14 +110,14 @@ cmd_bench_consume_exec(struct cli *cli, struct cmd_args *args)
 		    err.text));
 	}
 	lat = xcalloc((size_t)count, sizeof *lat);
-	start = last = cmd_bench_consume_us();
+	start = last = clock_mono_us();
 	while (seen < count) {
 		n = petrel_consumer_poll(pc, msgs, nitems(msgs), 1000, &err);
 		if (n < 0) {
 			errors++;
 			break;
 		}
-		wall = cmd_bench_consume_wall_ms();
+		wall = clock_wall_ms();
 		for (i = 0; i < n; i++) {
 			st = petrel_msg_store_ms(msgs[i]);
 			if (seen < count)
@@ -144,7 +126,7 @@ cmd_bench_consume_exec(struct cli *cli, struct cmd_args *args)
 			petrel_consumer_done(pc, msgs[i],
 			    PETREL_CONSUME_SUCCESS);
 		}
-		now = cmd_bench_consume_us();
+		now = clock_mono_us();
 		if (now - last >= 1000000) {
 			if (!cli->json)
 				printf("%.0f msgs/s, %" PRIu64 " of %" PRIu64
@@ -154,7 +136,7 @@ cmd_bench_consume_exec(struct cli *cli, struct cmd_args *args)
 			lastseen = seen;
 		}
 	}
-	secs = (double)(cmd_bench_consume_us() - start) / 1e6;
+	secs = (double)(clock_mono_us() - start) / 1e6;
 	rate = secs > 0 ? (double)seen / secs : 0;
 	petrel_consumer_free(pc);
 	petrel_client_free(c);

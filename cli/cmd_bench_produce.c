@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "json.h"
 #include "log.h"
 #include "petrel.h"
@@ -90,21 +91,11 @@ struct bench {
 	_Atomic uint32_t	*hist;		/* BENCH_BUCKETS + 1 */
 };
 
-/* Monotonic nanoseconds. */
-static uint64_t
-bench_now_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec);
-}
-
 /* Count an answer that took from start_ns until now. */
 static void
 bench_record(struct bench *b, uint64_t start_ns, int failed)
 {
-	uint64_t	now = bench_now_ns(), us = (now - start_ns) / 1000;
+	uint64_t	now = clock_mono_ns(), us = (now - start_ns) / 1000;
 
 	if (failed)
 		atomic_fetch_add_explicit(&b->errors, 1, memory_order_relaxed);
@@ -157,7 +148,7 @@ bench_main(void *arg)
 	m = petrel_msg_new(b->topic, b->body, b->size);
 	while (bench_take(b)) {
 		if (b->window <= 1) {
-			start = bench_now_ns();
+			start = clock_mono_ns();
 			bench_record(b, start, petrel_send(b->p, m, NULL,
 			    &err) != 0);
 			continue;
@@ -174,7 +165,7 @@ bench_main(void *arg)
 		pthread_mutex_unlock(&t->lock);
 		s = xmalloc(sizeof *s);
 		s->t = t;
-		s->start_ns = bench_now_ns();
+		s->start_ns = clock_mono_ns();
 		if (petrel_send_async(b->p, m, bench_answered, s, &err) != 0) {
 			bench_record(b, s->start_ns, 1);
 			free(s);
@@ -283,7 +274,7 @@ cmd_bench_produce_exec(struct cli *cli, struct cmd_args *args)
 	b.count = (uint64_t)count;
 	b.hist = xcalloc(BENCH_BUCKETS + 1, sizeof *b.hist);
 
-	t0 = bench_now_ns();
+	t0 = clock_mono_ns();
 	ts = xcalloc((size_t)threads, sizeof *ts);
 	for (i = 0; i < threads; i++) {
 		ts[i].b = &b;
@@ -318,7 +309,7 @@ cmd_bench_produce_exec(struct cli *cli, struct cmd_args *args)
 	}
 	/* Until the last answer, not the tick that noticed it. */
 	if ((now = atomic_load(&b.last_ns)) == 0)
-		now = bench_now_ns();
+		now = clock_mono_ns();
 	done = atomic_load(&b.done);
 	secs = (double)(now - t0) / 1e9;
 	rate = secs > 0 ? (double)done / secs : 0;

@@ -54,60 +54,10 @@ static const struct table_column cmd_broker_status_columns[] = {
 	{ "DISK", TABLE_RIGHT }
 };
 
-static uint32_t	cmd_broker_all(struct cli *, const char *,
-		    struct cli_targets *, char **);
 static void	cmd_broker_json(struct json *,
 		    const Petrel__GetBrokerRuntimeInfoResponse *);
 static void	cmd_broker_row(struct table *, const char *,
 		    const Petrel__GetBrokerRuntimeInfoResponse *);
-
-/*
- * Every address of every broker of cluster (of every cluster if NULL), in
- * ts.  Returns the Status, with *error set unless STATUS_OK.
- */
-static uint32_t
-cmd_broker_all(struct cli *cli, const char *cluster, struct cli_targets *ts,
-    char **error)
-{
-	Petrel__GetClusterInfoRequest	 req =
-	    PETREL__GET_CLUSTER_INFO_REQUEST__INIT;
-	Petrel__GetClusterInfoResponse	*r;
-	const Petrel__ClusterData	*c;
-	const Petrel__BrokerData	*b;
-	ProtobufCMessage		*resp;
-	uint32_t			 status;
-	size_t				 ci, bi, ai, found = 0;
-
-	status = cli_call(cli, PETREL__REQUEST_CODE__CODE_GET_CLUSTER_INFO,
-	    &req.base, &petrel__get_cluster_info_response__descriptor, &resp,
-	    error);
-	if (status != PETREL__STATUS__STATUS_OK)
-		return (status);
-	r = (Petrel__GetClusterInfoResponse *)resp;
-	for (ci = 0; ci < r->n_clusters; ci++) {
-		c = r->clusters[ci];
-		if (cluster != NULL && strcmp(c->name, cluster) != 0)
-			continue;
-		found++;
-		for (bi = 0; bi < c->n_broker_names; bi++) {
-			b = cmd_cluster_find_broker(r->brokers, r->n_brokers,
-			    c->broker_names[bi]);
-			for (ai = 0; b != NULL && ai < b->n_addresses; ai++)
-				cli_targets_add(ts, b->broker_name,
-				    b->addresses[ai]->address);
-		}
-	}
-	msg_free(r);
-	if (cluster != NULL && found == 0) {
-		xasprintf(error, "no cluster %s", cluster);
-		return (PETREL__STATUS__STATUS_NOT_FOUND);
-	}
-	if (ts->n == 0) {
-		*error = xstrdup("the name server knows no broker");
-		return (PETREL__STATUS__STATUS_NOT_FOUND);
-	}
-	return (PETREL__STATUS__STATUS_OK);
-}
 
 /* A broker's runtime information as keys of the object open in j. */
 static void
@@ -208,7 +158,7 @@ cmd_broker_status_exec(struct cli *cli, struct cmd_args *args)
 		cli_targets_add(&ts, args->argv[i], args->argv[i]);
 	}
 	if (args->argc == 0) {
-		status = cmd_broker_all(cli, cluster, &ts, &error);
+		status = cli_targets_cluster(cli, cluster, 1, &ts, &error);
 		if (status != PETREL__STATUS__STATUS_OK) {
 			rc = cli_fail(cli, status, error, "broker status");
 			free(error);
@@ -256,12 +206,7 @@ cmd_broker_status_exec(struct cli *cli, struct cmd_args *args)
 		return (cli_first_report(cli, &first, "broker status"));
 	}
 	cli_targets_free(&ts);
-	if (j != NULL) {
-		json_array_close(j);
-		json_object_close(j);
-		rc = cli_json_print(cli, j);
-	} else
-		rc = cli_table_print(cli, t, args);
+	rc = cli_rows_print(cli, j, t, args);
 	if (first.failed != 0)
 		rc = cli_first_report(cli, &first, "broker status");
 	return (rc);

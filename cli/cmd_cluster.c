@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "json.h"
 #include "msg.h"
 #include "proto/frame.pb-c.h"
@@ -108,7 +109,7 @@ cmd_cluster_list_json(struct cli *cli, const Petrel__GetClusterInfoResponse *r)
 	const Petrel__ClusterData	*c;
 	const Petrel__BrokerData	*b;
 	struct json			*j;
-	uint64_t			 now = cli_now_ms();
+	uint64_t			 now = clock_wall_ms();
 	size_t				 ci, bi;
 
 	j = cli_json_new(cli);
@@ -142,7 +143,7 @@ cmd_cluster_list_table(const Petrel__GetClusterInfoResponse *r)
 	const Petrel__BrokerAddress	*a;
 	struct table			*t;
 	char				 age[32];
-	uint64_t			 now = cli_now_ms();
+	uint64_t			 now = clock_wall_ms();
 	size_t				 ci, bi, ai;
 
 	t = table_new(cmd_cluster_columns, nitems(cmd_cluster_columns));

@@ -18,6 +18,7 @@
 #include <sysexits.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "json.h"
 #include "msg.h"
 #include "proto/broker.pb-c.h"
@@ -120,7 +121,7 @@ cmd_group_targets(struct cli *cli, struct cmd_args *args, const char *what,
 
 	if (cluster != NULL && *cluster == '\0')
 		return (cli_bad_args(cli, args, "empty cluster name"));
-	status = cli_targets_cluster(cli, cluster, ts, &error);
+	status = cli_targets_cluster(cli, cluster, 0, ts, &error);
 	if (status == PETREL__STATUS__STATUS_OK)
 		return (EX_OK);
 	rc = cli_fail(cli, status, error, "%s", what);
@@ -561,7 +562,7 @@ cmd_group_reset_exec(struct cli *cli, struct cmd_args *args)
 		    why));
 	if (to == NULL)
 		return (cli_bad_args(cli, args, "--to TIME is needed"));
-	if (format_parse_time(to, cli_now_ms(), &ms) != 0)
+	if (format_parse_time(to, clock_wall_ms(), &ms) != 0)
 		return (cli_bad_args(cli, args, "bad time \"%s\": epoch ms, "
 		    "YYYY-MM-DD[THH:MM[:SS[.mmm]]][Z|+HH:MM] or \"now\"", to));
 	status = cli_targets_route(cli, topic, &ts, &error);
@@ -613,12 +614,7 @@ cmd_group_reset_exec(struct cli *cli, struct cmd_args *args)
 		msg_free(r);
 	}
 	cli_targets_free(&ts);
-	if (j != NULL) {
-		json_array_close(j);
-		json_object_close(j);
-		rc = cli_json_print(cli, j);
-	} else
-		rc = cli_table_print(cli, t, args);
+	rc = cli_rows_print(cli, j, t, args);
 	if (first.failed != 0)
 		rc = cli_first_report(cli, &first, "group reset %s %s", group,
 		    topic);

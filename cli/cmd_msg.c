@@ -22,6 +22,7 @@
 #include <sysexits.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "compress.h"
 #include "json.h"
 #include "msg.h"
@@ -495,10 +496,10 @@ cmd_msg_query_exec(struct cli *cli, struct cmd_args *args)
 			    "1 to %d", s, CMD_MSG_MAX));
 	}
 	if ((s = cmd_get(args, "begin")) != NULL &&
-	    format_parse_time(s, cli_now_ms(), &begin) != 0)
+	    format_parse_time(s, clock_wall_ms(), &begin) != 0)
 		return (cli_bad_args(cli, args, "bad time \"%s\"", s));
 	if ((s = cmd_get(args, "end")) != NULL &&
-	    format_parse_time(s, cli_now_ms(), &until) != 0)
+	    format_parse_time(s, clock_wall_ms(), &until) != 0)
 		return (cli_bad_args(cli, args, "bad time \"%s\"", s));
 	if (until != 0 && begin > until)
 		return (cli_bad_args(cli, args, "--begin is after --end"));

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "json.h"
 #include "msg.h"
 #include "proto/frame.pb-c.h"
@@ -110,7 +111,7 @@ cmd_route_exec(struct cli *cli, struct cmd_args *args)
 		json_array_close(j);
 		json_array_open(j, "brokers");
 		for (i = 0; i < r->n_brokers; i++)
-			cmd_cluster_json_broker(j, r->brokers[i], cli_now_ms());
+			cmd_cluster_json_broker(j, r->brokers[i], clock_wall_ms());
 		json_array_close(j);
 		json_object_close(j);
 		msg_free(r);

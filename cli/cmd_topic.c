@@ -194,7 +194,7 @@ cmd_topic_targets(struct cli *cli, struct cmd_args *args, const char *topic,
 		return (EX_OK);
 	}
 	if (cluster != NULL)
-		status = cli_targets_cluster(cli, cluster, ts, &error);
+		status = cli_targets_cluster(cli, cluster, 0, ts, &error);
 	else
 		status = cli_targets_route(cli, topic, ts, &error);
 	if (status == PETREL__STATUS__STATUS_OK)
@@ -399,12 +399,7 @@ cmd_topic_set_exec(struct cli *cli, struct cmd_args *args)
 		free(error);
 	}
 	cli_targets_free(&ts);
-	if (j != NULL) {
-		json_array_close(j);
-		json_object_close(j);
-		rc = cli_json_print(cli, j);
-	} else
-		rc = cli_table_print(cli, t, args);
+	rc = cli_rows_print(cli, j, t, args);
 	if (first.failed != 0)
 		rc = cli_first_report(cli, &first, "topic %s %s",
 		    args->entry->verb, topic);

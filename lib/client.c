@@ -41,6 +41,7 @@
 
 #include "actor.h"
 #include "client.h"
+#include "clock.h"
 #include "log.h"
 #include "msg.h"
 #include "rpc.h"
@@ -220,27 +221,7 @@ client_once_init(void)
 	client_random = (uint32_t)ts.tv_nsec ^ (client_pid << 16) ^
 	    (uint32_t)ts.tv_sec;
 	client_random = client_random * 2654435761U + 0x9e3779b9U;
-	client_start_ms = client_now_ms();
-}
-
-/* Monotonic milliseconds. */
-uint64_t
-client_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
-}
-
-/* Wall clock milliseconds since the epoch. */
-uint64_t
-client_wall_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+	client_start_ms = clock_mono_ms();
 }
 
 /*
@@ -258,7 +239,7 @@ client_unique_id(char *buf, size_t len)
 
 	pthread_once(&client_once, client_once_init);
 	pid = client_pid;
-	ms = (uint32_t)(client_now_ms() - client_start_ms);
+	ms = (uint32_t)(clock_mono_ms() - client_start_ms);
 	n = atomic_fetch_add_explicit(&client_counter, 1, memory_order_relaxed);
 	memcpy(b, client_ip, 4);
 	b[4] = pid >> 8;
@@ -819,7 +800,7 @@ client_route_build(const char *topic, Petrel__GetRouteResponse *resp)
 	r = xcalloc(1, sizeof *r);
 	r->topic = xstrdup(topic);
 	r->resp = resp;
-	r->fetched_ms = client_now_ms();
+	r->fetched_ms = clock_mono_ms();
 	for (i = 0; i < resp->n_queues; i++) {
 		q = resp->queues[i];
 		if (q->order)

@@ -101,8 +101,6 @@ int			 client_on_loop(struct petrel_client *);
 void			 client_error(struct petrel_error *, int, const char *,
 			     ...) __attribute__((__format__ (printf, 3, 4)));
 void			 client_unique_id(char *, size_t);
-uint64_t		 client_now_ms(void);
-uint64_t		 client_wall_ms(void);
 
 void			 client_wait_init(struct client_wait *, void *,
 			     size_t);

@@ -86,27 +86,6 @@ frame_read(struct evbuffer *in, size_t max, Petrel__Frame **frame,
 	return (1);
 }
 
-/*
- * Bytes still to come before in holds the whole frame at its head: 0 when
- * it does, or when not even the header is there yet.
- */
-size_t
-frame_missing(struct evbuffer *in)
-{
-	uint8_t		hdr[FRAME_HEADER_SIZE];
-	size_t		have = evbuffer_get_length(in);
-	uint32_t	len;
-
-	if (have < FRAME_HEADER_SIZE ||
-	    evbuffer_copyout(in, hdr, sizeof hdr) != (ssize_t)sizeof hdr)
-		return (0);
-	len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
-	    (uint32_t)hdr[2] << 8 | hdr[3];
-	if (have - FRAME_HEADER_SIZE >= len)
-		return (0);
-	return (len - (have - FRAME_HEADER_SIZE));
-}
-
 /* Bytes of the varint encoding of v. */
 static size_t
 frame_varint_size(size_t v)

@@ -17,7 +17,6 @@
 struct evbuffer;
 
 int	frame_read(struct evbuffer *, size_t, Petrel__Frame **, char **);
-size_t	frame_missing(struct evbuffer *);
 int	frame_write(struct evbuffer *, const Petrel__Frame *);
 int	frame_write_msg(struct evbuffer *, uint32_t, uint64_t, uint32_t,
 	    uint32_t, const char *, const ProtobufCMessage *);

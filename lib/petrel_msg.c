@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "clock.h"
 #include "compress.h"
 #include "msg.h"
 #include "xmalloc.h"
@@ -344,7 +345,7 @@ client_msg_outgoing(const struct petrel_msg *msg, uint32_t compress_over,
 	client_unique_id(id, sizeof id);
 	msg_set_string(&o->unique_id, id);
 	o->delay_level = msg->delay_level;
-	o->born_timestamp_ms = client_wall_ms();
+	o->born_timestamp_ms = clock_wall_ms();
 	*out = o;
 	return (0);
 }

@@ -44,6 +44,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "codes.h"
 #include "frame.h"
 #include "idmap.h"
@@ -56,7 +57,6 @@
 #define RPC_NO_SLOT	((size_t)-1)
 #define RPC_READ_MIN	4096		/* what libevent 2.1 reads at most */
 #define RPC_READ_CHUNK	(64 * 1024)	/* bytes per rpc_read_more() read */
-#define RPC_LOWAT_MAX	(128 * 1024)	/* rpc_await_frame() waits for */
 
 enum rpc_state {
 	RPC_IDLE,		/* no connection */
@@ -103,7 +103,6 @@ struct rpc {
 
 	int			 busy;		/* callbacks running */
 	int			 dead;		/* rpc_free() inside one */
-	int			 lowat;		/* rpc_await_frame()'s */
 	struct rpc_stats	 stats;
 };
 
@@ -114,7 +113,6 @@ struct rpc_sync {
 	ProtobufCMessage	*body;
 };
 
-static uint64_t	rpc_now(void);
 static int	rpc_check(struct rpc *, uint32_t, const ProtobufCMessage *);
 static int	rpc_connect(struct rpc *);
 static void	rpc_close(struct rpc *);
@@ -143,16 +141,6 @@ static struct evbuffer *rpc_out(struct rpc *);
 static void	rpc_failcb(evutil_socket_t, short, void *);
 static void	rpc_sync_cb(uint32_t, const char *, ProtobufCMessage *,
 		    void *);
-
-/* Milliseconds on the monotonic clock. */
-static uint64_t
-rpc_now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
-}
 
 /*
  * Split "host:port" or "[v6 address]:port" into an allocated host and a
@@ -395,7 +383,6 @@ rpc_connect(struct rpc *rpc)
 		return (-1);
 	}
 	bufferevent_setcb(bev, rpc_readcb, NULL, rpc_eventcb, rpc);
-	rpc->lowat = 0;
 	bufferevent_set_max_single_read(bev, RPC_MAX_IO);
 	bufferevent_set_max_single_write(bev, RPC_MAX_IO);
 	evbuffer_add_cb(bufferevent_get_output(bev), rpc_outcb, rpc);
@@ -503,28 +490,6 @@ rpc_read_more(struct bufferevent *bev, size_t max)
 	}
 	evbuffer_freeze(in, 0);
 	return (total);
-}
-
-/*
- * Let bev's socket be reported readable only once the rest of the frame at
- * the head of its input is there (SO_RCVLOWAT, up to RPC_LOWAT_MAX), so a
- * large frame wakes its reader once, not at every segment that arrives.
- * *lowat is the value last set for this socket, 0 for none.
- */
-void
-rpc_await_frame(struct bufferevent *bev, int *lowat)
-{
-	evutil_socket_t	fd = bufferevent_getfd(bev);
-	size_t		need = frame_missing(bufferevent_get_input(bev));
-	int		want;
-
-	if (need > RPC_LOWAT_MAX)
-		need = RPC_LOWAT_MAX;
-	want = need > 1 ? (int)need : 1;
-	if (fd == -1 || want == (*lowat != 0 ? *lowat : 1))
-		return;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &want, sizeof want) == 0)
-		*lowat = want;
 }
 
 /* The output of this turn's requests; the first one schedules the flush. */
@@ -656,7 +621,7 @@ rpc_arm(struct rpc *rpc)
 	at = rpc->heap[0]->deadline;
 	if (at == rpc->timer_at)
 		return;
-	now = rpc_now();
+	now = clock_mono_ms();
 	ms = at > now ? at - now : 0;
 	tv.tv_sec = (time_t)(ms / 1000);
 	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
@@ -721,7 +686,7 @@ rpc_call(struct rpc *rpc, uint32_t code, const ProtobufCMessage *req,
 	idmap_put(rpc->calls, id, call);
 	rpc->stats.calls++;
 	if (timeout_ms != 0) {
-		call->deadline = rpc_now() + timeout_ms;
+		call->deadline = clock_mono_ms() + timeout_ms;
 		rpc_heap_push(rpc, call);
 		if (call->slot == 0)
 			rpc_arm(rpc);
@@ -896,8 +861,6 @@ rpc_readcb(struct bufferevent *bev, void *arg)
 		rpc_answer(rpc, f);
 		msg_free(f);
 	}
-	if (!rpc->dead && rpc->bev == bev)
-		rpc_await_frame(bev, &rpc->lowat);
 	rpc_leave(rpc);
 }
 
@@ -957,7 +920,7 @@ rpc_timercb(evutil_socket_t fd, short what, void *arg)
 {
 	struct rpc	*rpc = arg;
 	struct rpc_call	*call;
-	uint64_t	 now = rpc_now();
+	uint64_t	 now = clock_mono_ms();
 	char		*error;
 
 	(void)fd;

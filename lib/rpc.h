@@ -57,7 +57,6 @@ void		 rpc_on_request(struct rpc *, rpc_request_cb, void *);
 void		 rpc_stats(struct rpc *, struct rpc_stats *);
 ssize_t		 rpc_write_now(struct bufferevent *, struct evbuffer *);
 size_t		 rpc_read_more(struct bufferevent *, size_t);
-void		 rpc_await_frame(struct bufferevent *, int *);
 int		 rpc_parse_address(const char *, char **, uint16_t *, char **);
 int		 rpc_resolve(const char *, uint16_t, struct sockaddr_storage *,
 		    socklen_t *, char **);

@@ -39,6 +39,7 @@
 
 #include "actor.h"
 #include "broker.h"
+#include "clock.h"
 #include "log.h"
 #include "msg.h"
 #include "runtime.pb-c.h"
@@ -85,15 +86,6 @@ static const struct actor_type bench_actor = {
 static const struct actor_type bench_main = { "main", 0, NULL, NULL, NULL };
 static int		bench_done[2] = { -1, -1 };	/* a pipe */
 
-static uint64_t
-bench_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec);
-}
-
 /* Ask the writer to store one more message; the cookie is the time. */
 static void
 bench_send(struct bench_client *c)
@@ -108,7 +100,7 @@ bench_send(struct bench_client *c)
 	msg_set_bytes(&m->body, c->body, c->size);
 	msg_array_add((void ***)&req->messages, &req->n_messages, m);
 	c->sent++;
-	actor_ask(c->writer, req, c->self, bench_ns());
+	actor_ask(c->writer, req, c->self, clock_mono_ns());
 }
 
 static int
@@ -131,7 +123,7 @@ bench_on_put(void *state, ProtobufCMessage *m, const struct envelope *env)
 	if (r->status != 0 && c->failed++ == 0)
 		fprintf(stderr, "bench: put failed: %u %s\n", r->status,
 		    r->reason);
-	c->lat[c->done++] = bench_ns() - env->cookie;
+	c->lat[c->done++] = clock_mono_ns() - env->cookie;
 	if (c->sent < c->total)
 		bench_send(c);
 	if (c->done == c->total && write(bench_done[1], "", 1) != 1)
@@ -164,10 +156,10 @@ static ProtobufCMessage *
 bench_wait(struct actor *a)
 {
 	ProtobufCMessage	*m;
-	uint64_t		 deadline = bench_ns() + 60000000000ULL;
+	uint64_t		 deadline = clock_mono_ns() + 60000000000ULL;
 
 	while ((m = actor_pop(a, NULL)) == NULL) {
-		if (bench_ns() > deadline)
+		if (clock_mono_ns() > deadline)
 			return (NULL);
 		usleep(200);
 	}
@@ -184,13 +176,13 @@ bench_recover(const char *dir, uint64_t segment, int json)
 
 	memset(&conf, 0, sizeof conf);
 	conf.segment_size = segment;
-	t0 = bench_ns();
+	t0 = clock_mono_ns();
 	if ((st = store_open(dir, &conf, &cause)) == NULL) {
 		fprintf(stderr, "bench store: %s\n", cause);
 		free(cause);
 		return (1);
 	}
-	t1 = bench_ns();
+	t1 = clock_mono_ns();
 	if (json)
 		printf("{\"recovery_ms\": %.3f, \"log_bytes\": %llu, "
 		    "\"revalidated_bytes\": %llu, \"crashed\": %d}\n",
@@ -228,23 +220,23 @@ bench_reference(const char *dir, int json)
 		free(path);
 		return (1);
 	}
-	t0 = bench_ns();
+	t0 = clock_mono_ns();
 	for (i = 0; i < (int)mb; i++) {
 		if (write(fd, buf, 1 << 20) != 1 << 20)
 			goto fail;
 	}
 	fdatasync(fd);
-	t1 = bench_ns();
+	t1 = clock_mono_ns();
 	if (ftruncate(fd, 0) != 0)
 		goto fail;
 	fdatasync(fd);
-	t2 = bench_ns();
+	t2 = clock_mono_ns();
 	for (i = 0; i < n; i++) {
 		if (write(fd, buf, 4096) != 4096)
 			goto fail;
 		fdatasync(fd);
 	}
-	t2 = bench_ns() - t2;
+	t2 = clock_mono_ns() - t2;
 	if (json)
 		printf("{\"seq_write_mb_per_sec\": %.1f, "
 		    "\"append_fdatasync_per_sec\": %.0f}\n",
@@ -276,7 +268,7 @@ bench_reads(struct actor *dispatcher, struct actor *me, uint64_t *n)
 {
 	Petrel__GetRequest	*req;
 	Petrel__GetResponse	*g;
-	uint64_t		 t0 = bench_ns(), off;
+	uint64_t		 t0 = clock_mono_ns(), off;
 	uint32_t		 q;
 
 	*n = 0;
@@ -300,7 +292,7 @@ bench_reads(struct actor *dispatcher, struct actor *me, uint64_t *n)
 			msg_free(g);
 		}
 	}
-	return ((double)*n / ((double)(bench_ns() - t0) / 1e9));
+	return ((double)*n / ((double)(clock_mono_ns() - t0) / 1e9));
 }
 
 /* Parse option opt's value s as a whole number in [min, max]; 0 or -1. */
@@ -452,13 +444,13 @@ storebench_main(int argc, char **argv)
 	}
 	msg_free(ack);
 
-	t0 = bench_ns();
+	t0 = clock_mono_ns();
 	cpu0 = bench_cpu_ns();
 	actor_send(actors[3], msg_new(&petrel__probe__descriptor));
 	/* Block: polling would take CPU from the actors measured. */
 	while (read(bench_done[0], &ch, 1) != 1 && errno == EINTR)
 		;
-	t1 = bench_ns();
+	t1 = clock_mono_ns();
 	cpu1 = bench_cpu_ns();
 	secs = (double)(t1 - t0) / 1e9;
 	qsort(c->lat, count, sizeof *c->lat, bench_cmp);
