@@ -571,6 +571,8 @@ listener_readcb(struct bufferevent *bev, void *arg)
 	char			*cause;
 	int			 rc;
 
+	loop_worked();
+
 	if (!c->paused)
 		rpc_read_more(bev, LISTENER_MAX_IO);
 	while (!c->paused) {

@@ -89,6 +89,7 @@ struct broker_conf {
 	int64_t	 max_reconsume;
 	int64_t	 suspend_max;
 	int64_t	 lock_expire;
+	int64_t	 busy_poll;
 };
 
 struct broker {
@@ -177,6 +178,8 @@ static const struct conf_key broker_keys[] = {
 	  offsetof(struct broker_conf, suspend_max), 0, NULL },
 	{ "rebalanceLockMaxLiveTime", CONF_DURATION, 1000, 3600000, "60s",
 	  offsetof(struct broker_conf, lock_expire), 0, NULL },
+	{ "busyPollMicros", CONF_INT, 0, 100000, "200",
+	  offsetof(struct broker_conf, busy_poll), 0, NULL },
 	{ NULL, 0, 0, 0, NULL, 0, 0, NULL }
 };
 
@@ -809,6 +812,7 @@ main(int argc, char **argv)
 
 	loops[0] = main_loop = loop_new("main");
 	loops[1] = net = loop_new("net");
+	loop_set_busy_poll(net, (uint64_t)b.conf.busy_poll);
 	loops[2] = config = loop_new("config");
 	loops[3] = reg = loop_new("registrar");
 	loops[4] = flusher = loop_new("flusher");

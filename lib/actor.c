@@ -403,6 +403,8 @@ actor_wake_cb(evutil_socket_t fd, short what, void *arg)
 	size_t		 n;
 	int		 stop;
 
+	loop_worked();
+
 	last = mailbox_last(&a->mailbox);
 	for (n = 0; n < ACTOR_BATCH; n++) {
 		if ((mail = mailbox_pop(&a->mailbox)) == NULL)

@@ -88,6 +88,8 @@ void			 loop_join(struct loop *);
 void			 loop_free(struct loop *);
 int			 loop_running(struct loop *);
 struct loop		*loop_current(void);
+void			 loop_worked(void);
+void			 loop_set_busy_poll(struct loop *, uint64_t);
 
 /* Actors. */
 struct actor	*actor_spawn(struct loop *, const struct actor_type *,

@@ -55,6 +55,8 @@
 #define CLIENT_TICK_ROUTES	1
 #define CLIENT_TICK_HEARTBEAT	2
 #define CLIENT_NS_MAX		64
+#define CLIENT_BUSY_POLL_US	200	/* default of PETREL_BUSY_POLL */
+#define CLIENT_BUSY_POLL_MAX	100000
 
 /* One callback waiting for a route. */
 struct client_waiter {
@@ -106,6 +108,7 @@ struct client_state {
 	struct petrel_client	*c;
 };
 
+static uint64_t	client_busy_poll(const char *);
 static void	client_notice(uint32_t, ProtobufCMessage *, void *);
 static int	client_init(struct actor *, void *);
 static void	client_fini(void *);
@@ -140,6 +143,7 @@ static char		client_born[INET_ADDRSTRLEN + 8];	/* ip:0 */
 static uint32_t		client_random;
 static uint32_t		client_pid;	/* getpid() once, not per id */
 static uint64_t		client_start_ms;
+static uint64_t		client_busy_poll_us;	/* PETREL_BUSY_POLL */
 static _Atomic uint32_t	client_counter;
 static _Atomic uint32_t	client_instances;
 
@@ -222,6 +226,25 @@ client_once_init(void)
 	    (uint32_t)ts.tv_sec;
 	client_random = client_random * 2654435761U + 0x9e3779b9U;
 	client_start_ms = clock_mono_ms();
+	client_busy_poll_us = client_busy_poll(getenv("PETREL_BUSY_POLL"));
+}
+
+/*
+ * The library loop's busy-poll time in microseconds from the environment
+ * (libpetrel(3)): digits up to CLIENT_BUSY_POLL_MAX, 0 to sleep at once;
+ * anything else means the default.
+ */
+static uint64_t
+client_busy_poll(const char *s)
+{
+	uint64_t	 us = 0;
+
+	if (s == NULL || *s == '\0' || strspn(s, "0123456789") != strlen(s) ||
+	    strlen(s) > 6)
+		return (CLIENT_BUSY_POLL_US);
+	while (*s != '\0')
+		us = us * 10 + (uint64_t)(*s++ - '0');
+	return (us <= CLIENT_BUSY_POLL_MAX ? us : CLIENT_BUSY_POLL_US);
 }
 
 /*
@@ -526,6 +549,7 @@ petrel_client_new(const char *namesrv, struct petrel_error *err)
 	pthread_once(&client_once, client_once_init);
 	c = xcalloc(1, sizeof *c);
 	c->loop = loop_new("petrel");
+	loop_set_busy_poll(c->loop, client_busy_poll_us);
 	copy = next = xstrdup(namesrv);
 	while ((word = strsep(&next, ";, \t")) != NULL) {
 		if (*word == '\0')

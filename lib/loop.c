@@ -8,11 +8,21 @@
  *
  * A base is set to look for new I/O and timers every LOOP_MAX_CALLBACKS
  * callbacks, so a loop full of busy actors still reads its sockets.
+ *
+ * Busy polling: a loop given a busy-poll time (loop_set_busy_poll) keeps
+ * looking for work that long after its last callback that did some
+ * (loop_worked: a mailbox, a socket read) before it sleeps in epoll_wait
+ * again.  Waking a sleeping thread costs tens of microseconds on a virtual
+ * machine, several times what a request costs to handle, so a loop that
+ * answers requests one after another answers them sooner and in less CPU
+ * time when it does not sleep between them.  A loop woken only by timers
+ * never spins, so an idle daemon stays idle.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -23,6 +33,7 @@
 #include <event2/thread.h>
 
 #include "actor.h"
+#include "clock.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -34,10 +45,14 @@ struct loop {
 	pthread_t		 thread;
 	int			 joinable;	/* thread started, not joined */
 	_Atomic(int)		 running;
+	uint64_t		 busy_poll_us;	/* spin this long after work */
+	uint64_t		 work;		/* callbacks that did work */
 };
 
 static void	 loop_threads_init(void);
 static void	 loop_dispatch(struct loop *);
+static int	 loop_turn(struct loop *, int);
+static int	 loop_spin(struct loop *);
 static void	*loop_main(void *);
 
 static pthread_once_t		 loop_once = PTHREAD_ONCE_INIT;
@@ -86,15 +101,70 @@ loop_base(struct loop *l)
 	return (l->base);
 }
 
+/*
+ * Spend this long, at most, looking for more work after a callback did
+ * some (0, the default: sleep at once).  Before the loop runs.
+ */
+void
+loop_set_busy_poll(struct loop *l, uint64_t us)
+{
+	l->busy_poll_us = us;
+}
+
+/*
+ * One turn of the loop, waiting for an event or (flags EVLOOP_NONBLOCK)
+ * not; 1 if it was asked to stop or failed, else 0.
+ */
+static int
+loop_turn(struct loop *l, int flags)
+{
+	if (event_base_loop(l->base, flags | EVLOOP_NO_EXIT_ON_EMPTY) == -1) {
+		log_warnx("%s: loop %s failed", __func__, l->name);
+		return (1);
+	}
+	return (event_base_got_exit(l->base) || event_base_got_break(l->base));
+}
+
+/*
+ * Look for work without sleeping until busy_poll_us pass with none,
+ * yielding the CPU between looks; 1 if the loop was asked to stop.
+ */
+static int
+loop_spin(struct loop *l)
+{
+	uint64_t	 deadline, work;
+
+	deadline = clock_mono_us() + l->busy_poll_us;
+	while (clock_mono_us() < deadline) {
+		work = l->work;
+		if (loop_turn(l, EVLOOP_NONBLOCK))
+			return (1);
+		if (l->work != work)
+			deadline = clock_mono_us() + l->busy_poll_us;
+		else
+			sched_yield();
+	}
+	return (0);
+}
+
 /* Run the loop on this thread until loop_exit(); it is marked running. */
 static void
 loop_dispatch(struct loop *l)
 {
 	struct loop	*prev = loop_self;
+	uint64_t	 work;
 
 	loop_self = l;
-	if (event_base_loop(l->base, EVLOOP_NO_EXIT_ON_EMPTY) == -1)
-		log_warnx("%s: loop %s failed", __func__, l->name);
+	if (l->busy_poll_us == 0) {
+		if (event_base_loop(l->base, EVLOOP_NO_EXIT_ON_EMPTY) == -1)
+			log_warnx("%s: loop %s failed", __func__, l->name);
+	} else {
+		do {
+			work = l->work;
+			if (loop_turn(l, EVLOOP_ONCE))
+				break;
+		} while (l->work == work || !loop_spin(l));
+	}
 	loop_self = prev;
 	/*
 	 * Release: whoever sees the loop stopped (loop_free, a restart) also
@@ -214,6 +284,17 @@ loop_running(struct loop *l)
 {
 	/* Acquire: pairs with the release when the loop stopped. */
 	return (atomic_load_explicit(&l->running, memory_order_acquire));
+}
+
+/*
+ * A callback of the running loop did work (a mailbox, a socket read): a
+ * loop that busy-polls keeps looking for more.
+ */
+void
+loop_worked(void)
+{
+	if (loop_self != NULL)
+		loop_self->work++;
 }
 
 /* The loop the calling thread is running, or NULL. */

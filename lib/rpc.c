@@ -44,6 +44,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "actor.h"
 #include "clock.h"
 #include "codes.h"
 #include "frame.h"
@@ -841,6 +842,8 @@ rpc_readcb(struct bufferevent *bev, void *arg)
 	char			*cause;
 	uint64_t		 gen;
 	int			 rc;
+
+	loop_worked();
 
 	rpc->busy++;
 	rpc_read_more(bev, RPC_MAX_IO);

@@ -1,7 +1,9 @@
 /*
  * Tests of lib/loop.c: running a loop on the calling thread and on its
  * own, exiting from inside and from another thread, restarting, and what
- * a loop thread looks like (its current loop, its signal mask).
+ * a loop thread looks like (its current loop, its signal mask), and
+ * busy polling (work keeps being handled, the loop sleeps again after its
+ * busy-poll time, it stops when asked while it spins).
  */
 #include "config.h"
 
@@ -24,6 +26,9 @@ struct probe {
 	_Atomic(int)	 running_ok;
 	_Atomic(int)	 sigterm_blocked;
 	int		 exit;
+	int		 work;		/* call loop_worked() */
+	_Atomic(int)	 have_clock;
+	clockid_t	 clock;		/* the loop thread's CPU clock */
 };
 
 /* Wait until *flag reaches want, at most ms; whether it did. */
@@ -52,6 +57,11 @@ probe_cb(evutil_socket_t fd, short what, void *arg)
 	atomic_store(&p->running_ok, loop_running(p->loop));
 	pthread_sigmask(SIG_BLOCK, NULL, &set);
 	atomic_store(&p->sigterm_blocked, sigismember(&set, SIGTERM));
+	if (p->work)
+		loop_worked();
+	if (!atomic_load(&p->have_clock) &&
+	    pthread_getcpuclockid(pthread_self(), &p->clock) == 0)
+		atomic_store(&p->have_clock, 1);
 	atomic_fetch_add(&p->fired, 1);
 	if (p->exit)
 		loop_exit(p->loop);
@@ -139,6 +149,67 @@ START_TEST(test_exit_from_callback_thread)
 }
 END_TEST
 
+/* CPU time the clock's thread has used, in ms. */
+static uint64_t
+cpu_ms(clockid_t clock)
+{
+	struct timespec	 ts;
+
+	ck_assert_int_eq(clock_gettime(clock, &ts), 0);
+	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+}
+
+START_TEST(test_busy_poll)
+{
+	struct timespec	 pause = { 0, 5 * 1000000 };
+	struct probe	 p = { 0 };
+	struct event	*ev;
+	uint64_t	 deadline, before;
+	int		 i, idle = 0;
+
+	p.loop = loop_new("busy");
+	p.work = 1;
+	loop_set_busy_poll(p.loop, 20000);
+	ev = event_new(loop_base(p.loop), -1, 0, probe_cb, &p);
+	ck_assert_int_eq(loop_start(p.loop), 0);
+	/* Work handed over while it sleeps and while it spins. */
+	for (i = 1; i <= 200; i++) {
+		event_active(ev, EV_READ, 0);
+		ck_assert(wait_flag(&p.fired, i, 5000));
+	}
+	ck_assert_int_eq(atomic_load(&p.current_ok), 1);
+	ck_assert_int_eq(atomic_load(&p.have_clock), 1);
+
+	/* After work it keeps looking for more: its CPU time grows. */
+	before = cpu_ms(p.clock);
+	event_active(ev, EV_READ, 0);
+	ck_assert(wait_flag(&p.fired, 201, 5000));
+	deadline = test_now_ms() + 5000;
+	while (cpu_ms(p.clock) - before < 2 && test_now_ms() < deadline)
+		nanosleep(&pause, NULL);
+	ck_assert_msg(cpu_ms(p.clock) - before >= 2,
+	    "the loop slept at once after work");
+
+	/* With no more work it sleeps again: its CPU time stops growing. */
+	deadline = test_now_ms() + 5000;
+	while (!idle && test_now_ms() < deadline) {
+		before = cpu_ms(p.clock);
+		nanosleep(&pause, NULL);
+		idle = cpu_ms(p.clock) - before <= 2;
+	}
+	ck_assert_msg(idle, "the loop still spins with nothing to do");
+
+	/* Asked to stop while it spins, it stops. */
+	event_active(ev, EV_READ, 0);
+	ck_assert(wait_flag(&p.fired, 202, 5000));
+	loop_exit(p.loop);
+	loop_join(p.loop);
+	ck_assert_int_eq(loop_running(p.loop), 0);
+	event_free(ev);
+	loop_free(p.loop);
+}
+END_TEST
+
 Suite *
 loop_suite(void)
 {
@@ -150,6 +221,7 @@ loop_suite(void)
 	tcase_add_test(tc, test_exit_before_run);
 	tcase_add_test(tc, test_thread);
 	tcase_add_test(tc, test_exit_from_callback_thread);
+	tcase_add_test(tc, test_busy_poll);
 	suite_add_tcase(s, tc);
 	return (s);
 }
