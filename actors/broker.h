@@ -101,6 +101,9 @@ struct Petrel__StoreMessage *brokermsg_from_outgoing(
 	    struct Petrel__OutgoingMessage *, const char *, uint32_t,
 	    const uint8_t *, uint32_t, uint64_t, char *, size_t);
 struct Petrel__Message *brokermsg_to_wire(struct Petrel__StoreMessage *);
+struct commitlog_msg;
+size_t	 brokermsg_encode(const struct commitlog_msg *, uint32_t, uint8_t **,
+	    size_t *, size_t *);
 const char *brokermsg_prop(const struct Petrel__StoreMessage *,
 	    const char *);
 void	 brokermsg_set_prop(struct Petrel__StoreMessage *, const char *,

@@ -18,7 +18,10 @@
 #include "broker.h"
 #include "commitlog.h"
 #include "crc32c.h"
+#include "frame.h"
+#include "log.h"
 #include "msg.h"
+#include "storemsg.h"
 #include "xmalloc.h"
 
 #include "proto/broker.pb-c.h"
@@ -429,6 +432,176 @@ brokermsg_to_wire(Petrel__StoreMessage *sm)
 	}
 	m->reconsume_times = sm->reconsume;
 	return (m);
+}
+
+/*
+ * Encoding a record straight into the wire protocol's Message, for pulls:
+ * the bytes protobuf-c packs from brokermsg_to_wire(storemsg_from_record())
+ * (fields in number order, proto3 defaults left out), without building
+ * either message.  A struct brokermsg_wire holds what is found or
+ * formatted once; brokermsg_wire_fields() sizes the fields (out NULL) or
+ * writes them.
+ */
+struct brokermsg_wire {
+	const char	*keys, *tags, *uniq;
+	size_t		 keys_len, tags_len, uniq_len;
+	char		 id[BROKERMSG_ID_MAX];
+	char		 born[BROKERMSG_HOST_MAX];
+	char		 store[BROKERMSG_HOST_MAX];
+	uint32_t	 crc;
+};
+
+/* Count a varint of v, and write it at *out if out is set. */
+static size_t
+brokermsg_put_varint(uint8_t **out, uint64_t v)
+{
+	if (out != NULL)
+		*out = frame_varint_put(*out, v);
+	return (frame_varint_len(v));
+}
+
+/* Field number f of wire type varint, left out if v is 0. */
+static size_t
+brokermsg_put_uint(uint8_t **out, uint32_t f, uint64_t v)
+{
+	if (v == 0)
+		return (0);
+	return (brokermsg_put_varint(out, (uint64_t)f << 3) +
+	    brokermsg_put_varint(out, v));
+}
+
+/* Field number f of len bytes at s, left out if empty. */
+static size_t
+brokermsg_put_bytes(uint8_t **out, uint32_t f, const void *s, size_t len)
+{
+	size_t	n;
+
+	if (len == 0)
+		return (0);
+	n = brokermsg_put_varint(out, (uint64_t)f << 3 | 2) +
+	    brokermsg_put_varint(out, len) + len;
+	if (out != NULL) {
+		memcpy(*out, s, len);
+		*out += len;
+	}
+	return (n);
+}
+
+/*
+ * The properties of r that are not KEYS, TAGS or UNIQ_KEY, as Property
+ * messages (field 11); with w set, notes those three in w instead.
+ */
+static size_t
+brokermsg_put_props(uint8_t **out, const struct commitlog_msg *r,
+    struct brokermsg_wire *w)
+{
+	struct storemsg_prop	 pr;
+	const char		*p = r->props, *end = p + r->props_len;
+	size_t			 n = 0, len;
+
+	while (storemsg_prop_next(&p, end, &pr)) {
+		if (w != NULL) {
+			if (pr.kind == STOREMSG_PROP_KEYS) {
+				w->keys = pr.value;
+				w->keys_len = pr.value_len;
+			} else if (pr.kind == STOREMSG_PROP_TAGS) {
+				w->tags = pr.value;
+				w->tags_len = pr.value_len;
+			} else if (pr.kind == STOREMSG_PROP_UNIQ) {
+				w->uniq = pr.value;
+				w->uniq_len = pr.value_len;
+			}
+			continue;
+		}
+		if (pr.kind != STOREMSG_PROP_USER)
+			continue;
+		len = brokermsg_put_bytes(NULL, 1, pr.name, pr.name_len) +
+		    brokermsg_put_bytes(NULL, 2, pr.value, pr.value_len);
+		n += brokermsg_put_varint(out, 11 << 3 | 2) +
+		    brokermsg_put_varint(out, len) + len;
+		brokermsg_put_bytes(out, 1, pr.name, pr.name_len);
+		brokermsg_put_bytes(out, 2, pr.value, pr.value_len);
+	}
+	return (n);
+}
+
+/* The keys of w, space-separated, each as field 10. */
+static size_t
+brokermsg_put_keys(uint8_t **out, const struct brokermsg_wire *w)
+{
+	const char	*k = w->keys, *end = k + w->keys_len, *sp;
+	size_t		 n = 0;
+
+	for (; k < end; k = sp + 1) {
+		if ((sp = memchr(k, ' ', (size_t)(end - k))) == NULL)
+			sp = end;
+		n += brokermsg_put_bytes(out, 10, k, (size_t)(sp - k));
+	}
+	return (n);
+}
+
+/* Size (out NULL) or write the fields of the Message of r. */
+static size_t
+brokermsg_wire_fields(uint8_t **out, const struct commitlog_msg *r,
+    const struct brokermsg_wire *w)
+{
+	size_t	n;
+
+	n = brokermsg_put_bytes(out, 1, r->topic, r->topic_len);
+	n += brokermsg_put_uint(out, 2, r->queue_id);
+	n += brokermsg_put_uint(out, 3, r->queue_offset);
+	n += brokermsg_put_uint(out, 4, r->phys);
+	n += brokermsg_put_bytes(out, 5, w->id, strlen(w->id));
+	n += brokermsg_put_bytes(out, 6, w->uniq, w->uniq_len);
+	n += brokermsg_put_uint(out, 7, r->flags & COMMITLOG_F_COMPRESSED);
+	n += brokermsg_put_bytes(out, 8, r->body, r->body_len);
+	n += brokermsg_put_bytes(out, 9, w->tags, w->tags_len);
+	n += brokermsg_put_keys(out, w);
+	n += brokermsg_put_props(out, r, NULL);
+	n += brokermsg_put_uint(out, 12, r->born_ts);
+	n += brokermsg_put_bytes(out, 13, w->born, strlen(w->born));
+	n += brokermsg_put_uint(out, 14, r->store_ts);
+	n += brokermsg_put_bytes(out, 15, w->store, strlen(w->store));
+	n += brokermsg_put_uint(out, 16, r->reconsume);
+	n += brokermsg_put_uint(out, 17, w->crc);
+	return (n);
+}
+
+/*
+ * Append record r to *buf (*len bytes used of *cap, grown as needed) as
+ * a wire Message that is field field of an enclosing message: tag,
+ * length, the Message's bytes.  Returns the bytes appended.
+ */
+size_t
+brokermsg_encode(const struct commitlog_msg *r, uint32_t field,
+    uint8_t **buf, size_t *len, size_t *cap)
+{
+	struct brokermsg_wire	 w;
+	uint8_t			*p;
+	size_t			 n, total;
+
+	memset(&w, 0, sizeof w);
+	brokermsg_put_props(NULL, r, &w);
+	brokermsg_id(r->store_host.addr, r->store_host.port, r->phys, w.id);
+	brokermsg_format_host(r->born_host.addr, r->born_host.port, w.born);
+	brokermsg_format_host(r->store_host.addr, r->store_host.port,
+	    w.store);
+	w.crc = crc32c(0, r->body, r->body_len);
+	n = brokermsg_wire_fields(NULL, r, &w);
+	total = frame_varint_len((uint64_t)field << 3 | 2) +
+	    frame_varint_len(n) + n;
+	if (*cap - *len < total) {
+		*cap = *len + total > 2 * *cap ? *len + total : 2 * *cap;
+		*buf = xrealloc(*buf, *cap);
+	}
+	p = *buf + *len;
+	brokermsg_put_varint(&p, (uint64_t)field << 3 | 2);
+	brokermsg_put_varint(&p, n);
+	if (brokermsg_wire_fields(&p, r, &w) != n ||
+	    p != *buf + *len + total)
+		fatalx("%s: encoded size changed", __func__);
+	*len += total;
+	return (total);
 }
 
 /* The value of property name of sm, or NULL. */

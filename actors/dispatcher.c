@@ -50,6 +50,7 @@
 #define DISPATCHER_TIMER		1
 #define DISPATCHER_CHECKPOINT_MS	1000
 #define DISPATCHER_GET_MAX		1024
+#define DISPATCHER_WIRE_EXTRA		128	/* a wire Message over its record */
 #define DISPATCHER_LOOKUP_MAX		64
 #define DISPATCHER_WATCHERS_MAX		64	/* bits of a watched value */
 #define DISPATCHER_NOT_AVAILABLE	\
@@ -90,6 +91,8 @@ static int	dispatcher_on_flush_done(void *, ProtobufCMessage *,
 		    const struct envelope *);
 static int	dispatcher_on_tick(void *, ProtobufCMessage *,
 		    const struct envelope *);
+static void	dispatcher_encode(Petrel__GetResponse *,
+		    const struct store_get *);
 static int	dispatcher_on_get(void *, ProtobufCMessage *,
 		    const struct envelope *);
 static int	dispatcher_on_queue_info(void *, ProtobufCMessage *,
@@ -457,6 +460,28 @@ dispatcher_closed(struct dispatcher *d, const struct envelope *env)
 	return (1);
 }
 
+/*
+ * The messages of g as resp->encoded, ready for a PullMessageResponse:
+ * one buffer, no message built.
+ */
+static void
+dispatcher_encode(Petrel__GetResponse *resp, const struct store_get *g)
+{
+	uint8_t	*buf = NULL;
+	size_t	 i, len = 0, cap = 0;
+
+	if (g->n == 0)
+		return;
+	for (i = 0; i < g->n; i++)
+		cap += g->msgs[i].size + DISPATCHER_WIRE_EXTRA;
+	buf = xmalloc(cap);
+	for (i = 0; i < g->n; i++)
+		brokermsg_encode(&g->msgs[i], 2, &buf, &len, &cap);
+	resp->encoded.data = buf;
+	resp->encoded.len = len;
+	resp->n_encoded = (uint32_t)g->n;
+}
+
 /* Messages of a queue from an offset. */
 static int
 dispatcher_on_get(void *state, ProtobufCMessage *m,
@@ -493,11 +518,14 @@ dispatcher_on_get(void *state, ProtobufCMessage *m,
 	resp->next_offset = g.next;
 	resp->min_offset = g.min;
 	resp->max_offset = g.max;
-	if (g.n > 0)
+	if (req->encode)
+		dispatcher_encode(resp, &g);
+	else if (g.n > 0) {
 		resp->messages = xcalloc(g.n, sizeof *resp->messages);
-	for (i = 0; i < g.n; i++)
-		resp->messages[i] = storemsg_from_record(&g.msgs[i]);
-	resp->n_messages = g.n;
+		for (i = 0; i < g.n; i++)
+			resp->messages[i] = storemsg_from_record(&g.msgs[i]);
+		resp->n_messages = g.n;
+	}
 	if (req->watch && g.n == 0)
 		dispatcher_watch(d, env->from, req->topic, req->queue_id);
 	actor_reply(env, resp);

@@ -465,15 +465,27 @@ listener_flushcb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* Write a response frame; body may be NULL. */
+/*
+ * Write a response frame; body may be NULL, or an EncodedAnswer whose
+ * parts are the body.
+ */
 static void
 listener_answer(struct listener_conn *c, uint32_t code, uint64_t id,
     uint32_t status, const char *error, const ProtobufCMessage *body)
 {
-	struct evbuffer	*out = listener_out(c);
-	uint32_t	 flags = PETREL__FRAME_FLAG__FRAME_RESPONSE;
+	const Petrel__EncodedAnswer	*ea;
+	struct evbuffer			*out = listener_out(c);
+	uint32_t			 flags;
+	int				 rc;
 
-	if (frame_write_msg(out, code, id, flags, status, error, body) == 0)
+	flags = PETREL__FRAME_FLAG__FRAME_RESPONSE;
+	if (msg_is(body, &petrel__encoded_answer__descriptor)) {
+		ea = (const Petrel__EncodedAnswer *)body;
+		rc = frame_write_parts(out, code, id, flags, status, error,
+		    ea->parts, ea->n_parts);
+	} else
+		rc = frame_write_msg(out, code, id, flags, status, error, body);
+	if (rc == 0)
 		return;
 	listener_warn(c->l, "%s: answer to request %u is too large",
 	    c->peer, code);
@@ -688,8 +700,10 @@ listener_on_reply(void *state, ProtobufCMessage *m,
 		if (status == PETREL__STATUS__STATUS_OK)
 			status = PETREL__STATUS__STATUS_SYSTEM_ERROR;
 		listener_answer(c, p->code, p->id, status, e->text, NULL);
-	} else if (m->descriptor == ci->response)
+	} else if (m->descriptor == ci->response ||
+	    msg_is(m, &petrel__encoded_answer__descriptor))
 		listener_answer(c, p->code, p->id, 0, NULL, m);
+
 	else {
 		log_warnx("listener: %s answered with %s, not %s",
 		    env->from != NULL ? actor_name(env->from) : "an actor",

@@ -453,6 +453,7 @@ puller_get(struct puller *p, struct puller_req *r)
 	g->max_count = pm->max_messages;
 	g->max_bytes = pm->max_bytes != 0 ? pm->max_bytes : PULLER_DEF_BYTES;
 	g->watch = r->deadline != 0 && !r->final;	/* it may be held */
+	g->encode = 1;
 	if (pm->n_tag_hashes != 0) {
 		g->tag_hashes = xreallocarray(NULL, pm->n_tag_hashes,
 		    sizeof *g->tag_hashes);
@@ -786,29 +787,37 @@ puller_take(struct puller *p, uint64_t cookie)
 }
 
 /*
- * Answer pull r with status and next; the messages, if any, are taken
- * from gr (allocated at once, bodies moved, not copied).  Frees r.
+ * Answer pull r with status and next; the messages, if any, are those the
+ * dispatcher encoded in gr, which are taken from it: the answer is the
+ * response's other fields, encoded here, then those bytes as they are
+ * (protobuf allows fields in any order).  Frees r.
  */
 static void
 puller_answer(struct puller *p, struct puller_req *r, uint32_t status,
     uint64_t next, Petrel__GetResponse *gr)
 {
-	Petrel__PullMessageResponse	*resp;
-	size_t				 i, n;
+	Petrel__PullMessageResponse	 resp =
+	    PETREL__PULL_MESSAGE_RESPONSE__INIT;
+	Petrel__EncodedAnswer		*ea;
+	ProtobufCBinaryData		*head;
 
-	resp = msg_new(&petrel__pull_message_response__descriptor);
-	resp->status = status;
-	resp->next_offset = next;
-	resp->min_offset = r->min;
-	resp->max_offset = r->max;
-	if (gr != NULL && (n = gr->n_messages) != 0) {
-		resp->messages = xreallocarray(NULL, n, sizeof *resp->messages);
-		for (i = 0; i < n; i++)
-			resp->messages[i] = brokermsg_to_wire(gr->messages[i]);
-		resp->n_messages = n;
-		p->messages_got += n;
+	resp.status = status;
+	resp.next_offset = next;
+	resp.min_offset = r->min;
+	resp.max_offset = r->max;
+	ea = msg_new(&petrel__encoded_answer__descriptor);
+	ea->parts = xcalloc(2, sizeof *ea->parts);
+	head = &ea->parts[ea->n_parts++];
+	head->len = protobuf_c_message_get_packed_size(&resp.base);
+	head->data = xmalloc(head->len != 0 ? head->len : 1);
+	protobuf_c_message_pack(&resp.base, head->data);
+	if (gr != NULL && gr->n_encoded != 0) {
+		ea->parts[ea->n_parts++] = gr->encoded;
+		gr->encoded.data = NULL;
+		gr->encoded.len = 0;
+		p->messages_got += gr->n_encoded;
 	}
-	actor_reply(&r->env, resp);
+	actor_reply(&r->env, ea);
 	puller_free_req(r);
 }
 

@@ -1,8 +1,8 @@
 /*
  * Frames on the wire: a 4-byte big-endian length, then an encoded
  * petrel.Frame.  frame_read() takes one frame off an input evbuffer;
- * frame_write() and frame_write_msg() pack one straight into the free space
- * of an output evbuffer, so writing a frame costs no allocation of its own
+ * frame_write(), frame_write_msg() and frame_write_parts() (a body encoded
+ * already) pack one straight into the free space of an output evbuffer, so writing a frame costs no allocation of its own
  * and no system call: the bufferevent sends everything written in one loop
  * turn together.  The listener (actors/listener.c) and the client
  * (lib/rpc.c) are the callers.
@@ -22,10 +22,11 @@
 /* Tag of Frame.body: field 7, length-delimited. */
 #define FRAME_BODY_TAG	((7 << 3) | 2)
 
-static size_t	frame_varint_size(size_t);
-static uint8_t	*frame_put_varint(uint8_t *, size_t);
 static uint8_t	*frame_put_header(uint8_t *, size_t);
 static int	frame_reserve(struct evbuffer *, size_t, struct evbuffer_iovec *);
+static int	frame_begin(struct evbuffer *, uint32_t, uint64_t, uint32_t,
+		    uint32_t, const char *, size_t, struct evbuffer_iovec *,
+		    uint8_t **);
 
 /*
  * Take one frame off in.  Returns 1 with *frame set (the caller frees it
@@ -87,8 +88,8 @@ frame_read(struct evbuffer *in, size_t max, Petrel__Frame **frame,
 }
 
 /* Bytes of the varint encoding of v. */
-static size_t
-frame_varint_size(size_t v)
+size_t
+frame_varint_len(uint64_t v)
 {
 	size_t	n = 1;
 
@@ -100,8 +101,8 @@ frame_varint_size(size_t v)
 }
 
 /* Write v as a varint at p; returns the byte after it. */
-static uint8_t *
-frame_put_varint(uint8_t *p, size_t v)
+uint8_t *
+frame_varint_put(uint8_t *p, uint64_t v)
 {
 	while (v >= 0x80) {
 		*p++ = (uint8_t)(v | 0x80);
@@ -154,20 +155,19 @@ frame_write(struct evbuffer *out, const Petrel__Frame *frame)
 }
 
 /*
- * Append a frame of protocol version 1 carrying body (NULL for none) to
- * out.  The body is packed in place after the envelope's other fields:
- * body is the envelope's last field, so this is exactly the encoding of
- * the whole Frame, without packing the body twice.  error may be NULL.
+ * Reserve room in out for a frame of protocol version 1 with a body of
+ * blen bytes (0: none) and write all but the body's bytes: the envelope's
+ * other fields come first and the body, its last field, after them, so
+ * this is exactly the encoding of the whole Frame.  *p is where the body
+ * goes.  0, or -1 if too large.
  */
-int
-frame_write_msg(struct evbuffer *out, uint32_t code, uint64_t id,
-    uint32_t flags, uint32_t status, const char *error,
-    const ProtobufCMessage *body)
+static int
+frame_begin(struct evbuffer *out, uint32_t code, uint64_t id, uint32_t flags,
+    uint32_t status, const char *error, size_t blen,
+    struct evbuffer_iovec *vec, uint8_t **p)
 {
-	Petrel__Frame		 f = PETREL__FRAME__INIT;
-	struct evbuffer_iovec	 vec;
-	uint8_t			*p;
-	size_t			 head, blen, len;
+	Petrel__Frame	 f = PETREL__FRAME__INIT;
+	size_t		 len;
 
 	f.version = PETREL__PROTOCOL_VERSION__PROTOCOL_VERSION_1;
 	f.code = code;
@@ -176,26 +176,69 @@ frame_write_msg(struct evbuffer *out, uint32_t code, uint64_t id,
 	f.status = status;
 	if (error != NULL && *error != '\0')
 		f.error = (char *)error;
-
-	head = protobuf_c_message_get_packed_size(&f.base);
-	blen = body != NULL ? protobuf_c_message_get_packed_size(body) : 0;
-	len = head;
+	len = protobuf_c_message_get_packed_size(&f.base);
 	if (blen != 0)
-		len += 1 + frame_varint_size(blen) + blen;
+		len += 1 + frame_varint_len(blen) + blen;
 	if (len > UINT32_MAX || frame_reserve(out, FRAME_HEADER_SIZE + len,
-	    &vec) != 0)
+	    vec) != 0)
 		return (-1);
-
-	p = frame_put_header(vec.iov_base, len);
-	p += protobuf_c_message_pack(&f.base, p);
+	*p = frame_put_header(vec->iov_base, len);
+	*p += protobuf_c_message_pack(&f.base, *p);
 	if (blen != 0) {
-		*p++ = FRAME_BODY_TAG;
-		p = frame_put_varint(p, blen);
-		p += protobuf_c_message_pack(body, p);
+		*(*p)++ = FRAME_BODY_TAG;
+		*p = frame_varint_put(*p, blen);
 	}
-	if ((size_t)(p - (uint8_t *)vec.iov_base) != FRAME_HEADER_SIZE + len)
+	vec->iov_len = FRAME_HEADER_SIZE + len;
+	return (0);
+}
+
+/*
+ * Append a frame of protocol version 1 carrying body (NULL for none) to
+ * out, the body packed in place.  error may be NULL.
+ */
+int
+frame_write_msg(struct evbuffer *out, uint32_t code, uint64_t id,
+    uint32_t flags, uint32_t status, const char *error,
+    const ProtobufCMessage *body)
+{
+	struct evbuffer_iovec	 vec;
+	uint8_t			*p;
+	size_t			 blen;
+
+	blen = body != NULL ? protobuf_c_message_get_packed_size(body) : 0;
+	if (frame_begin(out, code, id, flags, status, error, blen, &vec,
+	    &p) != 0)
+		return (-1);
+	if (blen != 0)
+		p += protobuf_c_message_pack(body, p);
+	if ((size_t)(p - (uint8_t *)vec.iov_base) != vec.iov_len)
 		fatalx("%s: packed size changed", __func__);
-	vec.iov_len = FRAME_HEADER_SIZE + len;
+	return (evbuffer_commit_space(out, &vec, 1));
+}
+
+/*
+ * frame_write_msg() with a body encoded already: the n parts one after
+ * another (their total may be 0: no body).
+ */
+int
+frame_write_parts(struct evbuffer *out, uint32_t code, uint64_t id,
+    uint32_t flags, uint32_t status, const char *error,
+    const ProtobufCBinaryData *parts, size_t n)
+{
+	struct evbuffer_iovec	 vec;
+	uint8_t			*p;
+	size_t			 blen = 0, i;
+
+	for (i = 0; i < n; i++)
+		blen += parts[i].len;
+	if (frame_begin(out, code, id, flags, status, error, blen, &vec,
+	    &p) != 0)
+		return (-1);
+	for (i = 0; i < n; i++) {
+		if (parts[i].len != 0)
+			memcpy(p, parts[i].data, parts[i].len);
+		p += parts[i].len;
+	}
 	return (evbuffer_commit_space(out, &vec, 1));
 }
 

@@ -147,7 +147,8 @@ storemsg_from_record(const struct commitlog_msg *r)
 {
 	Petrel__StoreMessage			*m;
 	Petrel__StoreMessage__PropertiesEntry	*e;
-	const char				*p, *end, *sep, *nv;
+	struct storemsg_prop			 pr;
+	const char				*p, *end;
 	char					**field;
 
 	m = msg_new(&petrel__store_message__descriptor);
@@ -165,30 +166,70 @@ storemsg_from_record(const struct commitlog_msg *r)
 	msg_set_bytes(&m->store_host, r->store_host.addr, 16);
 	m->store_port = r->store_host.port;
 	m->size = r->size;
-	for (p = r->props, end = p + r->props_len; p < end; p = sep + 1) {
-		if ((sep = memchr(p, COMMITLOG_PROP_SEP, (size_t)(end - p))) ==
-		    NULL)
-			sep = end;
-		if ((nv = memchr(p, COMMITLOG_PROP_NV, (size_t)(sep - p))) ==
-		    NULL)
-			continue;
+	p = r->props;
+	end = p + r->props_len;
+	while (storemsg_prop_next(&p, end, &pr)) {
 		field = NULL;
-		if ((size_t)(nv - p) == 4 && memcmp(p, "KEYS", 4) == 0)
+		switch (pr.kind) {
+		case STOREMSG_PROP_KEYS:
 			field = &m->keys;
-		else if ((size_t)(nv - p) == 4 && memcmp(p, "TAGS", 4) == 0)
+			break;
+		case STOREMSG_PROP_TAGS:
 			field = &m->tags;
-		else if ((size_t)(nv - p) == 8 && memcmp(p, "UNIQ_KEY", 8) == 0)
+			break;
+		case STOREMSG_PROP_UNIQ:
 			field = &m->uniq_id;
+			break;
+		case STOREMSG_PROP_USER:
+			break;
+		}
 		if (field != NULL) {
 			msg_set_string(field, NULL);
-			*field = xstrndup(nv + 1, (size_t)(sep - nv - 1));
+			*field = xstrndup(pr.value, pr.value_len);
 			continue;
 		}
 		e = msg_new(
 		    &petrel__store_message__properties_entry__descriptor);
-		e->key = xstrndup(p, (size_t)(nv - p));
-		e->value = xstrndup(nv + 1, (size_t)(sep - nv - 1));
+		e->key = xstrndup(pr.name, pr.name_len);
+		e->value = xstrndup(pr.value, pr.value_len);
 		msg_array_add((void ***)&m->properties, &m->n_properties, e);
 	}
 	return (m);
+}
+
+/*
+ * The next property of a record's properties from *p up to end: 1 with
+ * pr filled in and *p past it, or 0 at the end.  Pieces without a
+ * name-value separator are skipped.
+ */
+int
+storemsg_prop_next(const char **p, const char *end, struct storemsg_prop *pr)
+{
+	const char	*s, *sep, *nv;
+
+	for (s = *p; s < end; s = sep + 1) {
+		if ((sep = memchr(s, COMMITLOG_PROP_SEP, (size_t)(end - s))) ==
+		    NULL)
+			sep = end;
+		if ((nv = memchr(s, COMMITLOG_PROP_NV, (size_t)(sep - s))) ==
+		    NULL)
+			continue;
+		pr->name = s;
+		pr->name_len = (size_t)(nv - s);
+		pr->value = nv + 1;
+		pr->value_len = (size_t)(sep - nv - 1);
+		pr->kind = STOREMSG_PROP_USER;
+		if (pr->name_len == 4 && memcmp(s, COMMITLOG_PROP_KEYS, 4) == 0)
+			pr->kind = STOREMSG_PROP_KEYS;
+		else if (pr->name_len == 4 &&
+		    memcmp(s, COMMITLOG_PROP_TAGS, 4) == 0)
+			pr->kind = STOREMSG_PROP_TAGS;
+		else if (pr->name_len == 8 &&
+		    memcmp(s, COMMITLOG_PROP_UNIQ, 8) == 0)
+			pr->kind = STOREMSG_PROP_UNIQ;
+		*p = sep < end ? sep + 1 : end;
+		return (1);
+	}
+	*p = end;
+	return (0);
 }

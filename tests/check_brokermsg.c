@@ -1,8 +1,8 @@
 /*
  * Tests of actors/brokermsg.c and actors/topiccache.c: offset ids and
  * host addresses both ways, the checks of a sent message, the trip from
- * OutgoingMessage to StoreMessage to Message, properties, and the topic
- * cache.
+ * OutgoingMessage to StoreMessage to Message, properties, a record encoded
+ * straight into a wire Message, and the topic cache.
  */
 #include "config.h"
 
@@ -15,6 +15,7 @@
 #include "commitlog.h"
 #include "crc32c.h"
 #include "msg.h"
+#include "storemsg.h"
 #include "xmalloc.h"
 
 #include "proto/broker.pb-c.h"
@@ -309,6 +310,113 @@ START_TEST(test_delay_levels)
 }
 END_TEST
 
+/* A random pick of n words, some empty, into buf: the pieces of a record. */
+static const char *
+tpick(unsigned int *seed, const char *const *words, size_t n)
+{
+	return (words[rand_r(seed) % n]);
+}
+
+/* Append "name\001value\002" (or a bare name: no value) to props. */
+static void
+tprop(char *props, size_t *len, const char *name, const char *value)
+{
+	*len += (size_t)sprintf(props + *len, "%s%s%s%c", name,
+	    value != NULL ? "\001" : "", value != NULL ? value : "",
+	    COMMITLOG_PROP_SEP);
+}
+
+/*
+ * A record encoded straight into a wire Message is byte for byte what
+ * protobuf-c packs from brokermsg_to_wire(storemsg_from_record()), for
+ * records with every kind of property, empty and zero fields, IPv4 and
+ * IPv6 hosts, long bodies (multi-byte lengths) and lengths over 127.
+ */
+START_TEST(test_encode)
+{
+	static const char *const names[] = {
+		"KEYS", "TAGS", "UNIQ_KEY", "user", "a", "", "KEYSX", "TAG"
+	};
+	static const char *const values[] = {
+		"", "k1", "k1 k2", " k1  k2 ", "TagA", "0A0B0C", "v", NULL
+	};
+	static const char *const hosts[] = {
+		"127.0.0.1:10911", "[::1]:9876", "10.1.2.3:1", "0.0.0.0:0"
+	};
+	unsigned int		 seed = 4242;
+	struct commitlog_msg	 r;
+	Petrel__StoreMessage	*sm;
+	Petrel__Message		*m;
+	char			 props[4096], *body;
+	uint8_t			*want, *got = NULL;
+	size_t			 i, j, plen, len = 0, cap = 0, n, wlen;
+	uint32_t		 port;
+
+	body = xmalloc(70000);
+	for (i = 0; i < sizeof(body[0]) * 70000; i++)
+		body[i] = (char)rand_r(&seed);
+	for (i = 0; i < 2000; i++) {
+		memset(&r, 0, sizeof r);
+		r.topic = i % 7 == 0 ? "%RETRY%group" : "TopicA";
+		r.topic_len = strlen(r.topic);
+		r.queue_id = i % 3 == 0 ? 0 : (uint32_t)rand_r(&seed) % 1024;
+		r.queue_offset = i % 5 == 0 ? 0 : (uint64_t)rand_r(&seed) << 20;
+		r.phys = i % 11 == 0 ? 0 : (uint64_t)rand_r(&seed) << 12;
+		r.flags = (uint32_t)rand_r(&seed) % 8;
+		r.born_ts = i % 4 == 0 ? 0 : 1700000000000ULL + i;
+		r.store_ts = 1700000000000ULL + 2 * i;
+		r.reconsume = i % 2 == 0 ? 0 : (uint32_t)i;
+		ck_assert_int_eq(brokermsg_parse_host(tpick(&seed, hosts, 4),
+		    r.born_host.addr, &port), 0);
+		r.born_host.port = (uint16_t)port;
+		ck_assert_int_eq(brokermsg_parse_host(tpick(&seed, hosts, 3),
+		    r.store_host.addr, &port), 0);
+		r.store_host.port = (uint16_t)port;
+		plen = 0;
+		n = (size_t)rand_r(&seed) % 8;
+		for (j = 0; j < n; j++)
+			tprop(props, &plen, tpick(&seed, names, 8),
+			    tpick(&seed, values, 8));
+		if (i % 9 == 0 && plen > 0)
+			plen--;			/* no separator at the end */
+		r.props = props;
+		r.props_len = plen;
+		r.body = body;
+		r.body_len = i % 13 == 0 ? 0 : i % 10 == 0 ? 66000 :
+		    (size_t)rand_r(&seed) % 300;
+
+		sm = storemsg_from_record(&r);
+		m = brokermsg_to_wire(sm);
+		wlen = protobuf_c_message_get_packed_size(&m->base);
+		want = xmalloc(wlen + 8);
+		want[0] = 2 << 3 | 2;
+		n = 1;
+		for (j = wlen; j >= 0x80; j >>= 7)
+			want[n++] = (uint8_t)(j | 0x80);
+		want[n++] = (uint8_t)j;
+		protobuf_c_message_pack(&m->base, want + n);
+		n += wlen;
+
+		len = 0;
+		ck_assert_uint_eq(brokermsg_encode(&r, 2, &got, &len, &cap), n);
+		ck_assert_uint_eq(len, n);
+		ck_assert_msg(memcmp(got, want, n) == 0,
+		    "record %zu encodes differently", i);
+		free(want);
+		msg_free(m);
+		msg_free(sm);
+	}
+	/* Appending: two records one after the other. */
+	len = 0;
+	n = brokermsg_encode(&r, 2, &got, &len, &cap);
+	ck_assert_uint_eq(brokermsg_encode(&r, 2, &got, &len, &cap), n);
+	ck_assert_uint_eq(len, 2 * n);
+	ck_assert(memcmp(got, got + n, n) == 0);
+	free(got);
+	free(body);
+}
+END_TEST
+
 Suite *
 brokermsg_suite(void)
 {
@@ -321,6 +429,7 @@ brokermsg_suite(void)
 	tcase_add_test(tc, test_refused);
 	tcase_add_test(tc, test_topiccache);
 	tcase_add_test(tc, test_delay_levels);
+	tcase_add_test(tc, test_encode);
 	suite_add_tcase(s, tc);
 	return (s);
 }

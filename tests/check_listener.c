@@ -209,6 +209,33 @@ START_TEST(test_error_reply)
 }
 END_TEST
 
+/* An answer encoded already, in parts, reaches the client as one body. */
+START_TEST(test_encoded_answer)
+{
+	struct tserver		 ts;
+	struct evbuffer		*in = evbuffer_new();
+	Petrel__KvGetRequest	 get = PETREL__KV_GET_REQUEST__INIT;
+	Petrel__KvGetResponse	*resp;
+	Petrel__Frame		*f;
+	int			 fd;
+
+	ck_assert_int_eq(tserver_start(&ts, "127.0.0.1", 0), 0);
+	fd = raw_connect(ts.port);
+	get.namespace_ = (char *)"ns";
+	get.key = (char *)"encoded, in three parts";
+	f = ask(fd, in, PETREL__REQUEST_CODE__CODE_KV_GET, 7, &get.base, 0);
+	resp = msg_unpack(&petrel__kv_get_response__descriptor, f->body.data,
+	    f->body.len);
+	ck_assert_ptr_nonnull(resp);
+	ck_assert_str_eq(resp->value, "encoded, in three parts");
+	msg_free(resp);
+	msg_free(f);
+	close(fd);
+	evbuffer_free(in);
+	tserver_stop(&ts);
+}
+END_TEST
+
 START_TEST(test_busy_and_late_replies)
 {
 	struct tserver			 ts;
@@ -692,6 +719,7 @@ listener_suite(void)
 	tcase_add_test(tc, test_ping);
 	tcase_add_test(tc, test_request_checks);
 	tcase_add_test(tc, test_error_reply);
+	tcase_add_test(tc, test_encoded_answer);
 	tcase_add_test(tc, test_busy_and_late_replies);
 	tcase_add_test(tc, test_watchers);
 	tcase_add_test(tc, test_bad_envelopes_close);

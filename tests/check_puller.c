@@ -211,6 +211,7 @@ tget_watch(const char *topic, uint32_t qid, uint64_t offset, int watch,
 	ck_assert_uint_eq(g->offset, offset);
 	if (watch != -1)
 		ck_assert_int_eq(g->watch, watch);
+	ck_assert_int_eq(g->encode, 1);		/* a pull takes wire bytes */
 	msg_free(g);
 }
 
@@ -241,6 +242,57 @@ tstored(const char *topic, uint64_t qoff, uint64_t coff, const char *body)
 	return (sm);
 }
 
+/*
+ * Add sm to gr as the dispatcher encodes it for a pull: the wire Message
+ * as field 2 of a PullMessageResponse.  Frees sm.
+ */
+static void
+tencode(Petrel__GetResponse *gr, Petrel__StoreMessage *sm)
+{
+	Petrel__Message	*m = brokermsg_to_wire(sm);
+	size_t		 len = protobuf_c_message_get_packed_size(&m->base);
+	uint8_t		*p;
+
+	ck_assert_uint_lt(len, 128);		/* a one-byte length */
+	gr->encoded.data = xrealloc(gr->encoded.data, gr->encoded.len + 2 +
+	    len);
+	p = gr->encoded.data + gr->encoded.len;
+	p[0] = 2 << 3 | 2;
+	p[1] = (uint8_t)len;
+	protobuf_c_message_pack(&m->base, p + 2);
+	gr->encoded.len += 2 + len;
+	gr->n_encoded++;
+	msg_free(m);
+	msg_free(sm);
+}
+
+/*
+ * m, of type desc: an EncodedAnswer's parts are decoded as one (and must
+ * decode).
+ */
+static void *
+tdecoded(void *m, const ProtobufCMessageDescriptor *desc)
+{
+	Petrel__EncodedAnswer	*ea = m;
+	uint8_t			*buf;
+	size_t			 i, len = 0;
+	void			*out;
+
+	if (!msg_is(m, &petrel__encoded_answer__descriptor))
+		return (tis(m, desc));
+	buf = xmalloc(1);
+	for (i = 0; i < ea->n_parts; i++) {
+		buf = xrealloc(buf, len + ea->parts[i].len + 1);
+		memcpy(buf + len, ea->parts[i].data, ea->parts[i].len);
+		len += ea->parts[i].len;
+	}
+	out = msg_unpack(desc, buf, len);
+	ck_assert_msg(out != NULL, "the encoded answer is no %s", desc->name);
+	free(buf);
+	msg_free(ea);
+	return (out);
+}
+
 /* Answer a GetRequest: status, offsets and n messages from next - n. */
 static void
 tanswer(struct envelope *env, uint32_t status, uint64_t next, uint64_t min,
@@ -257,8 +309,8 @@ tanswer(struct envelope *env, uint32_t status, uint64_t next, uint64_t min,
 	gr->max_offset = max;
 	for (i = 0; i < n; i++) {
 		snprintf(body, sizeof body, "body %zu", next - n + i);
-		msg_array_add((void ***)&gr->messages, &gr->n_messages,
-		    tstored("T", next - n + i, 1000 * (next - n + i), body));
+		tencode(gr, tstored("T", next - n + i, 1000 * (next - n + i),
+		    body));
 	}
 	ck_assert_int_eq(actor_reply(env, gr), 0);
 	actor_run_pending(pl);
@@ -274,7 +326,7 @@ tanswered(uint64_t cookie, const ProtobufCMessageDescriptor *desc)
 	m = actor_pop(lis, &env);
 	ck_assert_msg(m != NULL, "no answer");
 	ck_assert_uint_eq(env.cookie, cookie);
-	return (tis(m, desc));
+	return (tdecoded(m, desc));
 }
 
 /* The PullMessageResponse of cookie: check status and offsets. */
@@ -1078,11 +1130,13 @@ tstop_answers(void)
 		if (msg_is(m, &petrel__stopped__descriptor))
 			ck_assert_uint_eq(env.cookie, TCOOKIE);
 		else if (env.cookie == 1) {
-			r = tis(m, &petrel__pull_message_response__descriptor);
+			r = tdecoded(m,
+			    &petrel__pull_message_response__descriptor);
 			ck_assert_uint_eq(r->status,
 			    PETREL__STATUS__STATUS_PULL_NOT_FOUND);
 			ck_assert_uint_eq(r->next_offset, 10);
 			held++;
+			m = &r->base;
 		} else {
 			terror(m, PETREL__STATUS__STATUS_SERVICE_NOT_AVAILABLE);
 			if (env.cookie == 2)

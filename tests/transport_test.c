@@ -66,7 +66,36 @@ static const struct actor_type probe_actor = {
 	.handlers = probe_handlers
 };
 
-/* KV_GET: answer the key back. */
+/*
+ * An EncodedAnswer of m: its encoding cut in three parts, the middle one
+ * empty.  Frees m.
+ */
+static Petrel__EncodedAnswer *
+echo_encoded(ProtobufCMessage *m)
+{
+	Petrel__EncodedAnswer	*ea;
+	uint8_t			*buf;
+	size_t			 len, cut;
+
+	len = protobuf_c_message_get_packed_size(m);
+	buf = xmalloc(len);
+	protobuf_c_message_pack(m, buf);
+	msg_free(m);
+	cut = len / 2;
+	ea = msg_new(&petrel__encoded_answer__descriptor);
+	ea->parts = xcalloc(3, sizeof *ea->parts);
+	ea->n_parts = 3;
+	ea->parts[0].data = xmalloc(cut + 1);
+	memcpy(ea->parts[0].data, buf, cut);
+	ea->parts[0].len = cut;
+	ea->parts[2].data = xmalloc(len - cut);
+	memcpy(ea->parts[2].data, buf + cut, len - cut);
+	ea->parts[2].len = len - cut;
+	free(buf);
+	return (ea);
+}
+
+/* KV_GET: answer the key back ("encoded...": as an EncodedAnswer). */
 static int
 echo_on_get(void *state, ProtobufCMessage *m, const struct envelope *env)
 {
@@ -79,6 +108,8 @@ echo_on_get(void *state, ProtobufCMessage *m, const struct envelope *env)
 		    msg_new(&petrel__kv_put_response__descriptor)));
 	resp = msg_new(&petrel__kv_get_response__descriptor);
 	msg_set_string(&resp->value, req->key);
+	if (strncmp(req->key, "encoded", 7) == 0)
+		return (actor_reply(env, echo_encoded(&resp->base)));
 	return (actor_reply(env, resp));
 }
 

@@ -9,7 +9,9 @@
  *
  * The echo actor answers
  *	KV_GET key		KvGetResponse{value = key}; key "wrong" gets
- *				a KvPutResponse (the wrong type)
+ *				a KvPutResponse (the wrong type), a key
+ *				"encoded..." the same answer as an
+ *				EncodedAnswer in parts
  *	KV_PUT ns "error"	Petrel__Error{status = atoi(key), text = value}
  *	KV_PUT otherwise	KvPutResponse; counts the puts
  *	KV_DELETE		nothing, ever (timeouts)
