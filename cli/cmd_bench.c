@@ -35,6 +35,8 @@ static const struct cmd_option cmd_bench_store_options[] = {
 	  "its recovery" },
 	{ "reference", 0, NULL, "time plain sequential writes and "
 	  "fdatasync(2) in --dir instead" },
+	{ "against-reference", 0, NULL, "time the reference first and "
+	  "print the run's figure against it" },
 	{ NULL, 0, NULL, NULL }
 };
 

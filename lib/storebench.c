@@ -13,14 +13,17 @@
  *
  * usage: ... store --dir DIR [--size BYTES] [--count N]
  *            [--flush async|sync] [--writers N] [--segment BYTES]
- *            [--no-reads] [--json]
+ *            [--no-reads] [--against-reference] [--json]
  *        ... store --dir DIR --recover [--segment BYTES] [--json]
  *        ... store --dir DIR --reference [--json]
  *
  * --reference measures what the targets are relative to, in the same
  * folder: sequential 1 MiB writes made durable at the end (dd bs=1M
  * conv=fdatasync) and the rate of 4 KiB appends each followed by
- * fdatasync(2).
+ * fdatasync(2).  --against-reference measures it just before the run and
+ * prints the run's figure against it: MB/s against the sequential writes
+ * with async flush, appends/s against the appends with fdatasync with sync
+ * flush.
  */
 #include "config.h"
 
@@ -202,13 +205,19 @@ bench_recover(const char *dir, uint64_t segment, int json)
 	return (0);
 }
 
-/* The reference figures for the targets, measured in dir. */
+/* What the targets compare with (bench_reference). */
+struct bench_ref {
+	double	mb_per_sec;		/* sequential 1 MiB writes, then sync */
+	double	syncs_per_sec;		/* 4 KiB appends, each fdatasync'd */
+};
+
+/* Time the reference figures in dir; 0, or -1 after saying why. */
 static int
-bench_reference(const char *dir, int json)
+bench_reference(const char *dir, struct bench_ref *ref)
 {
 	char		*path, *buf;
 	uint64_t	 t0, t1, t2;
-	int		 fd, i, n = 200;
+	int		 fd, i, n = 200, rc = -1;
 	size_t		 mb = 512;
 
 	xasprintf(&path, "%s/bench-reference", dir);
@@ -218,48 +227,56 @@ bench_reference(const char *dir, int json)
 		    strerror(errno));
 		free(buf);
 		free(path);
-		return (1);
+		return (-1);
 	}
 	t0 = clock_mono_ns();
 	for (i = 0; i < (int)mb; i++) {
 		if (write(fd, buf, 1 << 20) != 1 << 20)
-			goto fail;
+			goto out;
 	}
 	fdatasync(fd);
 	t1 = clock_mono_ns();
 	if (ftruncate(fd, 0) != 0)
-		goto fail;
+		goto out;
 	fdatasync(fd);
 	t2 = clock_mono_ns();
 	for (i = 0; i < n; i++) {
 		if (write(fd, buf, 4096) != 4096)
-			goto fail;
+			goto out;
 		fdatasync(fd);
 	}
 	t2 = clock_mono_ns() - t2;
+	ref->mb_per_sec = (double)mb * 1048576 / 1e6 /
+	    ((double)(t1 - t0) / 1e9);
+	ref->syncs_per_sec = (double)n / ((double)t2 / 1e9);
+	rc = 0;
+out:
+	if (rc != 0)
+		fprintf(stderr, "bench store: writing %s: %s\n", path,
+		    strerror(errno));
+	close(fd);
+	unlink(path);
+	free(buf);
+	free(path);
+	return (rc);
+}
+
+/* Print the reference figures alone. */
+static int
+bench_reference_main(const char *dir, int json)
+{
+	struct bench_ref	 ref;
+
+	if (bench_reference(dir, &ref) != 0)
+		return (1);
 	if (json)
 		printf("{\"seq_write_mb_per_sec\": %.1f, "
-		    "\"append_fdatasync_per_sec\": %.0f}\n",
-		    (double)mb * 1048576 / 1e6 / ((double)(t1 - t0) / 1e9),
-		    (double)n / ((double)t2 / 1e9));
+		    "\"append_fdatasync_per_sec\": %.0f}\n", ref.mb_per_sec,
+		    ref.syncs_per_sec);
 	else
 		printf("reference: sequential write %.1f MB/s, 4 KiB append + "
-		    "fdatasync %.0f/s\n",
-		    (double)mb * 1048576 / 1e6 / ((double)(t1 - t0) / 1e9),
-		    (double)n / ((double)t2 / 1e9));
-	close(fd);
-	unlink(path);
-	free(buf);
-	free(path);
+		    "fdatasync %.0f/s\n", ref.mb_per_sec, ref.syncs_per_sec);
 	return (0);
-fail:
-	fprintf(stderr, "bench store: writing %s: %s\n", path,
-	    strerror(errno));
-	close(fd);
-	unlink(path);
-	free(buf);
-	free(path);
-	return (1);
 }
 
 /* Read every queue through from the start; returns messages per second. */
@@ -333,7 +350,9 @@ storebench_main(int argc, char **argv)
 	uint64_t		 size = 1024, writers = 1;
 	double			 secs, rps;
 	int			 i, json = 0, recover = 0, reference = 0;
-	int			 noreads = 0;
+	int			 noreads = 0, against = 0;
+	struct bench_ref	 ref;
+	double			 vs = 0, mine;
 	char			 ch;
 	int			 c_failed_exit;
 
@@ -344,6 +363,8 @@ storebench_main(int argc, char **argv)
 			recover = 1;
 		else if (strcmp(argv[i], "--reference") == 0)
 			reference = 1;
+		else if (strcmp(argv[i], "--against-reference") == 0)
+			against = 1;
 		else if (strcmp(argv[i], "--no-reads") == 0)
 			noreads = 1;
 		else if (i + 1 < argc && strcmp(argv[i], "--dir") == 0)
@@ -380,7 +401,8 @@ storebench_main(int argc, char **argv)
 			fprintf(stderr, "usage: %s --dir DIR [--size "
 			    "BYTES] [--count N] [--flush async|sync] "
 			    "[--writers N] [--segment BYTES] [--no-reads] "
-			    "[--recover] [--reference] [--json]\n", argv[0]);
+			    "[--recover] [--reference] [--against-reference] "
+			    "[--json]\n", argv[0]);
 			return (2);
 		}
 	}
@@ -391,9 +413,15 @@ storebench_main(int argc, char **argv)
 	}
 	if (recover)
 		return (bench_recover(dir, segment, json));
-	if (reference) {
+	if (reference || against) {
 		mkdir(dir, 0755);
-		return (bench_reference(dir, json));
+		if (reference)
+			return (bench_reference_main(dir, json));
+		if (bench_reference(dir, &ref) != 0)
+			return (1);
+		/* Async flush compares bandwidth, sync flush fsyncs. */
+		vs = strcmp(flush, "sync") == 0 ? ref.syncs_per_sec :
+		    ref.mb_per_sec;
 	}
 	if (pipe(bench_done) != 0) {
 		fprintf(stderr, "bench store: pipe: %s\n", strerror(errno));
@@ -458,13 +486,27 @@ storebench_main(int argc, char **argv)
 	reads = 0;
 	if (!noreads)
 		rps = bench_reads(actors[0], me, &reads);
+	mine = strcmp(flush, "sync") == 0 ? (double)count / secs :
+	    (double)count * size / secs / 1e6;
+	if (json && against)
+		printf("{\"reference_mb_per_sec\": %.1f, "
+		    "\"reference_syncs_per_sec\": %.0f, "
+		    "\"vs_reference\": %.3f, ", ref.mb_per_sec,
+		    ref.syncs_per_sec, vs > 0 ? mine / vs : 0);
+	else if (against)
+		printf("reference: sequential write %.1f MB/s, 4 KiB append + "
+		    "fdatasync %.0f/s; this run's %s is %.0f%% of it\n",
+		    ref.mb_per_sec, ref.syncs_per_sec, strcmp(flush,
+		    "sync") == 0 ? "appends/s" : "MB/s",
+		    vs > 0 ? 100 * mine / vs : 0);
 	if (json)
-		printf("{\"size\": %" PRIu64 ", \"count\": %llu, "
+		printf("%s\"size\": %" PRIu64 ", \"count\": %llu, "
 		    "\"flush\": \"%s\", \"writers\": %" PRIu64 ", "
 		    "\"msgs_per_sec\": %.0f, "
 		    "\"mb_per_sec\": %.1f, \"p50_us\": %.1f, \"p99_us\": %.1f, "
 		    "\"cpu_us_per_msg\": %.2f, "
 		    "\"failed\": %llu, \"cq_reads_per_sec\": %.0f}\n",
+		    against ? "" : "{",
 		    size, (unsigned long long)count, flush, writers,
 		    (double)count / secs, (double)count * size / secs / 1e6,
 		    (double)c->lat[count / 2] / 1e3,

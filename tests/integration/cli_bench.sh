@@ -20,6 +20,16 @@ expect 0 "$PETREL" --json bench store --dir "$tmp/store2" --count 100 \
 jq -e '.count == 100' "$tmp/out" >/dev/null ||
     fail "petrel --json bench store printed no JSON: $(cat "$tmp/out")"
 
+# Against the reference measured in the same run: sync flush compares
+# appends/s with the appends each followed by fdatasync.
+expect 0 "$PETREL" bench store --dir "$tmp/store5" --count 20 --flush sync \
+    --segment 1048576 --against-reference --json
+jq -e '.reference_mb_per_sec > 0 and .reference_syncs_per_sec > 0 and
+    (.vs_reference - .msgs_per_sec / .reference_syncs_per_sec) as $d |
+    $d < 0.01 and $d > -0.01' "$tmp/out" >/dev/null ||
+    fail "bench store against its reference: $(cat "$tmp/out")"
+[ -e "$tmp/store5/bench-reference" ] && fail "the reference file was left"
+
 expect 64 "$PETREL" bench store --dir "$tmp/store3" --bogus
 grep -q "usage: petrel bench store" "$tmp/err" ||
     fail "no usage line for a bad argument: $(cat "$tmp/err")"
