@@ -478,7 +478,7 @@ static void
 commitlog_writer_flush_batch(struct commitlog_writer *w)
 {
 	struct writer_req	*r;
-	struct commitlog_msg	*cm;
+	struct commitlog_msg	*cm, *prev;
 	size_t			 i, j, n = 0, props = 0, k;
 	ssize_t			 len;
 	uint64_t		 now = clock_wall_ms(), end, *slot;
@@ -537,14 +537,18 @@ commitlog_writer_flush_batch(struct commitlog_writer *w)
 		k += r->req->n_messages;
 	}
 	n = k;
-	for (i = 0; i < n; i++) {
+	/* A batch is mostly runs of one queue: look a slot up once a run. */
+	for (i = 0, slot = NULL, prev = NULL; i < n; i++) {
 		cm = &w->msgs[i];
 		cm->queue_offset = 0;
-		if (commitlog_is_queued(cm->flags)) {
+		if (!commitlog_is_queued(cm->flags))
+			continue;
+		if (slot == NULL || cm->queue_id != prev->queue_id ||
+		    strcmp(cm->topic, prev->topic) != 0)
 			slot = commitlog_writer_slot(w, cm->topic,
 			    cm->queue_id);
-			cm->queue_offset = (*slot)++;
-		}
+		cm->queue_offset = (*slot)++;
+		prev = cm;
 	}
 	if (n > 0 && commitlog_append(w->cl, w->msgs, n, &cause) != 0) {
 		log_warnx("commit log writer: %s", cause);
