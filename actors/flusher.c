@@ -24,8 +24,10 @@
  *
  * It also keeps the next segment ready: once the writer is past half of
  * a segment, it creates the next one (preallocated), so an append never
- * waits for a file.  It does not touch its pages: the writer's pwrite(2)
- * fills a page without zeroing it first, and touching would add that.
+ * waits for a file; and it reads the next warm_ahead bytes (32 MiB) ahead
+ * of the writer, 2 MiB at a time as the log grows, so the pages the writer
+ * writes are in the page cache already: the first touch of memory can
+ * cost far more than the write itself (see commitlog_warm).
  */
 #include "config.h"
 
@@ -47,6 +49,8 @@
 #define FLUSHER_DIRTY_BYTES	(16ULL * 1024 * 1024)
 #define FLUSHER_SYNCERS		4
 #define FLUSHER_SYNCERS_MAX	16
+#define FLUSHER_WARM_AHEAD	(32ULL * 1024 * 1024)
+#define FLUSHER_WARM_STEP	(2U * 1024 * 1024)
 
 struct flusher_syncer {
 	struct commitlog	*cl;	/* a view of its own, opened on use */
@@ -58,6 +62,9 @@ struct flusher {
 	struct actor		*writer;
 	struct actor		*dispatcher;
 	uint64_t		 written;	/* the log's end as last told */
+	uint64_t		 warm_ahead;	/* bytes kept cached ahead */
+	uint64_t		 warmed;	/* warmed up to here */
+	void			*warmbuf;	/* what the warming reads into */
 	uint64_t		 durable;	/* on disk below this */
 	uint32_t		 interval_ms;
 	uint64_t		 dirty_bytes;
@@ -92,6 +99,7 @@ static int	flusher_on_synced(void *, ProtobufCMessage *,
 static int	flusher_on_stop(void *, ProtobufCMessage *,
 		    const struct envelope *);
 static void	flusher_fini_syncers(struct flusher *);
+static void	flusher_warm(struct flusher *);
 static void	flusher_syncer_fini(void *);
 static int	flusher_syncer_on_range(void *, ProtobufCMessage *,
 		    const struct envelope *);
@@ -139,6 +147,7 @@ flusher_init(struct actor *a, void *state)
 	f->self = a;
 	f->interval_ms = FLUSHER_INTERVAL_MS;
 	f->dirty_bytes = FLUSHER_DIRTY_BYTES;
+	f->warm_ahead = FLUSHER_WARM_AHEAD;
 	return (0);
 }
 
@@ -169,6 +178,7 @@ flusher_fini(void *state)
 	flusher_fini_syncers(f);
 	commitlog_close(f->cl);
 	free(f->root);
+	free(f->warmbuf);
 }
 
 static void
@@ -347,6 +357,8 @@ flusher_on_config(void *state, ProtobufCMessage *m,
 			f->interval_ms = c->interval_ms;
 		if (c->dirty_bytes != 0)
 			f->dirty_bytes = c->dirty_bytes;
+		if (c->warm_ahead != 0)
+			f->warm_ahead = c->warm_ahead;
 		f->writer = actor_deref(c->writer);
 		f->dispatcher = actor_deref(c->dispatcher);
 		f->root = xstrdup(c->root);
@@ -362,6 +374,31 @@ flusher_on_config(void *state, ProtobufCMessage *m,
 	return (0);
 }
 
+/*
+ * Keep the next warm_ahead bytes of the log in the page cache ahead of the
+ * writer (commitlog_warm), FLUSHER_WARM_STEP at most at a time so the
+ * loop stays responsive.
+ */
+static void
+flusher_warm(struct flusher *f)
+{
+	uint64_t	 to;
+
+	if (f->warm_ahead == 0)
+		return;
+	if (f->warmed < f->written)
+		f->warmed = f->written;
+	to = f->written + f->warm_ahead;
+	if (f->warmed >= to)
+		return;
+	if (to - f->warmed > FLUSHER_WARM_STEP)
+		to = f->warmed + FLUSHER_WARM_STEP;
+	if (f->warmbuf == NULL)
+		f->warmbuf = xmalloc(FLUSHER_WARM_STEP);
+	commitlog_warm(f->cl, f->warmed, to, f->warmbuf, FLUSHER_WARM_STEP);
+	f->warmed = to;
+}
+
 /* The log grew: flush soon if asked to (sync) or if enough is dirty. */
 static int
 flusher_on_written(void *state, ProtobufCMessage *m,
@@ -372,6 +409,7 @@ flusher_on_written(void *state, ProtobufCMessage *m,
 
 	if (lw->end > f->written)
 		f->written = lw->end;
+	flusher_warm(f);
 	if ((lw->sync || f->written - f->durable >= f->dirty_bytes) &&
 	    !f->noted) {
 		f->noted = 1;

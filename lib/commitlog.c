@@ -341,8 +341,8 @@ commitlog_seg(struct commitlog *cl, uint64_t off, int create, char **cause)
  * Make sure the segment after the one being written exists (preallocated)
  * and is mapped.  The writer (or a helper before it) calls this ahead of
  * need so an append never waits for a file to be created.  Its pages are
- * not touched: appends are written with pwrite(2), which fills a page
- * without zeroing it first, so touching it ahead would only add a memset.
+ * brought into the page cache separately, a little at a time ahead of the
+ * writer (commitlog_warm).
  */
 int
 commitlog_prepare(struct commitlog *cl, char **cause)
@@ -871,6 +871,43 @@ commitlog_will_read(struct commitlog *cl, uint64_t from, uint64_t to)
 	(void)from;
 	(void)to;
 #endif
+}
+
+/*
+ * Read [from, to) of the log, where it exists, so its pages are in the
+ * page cache before the writer writes them: on a virtual machine whose
+ * host takes back the memory the guest does not use, the first touch of a
+ * page costs ~13 us, which pwrite(2) would otherwise pay in the writer's
+ * thread (measured: 300 MB/s into fresh pages, 4 GB/s into cached ones).
+ * For the flusher, on its own thread.  Reads through a descriptor of its
+ * own in pieces of buf's len bytes, so no mapping lock is held meanwhile.
+ */
+void
+commitlog_warm(struct commitlog *cl, uint64_t from, uint64_t to, void *buf,
+    size_t len)
+{
+	uint64_t	 start, off, end;
+	ssize_t		 n;
+	char		*why = NULL;
+	int		 fd;
+
+	while (from < to) {
+		start = from - from % cl->segsize;
+		if (commitlog_seg(cl, start, 0, &why) == NULL ||
+		    (fd = mapfile_open_fd(cl->dir, start, &why)) == -1) {
+			free(why);
+			return;		/* not made yet: nothing to warm */
+		}
+		end = to - start < cl->segsize ? to - start : cl->segsize;
+		for (off = from - start; off < end; off += (uint64_t)n) {
+			n = pread(fd, buf, end - off < len ? end - off : len,
+			    (off_t)off);
+			if (n <= 0)
+				break;
+		}
+		close(fd);
+		from = start + end;
+	}
 }
 
 /*

@@ -106,6 +106,7 @@ int	commitlog_append(struct commitlog *, struct commitlog_msg *, size_t,
 	    char **);
 int	commitlog_prepare(struct commitlog *, char **);
 void	commitlog_will_read(struct commitlog *, uint64_t, uint64_t);
+void	commitlog_warm(struct commitlog *, uint64_t, uint64_t, void *, size_t);
 int	commitlog_flush(struct commitlog *, char **);
 int	commitlog_sync(struct commitlog *, uint64_t, uint64_t, char **);
 

@@ -8,7 +8,10 @@
  */
 #include "config.h"
 
+#include <sys/mman.h>
+
 #include <check.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +42,8 @@ struct fixture {
 };
 
 static void
-setup_syncers(struct fixture *f, uint64_t dirty, uint32_t syncers)
+setup_warm(struct fixture *f, uint64_t dirty, uint32_t syncers,
+    uint64_t warm)
 {
 	struct commitlog_config	 clc = { SEG, 8192, 0, 0 };
 	Petrel__FlusherConfig	*c;
@@ -58,6 +62,7 @@ setup_syncers(struct fixture *f, uint64_t dirty, uint32_t syncers)
 	c->segment_size = SEG;
 	c->dirty_bytes = dirty;
 	c->syncers = syncers;
+	c->warm_ahead = warm;
 	c->writer = actor_ref(f->writer);
 	c->dispatcher = actor_ref(f->dispatcher);
 	actor_ask(f->flusher, c, f->dispatcher, 1);
@@ -66,6 +71,12 @@ setup_syncers(struct fixture *f, uint64_t dirty, uint32_t syncers)
 	ck_assert(msg_is(ack, &petrel__configured__descriptor));
 	ck_assert_str_eq(((Petrel__Configured *)ack)->error, "");
 	msg_free(ack);
+}
+
+static void
+setup_syncers(struct fixture *f, uint64_t dirty, uint32_t syncers)
+{
+	setup_warm(f, dirty, syncers, 0);
 }
 
 /* A flusher syncing on its own loop: everything happens in run_pending. */
@@ -265,6 +276,61 @@ START_TEST(test_syncers)
 }
 END_TEST
 
+/* Whether page off of the log's first segment is in the page cache. */
+static int
+cached(struct fixture *f, uint64_t off)
+{
+	char		 path[4096];
+	unsigned char	 vec;
+	void		*base;
+	long		 page = sysconf(_SC_PAGESIZE);
+	int		 fd;
+
+	snprintf(path, sizeof path, "%s/commitlog/%020d", f->dir, 0);
+	fd = open(path, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	base = mmap(NULL, SEG, PROT_READ, MAP_SHARED, fd, 0);
+	ck_assert(base != MAP_FAILED);
+	ck_assert_int_eq(mincore((char *)base + off - off % (uint64_t)page,
+	    (size_t)page, &vec), 0);
+	munmap(base, SEG);
+	close(fd);
+	return (vec & 1);
+}
+
+/*
+ * The log's next pages are read into the page cache ahead of the writer,
+ * as far as warm_ahead and the segments that exist: here the rest of the
+ * first segment, not past it.
+ */
+START_TEST(test_warm)
+{
+	struct fixture	 f;
+	uint64_t	 end;
+
+	setup_warm(&f, 1 << 30, 1, SEG);
+	end = append(&f, 2, 0);
+	ck_assert_uint_lt(end + 16384, SEG);
+	/*
+	 * Preallocated but never written or read, the page is not cached:
+	 * unless this file system caches preallocated pages, which would
+	 * leave nothing to check.
+	 */
+	if (cached(&f, SEG - 1))
+		goto out;
+	actor_run_pending(f.flusher);
+	ck_assert_msg(cached(&f, end + 8192), "the page after the end is "
+	    "not in the page cache");
+	ck_assert_msg(cached(&f, SEG - 1), "the segment's last page is "
+	    "not in the page cache");
+	/* Reading ahead leaves the log as it was. */
+	ck_assert_uint_eq(commitlog_max_offset(f.cl), end);
+out:
+	stop(&f);
+	teardown(&f);
+}
+END_TEST
+
 Suite *
 flusher_suite(void)
 {
@@ -277,6 +343,7 @@ flusher_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("syncers");
 	tcase_add_test(tc, test_syncers);
+	tcase_add_test(tc, test_warm);
 	suite_add_tcase(s, tc);
 	return (s);
 }
