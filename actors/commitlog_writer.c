@@ -123,6 +123,7 @@ struct commitlog_writer {
 
 static int	commitlog_writer_init(struct actor *, void *);
 static void	commitlog_writer_fini(void *);
+static void	commitlog_writer_key(char *, const char *, uint32_t);
 static int	commitlog_writer_on_config(void *, ProtobufCMessage *,
 		    const struct envelope *);
 static int	commitlog_writer_on_put(void *, ProtobufCMessage *,
@@ -245,7 +246,7 @@ commitlog_writer_on_config(void *state, ProtobufCMessage *m,
 	w->dispatch_ms = c->dispatch_interval_ms;
 	w->tail = (struct commitlog_tail *)(uintptr_t)c->tail;
 	for (i = 0; i < c->n_offsets; i++) {
-		snprintf(key, sizeof key, "%.127s/%u", c->offsets[i]->topic,
+		commitlog_writer_key(key, c->offsets[i]->topic,
 		    c->offsets[i]->queue_id);
 		off = xmalloc(sizeof *off);
 		*off = c->offsets[i]->offset;
@@ -299,6 +300,27 @@ commitlog_writer_on_put(void *state, ProtobufCMessage *m,
 	return (ACTOR_KEPT);
 }
 
+/*
+ * The key "topic/qid" of a queue's slot into key (COMMITLOG_TOPIC_MAX + 16
+ * bytes), without the cost of a printf for every message.
+ */
+static void
+commitlog_writer_key(char *key, const char *topic, uint32_t qid)
+{
+	char	digits[10];
+	size_t	len = strnlen(topic, COMMITLOG_TOPIC_MAX), n = 0;
+
+	memcpy(key, topic, len);
+	key[len++] = '/';
+	do {
+		digits[n++] = (char)('0' + qid % 10);
+		qid /= 10;
+	} while (qid != 0);
+	while (n > 0)
+		key[len++] = digits[--n];
+	key[len] = '\0';
+}
+
 /* The next offset slot of topic/qid, made at 0 if new. */
 static uint64_t *
 commitlog_writer_slot(struct commitlog_writer *w, const char *topic,
@@ -307,7 +329,7 @@ commitlog_writer_slot(struct commitlog_writer *w, const char *topic,
 	char		 key[COMMITLOG_TOPIC_MAX + 16];
 	uint64_t	*off;
 
-	snprintf(key, sizeof key, "%.127s/%u", topic, qid);
+	commitlog_writer_key(key, topic, qid);
 	if ((off = strmap_get(w->offsets, key)) == NULL) {
 		off = xcalloc(1, sizeof *off);
 		strmap_put(w->offsets, key, off);
