@@ -30,12 +30,14 @@
  * (CODE_UNLOCK_BATCH_MQ); closing unlocks every queue after the commits.
  *
  * Pulls: one at a time per queue, long polling (suspended 15 s at the
- * broker), carrying the offset to commit.  Messages are checked against the
- * tag expression by string, decompressed, presented under their original
- * topic when they come from %RETRY%<group>, and tracked per queue in a
- * struct procqueue until done.  A queue with more than max_unprocessed
- * messages in flight stops pulling until some are done.  A failed pull is
- * tried again a second later.
+ * broker), carrying the offset to commit.  An answer is decoded in place
+ * (client_pull_decode()), each message into one block with its struct
+ * consumer_msg; one that does not decode fails the whole answer.
+ * Messages are checked against the tag expression by string,
+ * decompressed, presented under their original topic when they come from
+ * %RETRY%<group>, and tracked per queue in a struct procqueue until done.
+ * A queue with more than max_unprocessed messages in flight stops pulling
+ * until some are done.  A failed pull is tried again a second later.
  *
  * Offsets: every 5 s, and when closing, the lowest offset not done of each
  * queue goes to its broker (CODE_COMMIT_CONSUMER_OFFSETS, only changed
@@ -352,21 +354,41 @@ consumer_call_over(struct consumer_call *call, ProtobufCMessage *body)
 	return (c);
 }
 
+/*
+ * Send a call to address; the callback, cb or (for an answer left
+ * encoded) rawcb, gets call.  0 or -1 (freed).
+ */
+static int
+consumer_call_out(struct consumer *c, struct consumer_call *call,
+    const char *address, uint32_t code, const ProtobufCMessage *req,
+    uint32_t timeout_ms, rpc_cb cb, rpc_raw_cb rawcb)
+{
+	struct rpc	*rpc;
+	int		 rc = -1;
+
+	if (address != NULL &&
+	    (rpc = client_conn(c->client, address)) != NULL) {
+		if (rawcb != NULL)
+			rc = rpc_call_raw(rpc, code, req, timeout_ms, rawcb,
+			    call);
+		else
+			rc = rpc_call(rpc, code, req, timeout_ms, cb, call);
+	}
+	if (rc != 0) {
+		consumer_call_end(call);
+		free(call);
+	}
+	return (rc);
+}
+
 /* Send a call to address; the callback gets call.  0 or -1 (freed). */
 static int
 consumer_call_send(struct consumer *c, struct consumer_call *call,
     const char *address, uint32_t code, const ProtobufCMessage *req,
     uint32_t timeout_ms, rpc_cb cb)
 {
-	struct rpc	*rpc;
-
-	if (address == NULL || (rpc = client_conn(c->client, address)) ==
-	    NULL || rpc_call(rpc, code, req, timeout_ms, cb, call) != 0) {
-		consumer_call_end(call);
-		free(call);
-		return (-1);
-	}
-	return (0);
+	return (consumer_call_out(c, call, address, code, req, timeout_ms, cb,
+	    NULL));
 }
 
 /* The master address of a queue's broker, from the topic's route. */
@@ -1735,65 +1757,105 @@ consumer_leave(struct consumer *c)
 
 /* ------------------------------------------------------------ pulls */
 
-/* A message of a pull answer as handed out; NULL if it is to be skipped. */
-static struct consumer_msg *
-consumer_msg(struct consumer_queue *q, Petrel__Message *m)
+/*
+ * Make a decoded message of q ready to hand out: checked against the tag
+ * expression by string, decompressed, under its original topic when it
+ * comes from %RETRY%<group>.  0, or -1 if it is skipped (then freed).
+ */
+static int
+consumer_msg(struct consumer_queue *q, struct consumer_msg *cm)
 {
-	struct petrel_msg	*pm;
-	struct consumer_msg	*cm;
-	char			*cause = NULL;
-	size_t			 i;
+	Petrel__Message	*m = cm->pm.m;
+	char		*cause = NULL;
+	size_t		 i;
 
 	if (!tagexpr_match(&q->sub->te, m->tags)) {
-		msg_free(m);
-		return (NULL);
+		petrel_msg_free(&cm->pm);
+		return (-1);
 	}
-	if ((pm = client_msg_received(m, q->broker, &cause)) == NULL) {
+	if (client_msg_decompress(&cm->pm, &cause) != 0) {
 		log_warnx("%s: %s %s %u: %s", __func__, q->sub->topic,
 		    q->broker, q->queue_id, cause);
 		free(cause);
-		return (NULL);
+		petrel_msg_free(&cm->pm);
+		return (-1);
 	}
-	/* The struct petrel_msg stays first: petrel_msg_free() frees all. */
-	cm = xrealloc(pm, sizeof *cm);
 	cm->queue = q->id;
 	cm->status = PETREL_CONSUME_SUCCESS;
 	if (q->sub->retry) {
 		for (i = 0; i < m->n_properties; i++) {
 			if (strcmp(m->properties[i]->name, "RETRY_TOPIC") == 0) {
-				msg_set_string(&m->topic,
-				    m->properties[i]->value);
+				/* Both live in cm's block: nothing to copy. */
+				m->topic = m->properties[i]->value;
 				break;
 			}
 		}
 	}
-	return (cm);
+	return (0);
 }
 
-/* A pull answered. */
+/*
+ * Hand out the messages of pull answer r of q (each kept or freed): only
+ * those past what q has, made ready by consumer_msg(), to the box or
+ * (orderly) held on q.
+ */
 static void
-consumer_pull_cb(uint32_t status, const char *error, ProtobufCMessage *body,
-    void *arg)
+consumer_pulled(struct consumer *c, struct consumer_queue *q,
+    struct client_pull *r)
 {
-	struct consumer_call		 *call = arg;
-	struct consumer			 *c;
-	struct consumer_queue		 *q = call->q;
-	Petrel__PullMessageResponse	 *r;
-	struct consumer_msg		**out, *cm;
-	Petrel__Message			 *m;
-	size_t				  i, n = 0;
-	uint64_t			  off;
+	struct consumer_msg	**out, *cm;
+	size_t			  i, n = 0;
+	uint64_t		  off;
 
-	if ((c = consumer_call_end(call)) == NULL) {
-		msg_free(body);
-		return;
+	out = xcalloc(r->nmsgs + 1, sizeof *out);
+	for (i = 0; i < r->nmsgs; i++) {
+		cm = (struct consumer_msg *)r->msgs[i];
+		off = cm->pm.m->queue_offset;
+		/* Only past what we have: never twice in flight. */
+		if (off < q->pq.next || procqueue_add(&q->pq, off) != 0) {
+			petrel_msg_free(&cm->pm);
+			continue;
+		}
+		if (consumer_msg(q, cm) != 0) {
+			procqueue_done(&q->pq, off);
+			continue;
+		}
+		out[n++] = cm;
 	}
+	log_debug("%s: %s %s %u: %zu messages", __func__, q->sub->topic,
+	    q->broker, q->queue_id, n);
+	procqueue_pulled(&q->pq, r->next_offset);
+	if (c->orderly) {
+		consumer_hold(q, out, n, 0);
+		consumer_feed(c, q);
+	} else
+		consumerbox_put(c->box, out, n);
+	free(out);
+}
+
+/* A pull answered, its answer still encoded. */
+static void
+consumer_pull_cb(uint32_t status, const char *error, const uint8_t *body,
+    size_t len, void *arg)
+{
+	struct consumer_call	*call = arg;
+	struct consumer		*c;
+	struct consumer_queue	*q = call->q;
+	struct client_pull	 r;
+
+	if ((c = consumer_call_end(call)) == NULL)
+		return;
 	free(call);
 	q->state = QUEUE_IDLE;
 	if (q->dropped || c->closing) {
-		msg_free(body);
 		consumer_queue_gc(c, q);
 		return;
+	}
+	/* Each message in one block with its struct consumer_msg. */
+	if (status == PETREL__STATUS__STATUS_OK && client_pull_decode(&r,
+	    body, len, q->broker, sizeof (struct consumer_msg)) != 0) {
+		status = PETREL__STATUS__STATUS_PROTOCOL_ERROR;
+		error = "undecodable response body";
 	}
 	if (status != PETREL__STATUS__STATUS_OK) {
 		log_debug("%s: %s %s %u: %s", __func__, q->sub->topic,
@@ -1801,41 +1863,21 @@ consumer_pull_cb(uint32_t status, const char *error, ProtobufCMessage *body,
 		if (status != PETREL__STATUS__STATUS_TIMEOUT)
 			client_route_stale(c->client, q->sub->topic);
 		consumer_queue_later(q);
-		msg_free(body);
 		return;
 	}
-	r = (Petrel__PullMessageResponse *)body;
-	switch (r->status) {
+	if (r.status == PETREL__STATUS__STATUS_OK)
+		consumer_pulled(c, q, &r);
+	else {
+		/* A broker sends none with these. */
+		while (r.nmsgs > 0)
+			petrel_msg_free(r.msgs[--r.nmsgs]);
+	}
+	free(r.msgs);
+	switch (r.status) {
 	case PETREL__STATUS__STATUS_OK:
-		out = xcalloc(r->n_messages + 1, sizeof *out);
-		for (i = 0; i < r->n_messages; i++) {
-			m = r->messages[i];
-			r->messages[i] = NULL;
-			off = m->queue_offset;
-			/* Only past what we have: never twice in flight. */
-			if (off < q->pq.next || procqueue_add(&q->pq, off) != 0) {
-				msg_free(m);
-				continue;
-			}
-			if ((cm = consumer_msg(q, m)) == NULL) {
-				procqueue_done(&q->pq, off);
-				continue;
-			}
-			out[n++] = cm;
-		}
-		r->n_messages = 0;
-		log_debug("%s: %s %s %u: %zu messages", __func__,
-		    q->sub->topic, q->broker, q->queue_id, n);
-		procqueue_pulled(&q->pq, r->next_offset);
-		if (c->orderly) {
-			consumer_hold(q, out, n, 0);
-			consumer_feed(c, q);
-		} else
-			consumerbox_put(c->box, out, n);
-		free(out);
 		break;
 	case PETREL__STATUS__STATUS_PULL_NOT_FOUND:
-		procqueue_pulled(&q->pq, r->next_offset);
+		procqueue_pulled(&q->pq, r.next_offset);
 		break;
 	case PETREL__STATUS__STATUS_PULL_OFFSET_ILLEGAL:
 		client_route_stale(c->client, q->sub->topic);
@@ -1844,19 +1886,17 @@ consumer_pull_cb(uint32_t status, const char *error, ProtobufCMessage *body,
 	default:
 		log_info("%s: %s %s %u: offset %" PRIu64 " moved to %" PRIu64,
 		    __func__, q->sub->topic, q->broker, q->queue_id,
-		    q->pq.next, r->next_offset);
-		if (r->next_offset < q->pq.next)
-			procqueue_reset(&q->pq, r->next_offset);
+		    q->pq.next, r.next_offset);
+		if (r.next_offset < q->pq.next)
+			procqueue_reset(&q->pq, r.next_offset);
 		else
-			procqueue_pulled(&q->pq, r->next_offset);
-		if (r->status != PETREL__STATUS__STATUS_PULL_OFFSET_MOVED) {
+			procqueue_pulled(&q->pq, r.next_offset);
+		if (r.status != PETREL__STATUS__STATUS_PULL_OFFSET_MOVED) {
 			consumer_queue_later(q);
-			msg_free(body);
 			return;
 		}
 		break;
 	}
-	msg_free(body);
 	consumer_pull(c, q);
 }
 
@@ -1896,9 +1936,9 @@ consumer_pull(struct consumer *c, struct consumer_queue *q)
 	}
 	call = consumer_call_new(c, CALL_PULL, sub, q);
 	q->state = QUEUE_PULLING;
-	if (consumer_call_send(c, call, consumer_address(c, sub, q->broker),
+	if (consumer_call_out(c, call, consumer_address(c, sub, q->broker),
 	    PETREL__REQUEST_CODE__CODE_PULL_MESSAGE, (ProtobufCMessage *)&req,
-	    CONSUMER_PULL_TIMEOUT, consumer_pull_cb) != 0) {
+	    CONSUMER_PULL_TIMEOUT, NULL, consumer_pull_cb) != 0) {
 		consumer_queue_later(q);
 		return;
 	}

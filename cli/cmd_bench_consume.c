@@ -3,7 +3,8 @@
  * messages through libpetrel's pull API as fast as it can (RocketMQ's
  * Consumer benchmark), printing the rate each second, then the totals:
  * messages a second and the latency from store to delivery (p50, p99,
- * p99.9, in microseconds; the broker stores milliseconds).
+ * p99.9, in microseconds; the broker stores milliseconds, so latencies
+ * are counted per millisecond, in a histogram that grows as needed).
  */
 #include "config.h"
 
@@ -42,24 +43,78 @@ const struct cmd_entry cmd_bench_consume_entry = {
 	.exec = cmd_bench_consume_exec
 };
 
-static int
-cmd_bench_consume_cmp(const void *a, const void *b)
-{
-	uint64_t	x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+/*
+ * Latencies in milliseconds, counted in buckets: one per value below
+ * 2 * CMD_BENCH_SUB, above that CMD_BENCH_SUB per power of two (so
+ * within 0.05%), like HdrHistogram.  No sorting, no memory per message.
+ */
+#define CMD_BENCH_SUB	2048
+struct cmd_bench_consume_hist {
+	uint64_t	*n;		/* by bucket */
+	size_t		 size;
+	uint64_t	 total;
+};
 
-	return (x < y ? -1 : x > y);
+/* The bucket of ms milliseconds. */
+static size_t
+cmd_bench_consume_bucket(uint64_t ms)
+{
+	unsigned int	shift = 0;
+
+	while ((ms >> shift) >= 2 * CMD_BENCH_SUB)
+		shift++;
+	return ((size_t)CMD_BENCH_SUB * shift + (size_t)(ms >> shift));
 }
 
-/* The q-th quantile of n sorted values. */
+/* The least milliseconds of bucket i. */
 static uint64_t
-cmd_bench_consume_at(const uint64_t *v, size_t n, double q)
+cmd_bench_consume_value(size_t i)
 {
-	size_t	i;
+	size_t	shift;
 
-	if (n == 0)
+	if (i < 2 * CMD_BENCH_SUB)
+		return (i);
+	shift = i / CMD_BENCH_SUB - 1;
+	return ((uint64_t)(i - CMD_BENCH_SUB * shift) << shift);
+}
+
+/* Count one latency of ms milliseconds. */
+static void
+cmd_bench_consume_add(struct cmd_bench_consume_hist *h, uint64_t ms)
+{
+	size_t	i = cmd_bench_consume_bucket(ms), size;
+
+	if (i >= h->size) {
+		size = h->size == 0 ? 2 * CMD_BENCH_SUB : h->size;
+		while (size <= i)
+			size *= 2;
+		h->n = xreallocarray(h->n, size, sizeof *h->n);
+		memset(h->n + h->size, 0, (size - h->size) * sizeof *h->n);
+		h->size = size;
+	}
+	h->n[i]++;
+	h->total++;
+}
+
+/*
+ * The q-th quantile in microseconds: the latency of rank q * (total - 1),
+ * rounded, among all counted in order.
+ */
+static uint64_t
+cmd_bench_consume_at(const struct cmd_bench_consume_hist *h, double q)
+{
+	uint64_t	rank, seen = 0;
+	size_t		i;
+
+	if (h->total == 0)
 		return (0);
-	i = (size_t)(q * (double)(n - 1) + 0.5);
-	return (v[i < n ? i : n - 1]);
+	rank = (uint64_t)(q * (double)(h->total - 1) + 0.5);
+	for (i = 0; i < h->size; i++) {
+		seen += h->n[i];
+		if (seen > rank)
+			return (cmd_bench_consume_value(i) * 1000);
+	}
+	return (0);
 }
 
 static int
@@ -70,10 +125,11 @@ cmd_bench_consume_exec(struct cli *cli, struct cmd_args *args)
 	struct petrel_consumer		*pc;
 	struct petrel_error		 err;
 	struct petrel_msg		*msgs[256];
+	struct cmd_bench_consume_hist	 h;
 	struct json			*j;
 	const char			*why, *topic, *s;
 	char				*ns, *end;
-	uint64_t			*lat, count, seen = 0, errors = 0;
+	uint64_t			 count, seen = 0, errors = 0;
 	uint64_t			 start, last, lastseen = 0, now, wall, st;
 	double				 secs, rate;
 	int				 n, i;
@@ -109,7 +165,7 @@ cmd_bench_consume_exec(struct cli *cli, struct cmd_args *args)
 		return (cli_fail(cli, (uint32_t)err.code, "bench", "%s",
 		    err.text));
 	}
-	lat = xcalloc((size_t)count, sizeof *lat);
+	memset(&h, 0, sizeof h);
 	start = last = clock_mono_us();
 	while (seen < count) {
 		n = petrel_consumer_poll(pc, msgs, nitems(msgs), 1000, &err);
@@ -120,9 +176,11 @@ cmd_bench_consume_exec(struct cli *cli, struct cmd_args *args)
 		wall = clock_wall_ms();
 		for (i = 0; i < n; i++) {
 			st = petrel_msg_store_ms(msgs[i]);
-			if (seen < count)
-				lat[seen++] = (wall > st ? wall - st : 0) *
-				    1000;
+			if (seen < count) {
+				cmd_bench_consume_add(&h, wall > st ?
+				    wall - st : 0);
+				seen++;
+			}
 			petrel_consumer_done(pc, msgs[i],
 			    PETREL_CONSUME_SUCCESS);
 		}
@@ -140,28 +198,26 @@ cmd_bench_consume_exec(struct cli *cli, struct cmd_args *args)
 	rate = secs > 0 ? (double)seen / secs : 0;
 	petrel_consumer_free(pc);
 	petrel_client_free(c);
-	qsort(lat, (size_t)seen, sizeof *lat, cmd_bench_consume_cmp);
 	if (cli->json) {
 		j = cli_json_new(cli);
 		json_object_open(j, NULL);
 		json_uint(j, "messages", seen);
 		json_double(j, "seconds", secs);
 		json_double(j, "msgs_per_sec", rate);
-		json_uint(j, "p50_us", cmd_bench_consume_at(lat, seen, 0.5));
-		json_uint(j, "p99_us", cmd_bench_consume_at(lat, seen, 0.99));
-		json_uint(j, "p999_us", cmd_bench_consume_at(lat, seen,
-		    0.999));
+		json_uint(j, "p50_us", cmd_bench_consume_at(&h, 0.5));
+		json_uint(j, "p99_us", cmd_bench_consume_at(&h, 0.99));
+		json_uint(j, "p999_us", cmd_bench_consume_at(&h, 0.999));
 		json_uint(j, "errors", errors);
 		json_object_close(j);
-		free(lat);
+		free(h.n);
 		return (cli_json_print(cli, j));
 	}
 	printf("%" PRIu64 " messages in %.3f s: %.0f msgs/s; store to "
 	    "delivery p50 %" PRIu64 " us, p99 %" PRIu64 " us, p99.9 %" PRIu64
 	    " us; %" PRIu64 " errors\n", seen, secs, rate,
-	    cmd_bench_consume_at(lat, seen, 0.5),
-	    cmd_bench_consume_at(lat, seen, 0.99),
-	    cmd_bench_consume_at(lat, seen, 0.999), errors);
-	free(lat);
+	    cmd_bench_consume_at(&h, 0.5),
+	    cmd_bench_consume_at(&h, 0.99),
+	    cmd_bench_consume_at(&h, 0.999), errors);
+	free(h.n);
 	return (errors == 0 ? EX_OK : EX_SOFTWARE);
 }

@@ -39,12 +39,34 @@ struct rpc;
 #define CLIENT_WAIT_SLEEPING	1
 #define CLIENT_WAIT_DONE	2
 
-/* A message: what is sent, or what was received (then the Message's
- * fields after the send, with the body decompressed). */
+/*
+ * A message: what is sent, or what was received (then the Message's
+ * fields after the send, with the body decompressed).
+ *
+ * A received message is one block (client_msg_decode()): this struct (or
+ * a larger one starting with it), then m with every field it points to,
+ * then the broker's name; a decompressed body has an allocation of its
+ * own.  No field of such an m is ever replaced or freed: a setter first
+ * makes m an ordinary heap message (lib/petrel_msg.c), and the block's
+ * copy stays unused until the free.
+ */
 struct petrel_msg {
 	Petrel__Message	*m;		/* topic, body, tags, keys, props */
 	uint32_t	 delay_level;	/* outgoing only */
-	char		*broker;	/* received: the broker's name */
+	int		 inblock;	/* m lives in this block */
+	void		*body;		/* inblock: decompressed body */
+	const char	*broker;	/* received: the broker's name, in
+					   this block; NULL otherwise */
+};
+
+/* A PullMessageResponse, its messages decoded by client_msg_decode(). */
+struct client_pull {
+	uint32_t		 status;
+	uint64_t		 next_offset;
+	uint64_t		 min_offset;
+	uint64_t		 max_offset;
+	struct petrel_msg	**msgs;		/* in order */
+	size_t			 nmsgs;
 };
 
 /* One write queue of a route: of a broker with a master. */
@@ -144,8 +166,11 @@ int			 client_route_pick(const struct client_route *,
 			     uint32_t *, const char *);
 
 /* lib/petrel_msg.c */
-struct petrel_msg	*client_msg_received(Petrel__Message *, const char *,
-			     char **);
+struct petrel_msg	*client_msg_decode(const uint8_t *, size_t,
+			     const char *, size_t);
+int			 client_msg_decompress(struct petrel_msg *, char **);
+int			 client_pull_decode(struct client_pull *,
+			     const uint8_t *, size_t, const char *, size_t);
 int			 client_msg_outgoing(const struct petrel_msg *,
 			     uint32_t, Petrel__OutgoingMessage **,
 			     struct petrel_error *);

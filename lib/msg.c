@@ -4,15 +4,22 @@
  * fields, so protobuf_c_message_free_unpacked() frees any of them whole.
  * Empty proto3 strings point at protobuf_c_empty_string, which the free
  * skips (it is the field's default value).
+ *
+ * msg_wire_next() reads an encoding field by field, in place, for callers
+ * that decode a hot message themselves (lib/petrel_msg.c).
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 #include "msg.h"
 #include "xmalloc.h"
+
+static int	msg_varint(const uint8_t **, const uint8_t *, unsigned int,
+		    uint64_t *);
 
 /* A zeroed, initialized message of the given type. */
 void *
@@ -126,4 +133,92 @@ msg_array_add(void ***array, size_t *n, void *item)
 	*array = xreallocarray(*array, *n + 1, sizeof **array);
 	(*array)[(*n)++] = item;
 	return (item);
+}
+
+/*
+ * Read a varint of at most max bytes (10 for a value, 5 for a tag or a
+ * length, as protobuf-c) at *p, before end, into *v; bits past the 64th
+ * are dropped.  0, or -1 if it does not end in time.
+ */
+static int
+msg_varint(const uint8_t **p, const uint8_t *end, unsigned int max,
+    uint64_t *v)
+{
+	const uint8_t	*q = *p;
+	uint64_t	 x = 0;
+	unsigned int	 i;
+
+	for (i = 0; i < max && q < end; i++) {
+		x |= (uint64_t)(*q & 0x7f) << (7 * i);
+		if ((*q++ & 0x80) == 0) {
+			*v = x;
+			*p = q;
+			return (0);
+		}
+	}
+	return (-1);
+}
+
+/*
+ * The field of the encoding at *p (which ends at end) in *f; *p moves past
+ * it.  Length-delimited fields point into the encoding.  Returns 1, 0 at
+ * the end, or -1 if the bytes are no field: a one-byte tag of number 0, a
+ * group or unknown wire type, a varint too long or a field running past
+ * end.  It takes and refuses what protobuf-c does, down to a number 0 or
+ * over 2^29 - 1 in a tag of several bytes, a field no message knows.
+ */
+int
+msg_wire_next(const uint8_t **p, const uint8_t *end, struct msg_field *f)
+{
+	const uint8_t	*q = *p;
+	uint64_t	 tag, v;
+	int		 i;
+
+	if (q == end)
+		return (0);
+	/* One-byte tags and values are the most of them: no loop. */
+	if (*q < 0x80)
+		tag = *q++;
+	else if (msg_varint(&q, end, 5, &tag) != 0)
+		return (-1);
+	if (tag < 8 && q == *p + 1)
+		return (-1);	/* as protobuf-c: 0 only in a longer form */
+	f->number = (uint32_t)(tag >> 3);
+	f->wire = (uint32_t)(tag & 7);
+	f->value = 0;
+	f->data = NULL;
+	f->len = 0;
+	switch (f->wire) {
+	case PROTOBUF_C_WIRE_TYPE_VARINT:
+		if (q != end && *q < 0x80)
+			f->value = *q++;
+		else if (msg_varint(&q, end, 10, &f->value) != 0)
+			return (-1);
+		break;
+	case PROTOBUF_C_WIRE_TYPE_64BIT:
+	case PROTOBUF_C_WIRE_TYPE_32BIT:
+		f->len = f->wire == PROTOBUF_C_WIRE_TYPE_64BIT ? 8 : 4;
+		if ((size_t)(end - q) < f->len)
+			return (-1);
+		for (i = (int)f->len - 1; i >= 0; i--)
+			f->value = f->value << 8 | q[i];
+		f->data = q;
+		q += f->len;
+		break;
+	case PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED:
+		if (q != end && *q < 0x80)
+			v = *q++;
+		else if (msg_varint(&q, end, 5, &v) != 0)
+			return (-1);
+		if (v > (uint64_t)(end - q))
+			return (-1);
+		f->data = q;
+		f->len = (size_t)v;
+		q += f->len;
+		break;
+	default:
+		return (-1);
+	}
+	*p = q;
+	return (1);
 }

@@ -3,6 +3,10 @@
  * every pointer field (set them with xstrdup(), msg_bytes() and the like),
  * so msg_free() frees it whole, exactly as it frees one made by
  * msg_unpack().
+ *
+ * msg_wire_next() reads an encoding field by field, in place, for a
+ * decoder of its own where protobuf-c's generic one costs too much (a
+ * consumer's pulls, lib/petrel_msg.c).
  */
 #ifndef MSG_H
 #define MSG_H
@@ -23,5 +27,17 @@ void	 msg_set_bytes(ProtobufCBinaryData *, const void *, size_t);
 void	 msg_move_string(char **, char **);
 void	 msg_move_bytes(ProtobufCBinaryData *, ProtobufCBinaryData *);
 void	*msg_array_add(void ***, size_t *, void *);
+
+/* One field of an encoding, as msg_wire_next() finds it. */
+struct msg_field {
+	uint32_t	 number;
+	uint32_t	 wire;		/* a ProtobufCWireType */
+	uint64_t	 value;		/* varint, 32-bit or 64-bit */
+	const uint8_t	*data;		/* length-delimited: bytes */
+	size_t		 len;
+};
+
+int	 msg_wire_next(const uint8_t **, const uint8_t *,
+	    struct msg_field *);
 
 #endif /* MSG_H */

@@ -18,6 +18,12 @@
  * the generation it was written on, and when that connection closes every
  * request of it fails at once, in id order.
  *
+ * Answers are decoded for their callback, but for rpc_call_raw(), whose
+ * callback reads the encoding in place (a consumer's pulls, hundreds of
+ * messages an answer).  A frame larger than a read is read into one chain
+ * made for it while only its start is in (rpc_make_room()), so that
+ * evbuffer_pullup() need not copy it together.
+ *
  * The server may send requests too (a broker tells its consumers their
  * group changed): they go to the rpc_on_request() callback, decoded, and
  * are dropped when there is none.  The client never answers them.
@@ -73,6 +79,7 @@ struct rpc_call {
 	size_t		 slot;		/* in the heap, or RPC_NO_SLOT */
 	uint32_t	 code;
 	rpc_cb		 cb;
+	rpc_raw_cb	 rawcb;		/* rpc_call_raw(): no cb */
 	void		*arg;
 	struct rpc_call	*next;		/* on the free list */
 };
@@ -102,6 +109,10 @@ struct rpc {
 	rpc_request_cb		 reqcb;		/* requests from the server */
 	void			*reqarg;
 
+	size_t			 room;		/* of the frame the input
+						   starts with, if
+						   rpc_make_room() made room
+						   for it; else 0 */
 	int			 busy;		/* callbacks running */
 	int			 dead;		/* rpc_free() inside one */
 	struct rpc_stats	 stats;
@@ -125,13 +136,17 @@ static void	rpc_heap_down(struct rpc *, size_t);
 static void	rpc_heap_push(struct rpc *, struct rpc_call *);
 static void	rpc_heap_remove(struct rpc *, struct rpc_call *);
 static void	rpc_arm(struct rpc *);
+static int	rpc_send(struct rpc *, uint32_t, const ProtobufCMessage *,
+		    uint32_t, rpc_cb, rpc_raw_cb, void *);
 static void	rpc_finish(struct rpc *, struct rpc_call *, uint32_t,
-		    const char *, ProtobufCMessage *);
+		    const char *, ProtobufCMessage *,
+		    const ProtobufCBinaryData *);
 static int	rpc_cmp_id(const void *, const void *);
 static void	rpc_fail(struct rpc *, uint64_t, uint32_t, const char *);
 static void	rpc_lost(struct rpc *, uint32_t, const char *);
 static void	rpc_request(struct rpc *, Petrel__Frame *);
 static void	rpc_answer(struct rpc *, Petrel__Frame *);
+static void	rpc_make_room(struct rpc *, struct evbuffer *);
 static void	rpc_readcb(struct bufferevent *, void *);
 static void	rpc_eventcb(struct bufferevent *, short, void *);
 static void	rpc_outcb(struct evbuffer *, const struct evbuffer_cb_info *,
@@ -415,6 +430,7 @@ rpc_close(struct rpc *rpc)
 		rpc->bev = NULL;
 	}
 	rpc->state = RPC_IDLE;
+	rpc->room = 0;
 	event_del(rpc->failev);
 	event_del(rpc->flushev);
 	evbuffer_drain(rpc->pend, evbuffer_get_length(rpc->pend));
@@ -449,13 +465,14 @@ rpc_write_now(struct bufferevent *bev, struct evbuffer *buf)
 
 /*
  * Read on from bev's socket into its input, up to max bytes, in chunks of
- * RPC_READ_CHUNK without asking FIONREAD first, when the input holds a
- * full RPC_READ_MIN or more: libevent 2.1 reads at most 4 KiB per loop
- * turn, which would cut a burst of requests into batches of three 1 KiB
- * messages.  Stops at EAGAIN, at the end of the stream or at an error,
- * which bev's own next read meets and reports.  Returns bytes read.
- * A socket bufferevent keeps the end of its input frozen between its own
- * reads; this thaws it for its reads the same way.
+ * RPC_READ_CHUNK (or the free space of the input's last chain) without
+ * asking FIONREAD first, when the input holds a full RPC_READ_MIN or
+ * more: libevent 2.1 reads at most 4 KiB per loop turn, which would cut a
+ * burst of requests into batches of three 1 KiB messages.  Stops at
+ * EAGAIN, at the end of the stream or at an error, which bev's own next
+ * read meets and reports.  Returns bytes read.  A socket bufferevent
+ * keeps the end of its input frozen between its own reads; this thaws it
+ * for its reads the same way.
  */
 size_t
 rpc_read_more(struct bufferevent *bev, size_t max)
@@ -463,7 +480,7 @@ rpc_read_more(struct bufferevent *bev, size_t max)
 	struct evbuffer		*in = bufferevent_get_input(bev);
 	struct evbuffer_iovec	 vec[2];
 	evutil_socket_t		 fd = bufferevent_getfd(bev);
-	size_t			 total = 0;
+	size_t			 total = 0, left;
 	ssize_t			 n;
 	int			 nvec;
 
@@ -474,6 +491,13 @@ rpc_read_more(struct bufferevent *bev, size_t max)
 		nvec = evbuffer_reserve_space(in, RPC_READ_CHUNK, vec, 2);
 		if (nvec <= 0)
 			break;
+		/* The space reserved may be larger: read no more than max. */
+		left = max - total;
+		if (vec[0].iov_len >= left) {
+			vec[0].iov_len = left;
+			nvec = 1;
+		} else if (nvec == 2 && vec[1].iov_len > left - vec[0].iov_len)
+			vec[1].iov_len = left - vec[0].iov_len;
 		n = readv(fd, (struct iovec *)vec, nvec);
 		if (n <= 0) {
 			evbuffer_commit_space(in, vec, 0);
@@ -663,6 +687,25 @@ int
 rpc_call(struct rpc *rpc, uint32_t code, const ProtobufCMessage *req,
     uint32_t timeout_ms, rpc_cb cb, void *arg)
 {
+	return (rpc_send(rpc, code, req, timeout_ms, cb, NULL, arg));
+}
+
+/*
+ * As rpc_call(), but the answer is not decoded: cb gets its encoding, for
+ * a caller that reads it in place (a consumer's pulls).
+ */
+int
+rpc_call_raw(struct rpc *rpc, uint32_t code, const ProtobufCMessage *req,
+    uint32_t timeout_ms, rpc_raw_cb cb, void *arg)
+{
+	return (rpc_send(rpc, code, req, timeout_ms, NULL, cb, arg));
+}
+
+/* rpc_call() with cb, or rpc_call_raw() with rawcb. */
+static int
+rpc_send(struct rpc *rpc, uint32_t code, const ProtobufCMessage *req,
+    uint32_t timeout_ms, rpc_cb cb, rpc_raw_cb rawcb, void *arg)
+{
 	struct rpc_call	*call;
 	uint64_t	 id;
 
@@ -680,6 +723,7 @@ rpc_call(struct rpc *rpc, uint32_t code, const ProtobufCMessage *req,
 	call->gen = rpc->gen;
 	call->code = code;
 	call->cb = cb;
+	call->rawcb = rawcb;
 	call->arg = arg;
 	call->next = NULL;
 	call->slot = RPC_NO_SLOT;
@@ -710,20 +754,28 @@ rpc_oneway(struct rpc *rpc, uint32_t code, const ProtobufCMessage *req)
 
 /*
  * A request is over: recycle its record and run its callback, which gets
- * body.  The request must already be out of the id map.
+ * body, or raw (the encoding, if any) for rpc_call_raw().  The request
+ * must already be out of the id map.
  */
 static void
 rpc_finish(struct rpc *rpc, struct rpc_call *call, uint32_t status,
-    const char *error, ProtobufCMessage *body)
+    const char *error, ProtobufCMessage *body, const ProtobufCBinaryData *raw)
 {
-	rpc_cb	 cb = call->cb;
-	void	*arg = call->arg;
+	rpc_cb		 cb = call->cb;
+	rpc_raw_cb	 rawcb = call->rawcb;
+	void		*arg = call->arg;
 
 	rpc_heap_remove(rpc, call);
 	call->next = rpc->spare;
 	rpc->spare = call;
 	rpc->busy++;
-	cb(status, error != NULL ? error : "", body, arg);
+	if (error == NULL)
+		error = "";
+	if (rawcb != NULL)
+		rawcb(status, error, raw != NULL ? raw->data : NULL,
+		    raw != NULL ? raw->len : 0, arg);
+	else
+		cb(status, error, body, arg);
 	rpc->busy--;
 }
 
@@ -763,7 +815,7 @@ rpc_fail(struct rpc *rpc, uint64_t gen, uint32_t status, const char *error)
 	}
 	rpc_arm(rpc);
 	for (i = 0; i < n; i++)
-		rpc_finish(rpc, list[i], status, error, NULL);
+		rpc_finish(rpc, list[i], status, error, NULL, NULL);
 	free(list);
 }
 
@@ -820,7 +872,8 @@ rpc_answer(struct rpc *rpc, Petrel__Frame *f)
 	if (f->code != call->code) {
 		status = PETREL__STATUS__STATUS_PROTOCOL_ERROR;
 		error = "response code does not match the request";
-	} else if (status == PETREL__STATUS__STATUS_OK) {
+	} else if (status == PETREL__STATUS__STATUS_OK &&
+	    call->rawcb == NULL) {
 		ci = codes_lookup(call->code);
 		body = msg_unpack(ci->response, f->body.data, f->body.len);
 		if (body == NULL) {
@@ -829,7 +882,52 @@ rpc_answer(struct rpc *rpc, Petrel__Frame *f)
 		}
 	}
 	/* The timer may now be early; it re-arms itself when it fires. */
-	rpc_finish(rpc, call, status, error, body);
+	rpc_finish(rpc, call, status, error, body,
+	    status == PETREL__STATUS__STATUS_OK ? &f->body : NULL);
+}
+
+/*
+ * If the input in starts with part of a frame larger than a read, copy
+ * that part, once, into a chain with room for the whole frame: the rest is
+ * then read in after it (rpc_readcb() reads up to its end, not past it, so
+ * the next frame does not start in the tail of this chain), and
+ * frame_read()'s evbuffer_pullup() finds the frame in one piece, where it
+ * would copy all of it out of the chains the reads left it in.  This is
+ * done before reading on, while the part is small.
+ */
+static void
+rpc_make_room(struct rpc *rpc, struct evbuffer *in)
+{
+	struct evbuffer		*tmp;
+	struct evbuffer_iovec	 v;
+	uint8_t			 hdr[FRAME_HEADER_SIZE];
+	size_t			 have, need;
+
+	have = evbuffer_get_length(in);
+	if (rpc->room != 0 || have < sizeof hdr)
+		return;
+	if (evbuffer_copyout(in, hdr, sizeof hdr) != (ssize_t)sizeof hdr)
+		fatalx("%s: evbuffer_copyout short", __func__);
+	need = FRAME_HEADER_SIZE + ((size_t)hdr[0] << 24 |
+	    (size_t)hdr[1] << 16 | (size_t)hdr[2] << 8 | hdr[3]);
+	if (need <= RPC_READ_CHUNK || have >= need ||
+	    need > FRAME_HEADER_SIZE + FRAME_MAX_DEFAULT)
+		return;	/* small, whole, or frame_read() refuses it */
+	rpc->room = need;
+	rpc->stats.big_frames++;
+	if ((tmp = evbuffer_new()) == NULL ||
+	    evbuffer_reserve_space(tmp, (ev_ssize_t)need, &v, 1) != 1)
+		fatalx("%s: no buffer of %zu bytes", __func__, need);
+	if (evbuffer_remove(in, v.iov_base, have) != (int)have)
+		fatalx("%s: evbuffer_remove short", __func__);
+	v.iov_len = have;
+	evbuffer_commit_space(tmp, &v, 1);
+	/* As in rpc_read_more(): the bufferevent keeps in's end frozen. */
+	evbuffer_unfreeze(in, 0);
+	if (evbuffer_add_buffer(in, tmp) != 0)
+		fatalx("%s: evbuffer_add_buffer failed", __func__);
+	evbuffer_freeze(in, 0);
+	evbuffer_free(tmp);
 }
 
 /* Frames arrived: answer requests until the input holds no whole frame. */
@@ -841,15 +939,19 @@ rpc_readcb(struct bufferevent *bev, void *arg)
 	Petrel__Frame		*f;
 	char			*cause;
 	uint64_t		 gen;
+	size_t			 have;
 	int			 rc;
 
 	loop_worked();
 
 	rpc->busy++;
-	rpc_read_more(bev, RPC_MAX_IO);
+	rpc_make_room(rpc, in);
+	have = evbuffer_get_length(in);
+	rpc_read_more(bev, rpc->room > have ? rpc->room - have : RPC_MAX_IO);
 	while (!rpc->dead && rpc->bev == bev) {
 		if ((rc = frame_read(in, FRAME_MAX_DEFAULT, &f, &cause)) == 0)
 			break;
+		rpc->room = 0;
 		if (rc == -1) {
 			/* The callbacks say it; a CLI owns its stderr. */
 			log_debug("%s: %s: %s", __func__, rpc->address, cause);
@@ -936,7 +1038,7 @@ rpc_timercb(evutil_socket_t fd, short what, void *arg)
 		rpc->stats.timeouts++;
 		xasprintf(&error, "no answer from %s in time", rpc->address);
 		rpc_finish(rpc, call, PETREL__STATUS__STATUS_TIMEOUT, error,
-		    NULL);
+		    NULL, NULL);
 		free(error);
 	}
 	if (!rpc->dead)

@@ -9,6 +9,7 @@
 
 #include <sys/socket.h>
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <protobuf-c/protobuf-c.h>
@@ -27,6 +28,14 @@ struct rpc;
 typedef void (*rpc_cb)(uint32_t, const char *, ProtobufCMessage *, void *);
 
 /*
+ * As rpc_cb, for rpc_call_raw(): instead of a decoded body, the len bytes
+ * of its encoding at data (len 0 and data NULL unless STATUS_OK), valid
+ * only during the call.
+ */
+typedef void (*rpc_raw_cb)(uint32_t, const char *, const uint8_t *, size_t,
+    void *);
+
+/*
  * Called for each request the server sends (code, decoded body).  The
  * callback owns body and frees it with msg_free().
  */
@@ -41,6 +50,8 @@ struct rpc_stats {
 	uint64_t	writes;		/* writes that emptied some of the output */
 	uint64_t	bytes_out;	/* bytes written to the socket */
 	uint64_t	requests_in;	/* requests the server sent */
+	uint64_t	big_frames;	/* frames larger than a read, read
+					   into a chain made for each */
 };
 
 struct rpc	*rpc_new(struct event_base *, const char *, char **);
@@ -50,6 +61,8 @@ int		 rpc_connected(struct rpc *);
 size_t		 rpc_pending(struct rpc *);
 int		 rpc_call(struct rpc *, uint32_t, const ProtobufCMessage *,
 		    uint32_t, rpc_cb, void *);
+int		 rpc_call_raw(struct rpc *, uint32_t,
+		    const ProtobufCMessage *, uint32_t, rpc_raw_cb, void *);
 int		 rpc_oneway(struct rpc *, uint32_t, const ProtobufCMessage *);
 uint32_t	 rpc_call_sync(struct rpc *, uint32_t, const ProtobufCMessage *,
 		    uint32_t, ProtobufCMessage **, char **);

@@ -1,11 +1,12 @@
 /*
  * Tests of lib/msg.c: building heap messages, setting strings and bytes,
- * growing repeated fields, deep copies and decoding; LSan checks that
- * msg_free() frees every piece.
+ * growing repeated fields, deep copies and decoding, reading an encoding
+ * field by field; LSan checks that msg_free() frees every piece.
  */
 #include "config.h"
 
 #include <check.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -142,6 +143,104 @@ START_TEST(test_unpack)
 }
 END_TEST
 
+START_TEST(test_wire_next)
+{
+	Petrel__Probe		*p = make_tree(2);
+	struct msg_field	 f;
+	uint8_t			 buf[256];
+	const uint8_t		*at, *end;
+	size_t			 len;
+	int			 items = 0;
+
+	p->id = 300;			/* a varint of two bytes */
+	len = protobuf_c_message_pack(&p->base, buf);
+	at = buf;
+	end = buf + len;
+	ck_assert_int_eq(msg_wire_next(&at, end, &f), 1);
+	ck_assert_uint_eq(f.number, 1);
+	ck_assert_uint_eq(f.wire, PROTOBUF_C_WIRE_TYPE_VARINT);
+	ck_assert_uint_eq(f.value, 300);
+	ck_assert_int_eq(msg_wire_next(&at, end, &f), 1);
+	ck_assert_uint_eq(f.number, 2);
+	ck_assert_uint_eq(f.wire, PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED);
+	ck_assert_uint_eq(f.len, 4);
+	ck_assert_mem_eq(f.data, "root", 4);
+	ck_assert_int_eq(msg_wire_next(&at, end, &f), 1);
+	ck_assert_uint_eq(f.number, 3);
+	ck_assert_uint_eq(f.len, 3);
+	ck_assert_mem_eq(f.data, "\0\1\2", 3);
+	while (msg_wire_next(&at, end, &f) == 1) {
+		ck_assert_uint_eq(f.number, 4);
+		items++;
+	}
+	ck_assert_int_eq(items, 2);
+	ck_assert_ptr_eq(at, end);
+	ck_assert_int_eq(msg_wire_next(&at, end, &f), 0);
+	msg_free(p);
+}
+END_TEST
+
+/* msg_wire_next() of len bytes: its answer; *f the field. */
+static int
+wire_one(const char *bytes, size_t len, struct msg_field *f)
+{
+	const uint8_t	*at = (const uint8_t *)bytes;
+	int		 rc;
+
+	rc = msg_wire_next(&at, at + len, f);
+	if (rc == 1)
+		ck_assert_ptr_eq(at, (const uint8_t *)bytes + len);
+	else
+		ck_assert_ptr_eq(at, (const uint8_t *)bytes);
+	return (rc);
+}
+
+START_TEST(test_wire_next_edges)
+{
+	struct msg_field	f;
+
+	ck_assert_int_eq(wire_one("", 0, &f), 0);
+	/* Fixed widths, little-endian. */
+	ck_assert_int_eq(wire_one("\x0d\x01\x02\x03\x04", 5, &f), 1);
+	ck_assert_uint_eq(f.wire, PROTOBUF_C_WIRE_TYPE_32BIT);
+	ck_assert_uint_eq(f.value, 0x04030201);
+	ck_assert_int_eq(wire_one("\x11\x01\x02\x03\x04\x05\x06\x07\x08", 9,
+	    &f), 1);
+	ck_assert_uint_eq(f.value, 0x0807060504030201ULL);
+	ck_assert_int_eq(wire_one("\x11\x01\x02\x03", 4, &f), -1);
+	ck_assert_int_eq(wire_one("\x0d\x01", 2, &f), -1);
+	/* Ten bytes of varint, bits past 64 dropped; eleven are too many. */
+	ck_assert_int_eq(wire_one("\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff"
+	    "\x7f", 11, &f), 1);
+	ck_assert_uint_eq(f.value, UINT64_MAX);
+	ck_assert_int_eq(wire_one("\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff"
+	    "\xff\x01", 12, &f), -1);
+	ck_assert_int_eq(wire_one("\x08\x80", 2, &f), -1);
+	/* Numbers: 0 only in a longer tag, large ones up to 5 bytes. */
+	ck_assert_int_eq(wire_one("\x00\x01", 2, &f), -1);
+	ck_assert_int_eq(wire_one("\x80\x00\x01", 3, &f), 1);
+	ck_assert_uint_eq(f.number, 0);
+	ck_assert_int_eq(wire_one("\xf8\xff\xff\xff\x0f\x01", 6, &f), 1);
+	ck_assert_uint_eq(f.number, 0x1fffffff);
+	ck_assert_int_eq(wire_one("\x80\x80\x80\x80\x80\x01\x01", 7, &f),
+	    -1);
+	ck_assert_int_eq(wire_one("\x88", 1, &f), -1);
+	/* Lengths: within the bytes, in at most 5 bytes. */
+	ck_assert_int_eq(wire_one("\x0a\x00", 2, &f), 1);
+	ck_assert_uint_eq(f.len, 0);
+	ck_assert_int_eq(wire_one("\x0a\x03" "ab", 4, &f), -1);
+	ck_assert_int_eq(wire_one("\x0a\x82\x80\x80\x80\x00" "ab", 8, &f), 1);
+	ck_assert_uint_eq(f.len, 2);
+	ck_assert_int_eq(wire_one("\x0a\x82\x80\x80\x80\x80\x00" "ab", 9, &f),
+	    -1);
+	/* Groups and wire types 6 and 7. */
+	ck_assert_int_eq(wire_one("\x0b\x0c", 2, &f), -1);
+	ck_assert_int_eq(wire_one("\x0c", 1, &f), -1);
+	ck_assert_int_eq(wire_one("\x0e\x00", 2, &f), -1);
+	ck_assert_int_eq(wire_one("\x0f\x00", 2, &f), -1);
+}
+END_TEST
+
 Suite *
 msg_suite(void)
 {
@@ -155,6 +254,8 @@ msg_suite(void)
 	tcase_add_test(tc, test_array_add);
 	tcase_add_test(tc, test_dup);
 	tcase_add_test(tc, test_unpack);
+	tcase_add_test(tc, test_wire_next);
+	tcase_add_test(tc, test_wire_next_edges);
 	suite_add_tcase(s, tc);
 	return (s);
 }

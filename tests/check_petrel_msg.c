@@ -1,11 +1,17 @@
 /*
  * Tests of lib/petrel_msg.c: building messages within the limits of
  * proto/broker.proto, their OutgoingMessage (unique ids, compression),
- * received messages (decompression) and the sharding hash.
+ * received messages and the sharding hash.  The decoders of received
+ * messages and pull answers are held to protobuf-c's own decoding, on
+ * random messages with every field of the descriptor, merged encodings,
+ * unknown fields, and cut or flipped bytes; a received message changed
+ * is copied first.
  */
 #include "config.h"
 
 #include <check.h>
+#include <event2/buffer.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +23,10 @@
 #include "xmalloc.h"
 
 #include "proto/frame.pb-c.h"
+
+#ifndef nitems
+#define nitems(a)	(sizeof (a) / sizeof (a)[0])
+#endif
 
 START_TEST(test_build)
 {
@@ -155,6 +165,33 @@ START_TEST(test_outgoing_bad)
 }
 END_TEST
 
+/* The encoding of m in a new buffer (caller frees); *len its length. */
+static uint8_t *
+pack(const void *m, size_t *len)
+{
+	uint8_t	*buf;
+
+	*len = protobuf_c_message_get_packed_size(m);
+	buf = xmalloc(*len + 1);
+	ck_assert_uint_eq(protobuf_c_message_pack(m, buf), *len);
+	return (buf);
+}
+
+/* A received message decoded from the encoding of m. */
+static struct petrel_msg *
+receive(const Petrel__Message *m, const char *broker, size_t size)
+{
+	struct petrel_msg	*r;
+	uint8_t			*buf;
+	size_t			 len;
+
+	buf = pack(m, &len);
+	r = client_msg_decode(buf, len, broker, size);
+	free(buf);
+	ck_assert_ptr_nonnull(r);
+	return (r);
+}
+
 START_TEST(test_compress)
 {
 	struct petrel_msg	*m, *r;
@@ -179,13 +216,18 @@ START_TEST(test_compress)
 	msg_set_string(&in->topic, "T");
 	in->flags = o->flags;
 	msg_move_bytes(&in->body, &o->body);
-	r = client_msg_received(in, "broker-a", &cause);
-	ck_assert_ptr_nonnull(r);
+	r = receive(in, "broker-a", sizeof *r);
+	ck_assert_uint_eq(r->m->flags,
+	    PETREL__MESSAGE_FLAG__MESSAGE_FLAG_COMPRESSED);
+	ck_assert_int_eq(client_msg_decompress(r, &cause), 0);
+	ck_assert_uint_eq(r->m->flags, 0);
 	b = petrel_msg_body(r, &len);
 	ck_assert_uint_eq(len, 10000);
 	ck_assert_mem_eq(b, body, 10000);
 	ck_assert_str_eq(petrel_msg_broker(r), "broker-a");
+	ck_assert_str_eq(petrel_msg_topic(r), "T");
 	petrel_msg_free(r);
+	msg_free(in);
 	msg_free(o);
 	/* Compression off, or a body at the threshold: as is. */
 	ck_assert_int_eq(client_msg_outgoing(m, 0, &o, &err), 0);
@@ -202,15 +244,678 @@ END_TEST
 
 START_TEST(test_received_bad)
 {
-	Petrel__Message	*in;
-	char		*cause = NULL;
+	Petrel__Message		*in;
+	struct petrel_msg	*r;
+	char			*cause = NULL;
 
 	in = msg_new(&petrel__message__descriptor);
 	in->flags = PETREL__MESSAGE_FLAG__MESSAGE_FLAG_COMPRESSED;
 	msg_set_bytes(&in->body, "\377\377\377\377garbage", 11);
-	ck_assert_ptr_null(client_msg_received(in, "b", &cause));
+	r = receive(in, "b", sizeof *r);
+	ck_assert_int_eq(client_msg_decompress(r, &cause), -1);
 	ck_assert_ptr_nonnull(cause);
 	free(cause);
+	petrel_msg_free(r);		/* refused, still freed whole */
+	msg_free(in);
+}
+END_TEST
+
+/* xorshift64*: the tests' random numbers, the same on every run. */
+static uint64_t	rnd_state = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t
+rnd(void)
+{
+	rnd_state ^= rnd_state >> 12;
+	rnd_state ^= rnd_state << 25;
+	rnd_state ^= rnd_state >> 27;
+	return (rnd_state * 0x2545f4914f6cdd1dULL);
+}
+
+/* 0 to n - 1. */
+static size_t
+rnd_below(size_t n)
+{
+	return (n == 0 ? 0 : (size_t)(rnd() % n));
+}
+
+/* Bytes of one item of a field of type t. */
+static size_t
+elt_size(ProtobufCType t)
+{
+	switch (t) {
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_SINT32:
+	case PROTOBUF_C_TYPE_SFIXED32:
+	case PROTOBUF_C_TYPE_UINT32:
+	case PROTOBUF_C_TYPE_FIXED32:
+	case PROTOBUF_C_TYPE_FLOAT:
+	case PROTOBUF_C_TYPE_ENUM:
+		return (4);
+	case PROTOBUF_C_TYPE_BOOL:
+		return (sizeof (protobuf_c_boolean));
+	case PROTOBUF_C_TYPE_STRING:
+		return (sizeof (char *));
+	case PROTOBUF_C_TYPE_BYTES:
+		return (sizeof (ProtobufCBinaryData));
+	case PROTOBUF_C_TYPE_MESSAGE:
+		return (sizeof (void *));
+	default:
+		return (8);
+	}
+}
+
+static void	rnd_fill(ProtobufCMessage *, unsigned int *);
+
+/* A random value of field f at at: of any width, strings of any byte. */
+static void
+rnd_value(const ProtobufCFieldDescriptor *f, void *at)
+{
+	ProtobufCBinaryData	*bd = at;
+	ProtobufCMessage	*sub;
+	size_t			 len, i, shift = rnd_below(65);
+	uint64_t		 v = shift == 64 ? 0 : rnd() >> shift;
+	char			*s;
+
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_STRING:
+		len = rnd_below(4) == 0 ? 0 : rnd_below(60);
+		s = xmalloc(len + 1);
+		for (i = 0; i < len; i++)
+			s[i] = (char)(1 + rnd_below(255));
+		s[len] = '\0';
+		*(char **)at = s;
+		break;
+	case PROTOBUF_C_TYPE_BYTES:
+		bd->len = rnd_below(4) == 0 ? 0 : rnd_below(3000);
+		bd->data = bd->len == 0 ? NULL : xmalloc(bd->len);
+		for (i = 0; i < bd->len; i++)
+			bd->data[i] = (uint8_t)rnd();
+		break;
+	case PROTOBUF_C_TYPE_MESSAGE:
+		sub = msg_new(f->descriptor);
+		rnd_fill(sub, NULL);
+		*(ProtobufCMessage **)at = sub;
+		break;
+	case PROTOBUF_C_TYPE_BOOL:
+		*(protobuf_c_boolean *)at = (protobuf_c_boolean)(v & 1);
+		break;
+	default:
+		memcpy(at, &v, elt_size(f->type));	/* little-endian */
+		break;
+	}
+}
+
+/*
+ * Give every field of m, whatever its type, a random value three times in
+ * four (repeated ones one to five items); seen[i] counts field i set.
+ */
+static void
+rnd_fill(ProtobufCMessage *m, unsigned int *seen)
+{
+	const ProtobufCMessageDescriptor	*d = m->descriptor;
+	const ProtobufCFieldDescriptor		*f;
+	unsigned int				 i;
+	size_t					 n, j;
+	char					*at, *items;
+
+	for (i = 0; i < d->n_fields; i++) {
+		f = &d->fields[i];
+		ck_assert_msg((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) == 0,
+		    "%s.%s: a oneof, not generated here", d->name, f->name);
+		if (rnd_below(4) == 0)
+			continue;
+		if (seen != NULL)
+			seen[i]++;
+		at = (char *)m + f->offset;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			n = 1 + rnd_below(5);
+			items = xcalloc(n, elt_size(f->type));
+			for (j = 0; j < n; j++)
+				rnd_value(f, items + j * elt_size(f->type));
+			*(size_t *)(void *)((char *)m +
+			    f->quantifier_offset) = n;
+			*(char **)(void *)at = items;
+			continue;
+		}
+		if (f->label == PROTOBUF_C_LABEL_OPTIONAL &&
+		    f->quantifier_offset != 0)
+			*(protobuf_c_boolean *)(void *)((char *)m +
+			    f->quantifier_offset) = 1;
+		rnd_value(f, at);
+	}
+}
+
+/* Fail unless fields a and b (of field f) are the same value. */
+static void	assert_same(const ProtobufCMessage *,
+		    const ProtobufCMessage *);
+
+static void
+assert_same_value(const ProtobufCFieldDescriptor *f, const void *a,
+    const void *b)
+{
+	const ProtobufCBinaryData	*x = a, *y = b;
+
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_STRING:
+		ck_assert_msg(strcmp(*(char *const *)a, *(char *const *)b) == 0,
+		    "field %s differs", f->name);
+		break;
+	case PROTOBUF_C_TYPE_BYTES:
+		ck_assert_msg(x->len == y->len && (x->len == 0 ||
+		    memcmp(x->data, y->data, x->len) == 0),
+		    "field %s differs", f->name);
+		break;
+	case PROTOBUF_C_TYPE_MESSAGE:
+		if (*(void *const *)a == NULL || *(void *const *)b == NULL)
+			ck_assert_msg(*(void *const *)a == *(void *const *)b,
+			    "field %s differs", f->name);
+		else
+			assert_same(*(ProtobufCMessage *const *)a,
+			    *(ProtobufCMessage *const *)b);
+		break;
+	default:
+		ck_assert_msg(memcmp(a, b, elt_size(f->type)) == 0,
+		    "field %s differs", f->name);
+		break;
+	}
+}
+
+/* Fail unless a and b hold the same value in every field. */
+static void
+assert_same(const ProtobufCMessage *a, const ProtobufCMessage *b)
+{
+	const ProtobufCMessageDescriptor	*d = a->descriptor;
+	const ProtobufCFieldDescriptor		*f;
+	const char				*pa, *pb;
+	unsigned int				 i;
+	size_t					 n, j, sz;
+
+	ck_assert_ptr_eq(b->descriptor, d);
+	for (i = 0; i < d->n_fields; i++) {
+		f = &d->fields[i];
+		pa = (const char *)a + f->offset;
+		pb = (const char *)b + f->offset;
+		if (f->label != PROTOBUF_C_LABEL_REPEATED) {
+			assert_same_value(f, pa, pb);
+			continue;
+		}
+		n = *(const size_t *)(const void *)((const char *)a +
+		    f->quantifier_offset);
+		ck_assert_msg(n == *(const size_t *)(const void *)
+		    ((const char *)b + f->quantifier_offset),
+		    "field %s: not as many items", f->name);
+		sz = elt_size(f->type);
+		for (j = 0; j < n; j++)
+			assert_same_value(f, *(char *const *)(const void *)pa +
+			    j * sz, *(char *const *)(const void *)pb + j * sz);
+	}
+}
+
+/*
+ * Call check on the encoding of len bytes at buf cut short at every step
+ * or so, then with one bit flipped, flips times.  Each goes in a buffer
+ * of its own, so ASan sees any read past it.
+ */
+static void
+mangle(const uint8_t *buf, size_t len, size_t step, int flips,
+    void (*check)(const uint8_t *, size_t))
+{
+	uint8_t	*copy = xmalloc(len + 1);
+	size_t	 cut;
+	int	 k;
+
+	for (cut = 0; cut < len; cut += 1 + rnd_below(step)) {
+		memcpy(copy, buf, cut);
+		check(copy, cut);
+	}
+	for (k = 0; k < flips && len != 0; k++) {
+		memcpy(copy, buf, len);
+		copy[rnd_below(len)] ^= (uint8_t)(1 << rnd_below(8));
+		check(copy, len);
+	}
+	free(copy);
+}
+
+/*
+ * Decode len bytes as protobuf-c does and as client_msg_decode() does:
+ * both refuse them, or both decode the same fields.
+ */
+static void
+assert_decodes_alike(const uint8_t *data, size_t len)
+{
+	struct petrel_msg	*r;
+	Petrel__Message		*want;
+
+	want = msg_unpack(&petrel__message__descriptor, data, len);
+	r = client_msg_decode(data, len, "broker-x", sizeof *r);
+	if (want == NULL) {
+		ck_assert_ptr_null(r);
+		return;
+	}
+	ck_assert_msg(r != NULL, "a Message protobuf-c decodes is refused");
+	assert_same(&want->base, &r->m->base);
+	ck_assert(r->inblock);
+	ck_assert_str_eq(r->broker, "broker-x");
+	petrel_msg_free(r);
+	msg_free(want);
+}
+
+START_TEST(test_decode_random)
+{
+	Petrel__Message	*m;
+	unsigned int	 seen[64];
+	uint8_t		*buf;
+	size_t		 len, i;
+
+	ck_assert_uint_le(petrel__message__descriptor.n_fields, 64);
+	memset(seen, 0, sizeof seen);
+	for (i = 0; i < 2000; i++) {
+		m = msg_new(&petrel__message__descriptor);
+		rnd_fill(&m->base, seen);
+		buf = pack(m, &len);
+		assert_decodes_alike(buf, len);
+		free(buf);
+		msg_free(m);
+	}
+	/* Every field of the descriptor was tried: a new one is too. */
+	for (i = 0; i < petrel__message__descriptor.n_fields; i++)
+		ck_assert_msg(seen[i] > 100, "field %s never set",
+		    petrel__message__descriptor.fields[i].name);
+	/* Nothing at all is a Message of defaults. */
+	assert_decodes_alike(NULL, 0);
+}
+END_TEST
+
+/* Append an unknown field (number over 1000) of a random wire type. */
+static void
+add_unknown(struct evbuffer *b)
+{
+	uint8_t		 tag[3], v[10];
+	uint32_t	 number = 1000 + (uint32_t)rnd_below(100000);
+	static const unsigned int wires[] = { 0, 1, 2, 5 };
+	unsigned int	 wire = wires[rnd_below(4)];
+	uint64_t	 t = (uint64_t)number << 3 | wire;
+	size_t		 n = 0, len;
+
+	while (t >= 0x80) {
+		tag[n++] = (uint8_t)(t | 0x80);
+		t >>= 7;
+	}
+	tag[n++] = (uint8_t)t;
+	evbuffer_add(b, tag, n);
+	len = wire == 0 ? 1 + rnd_below(10) : wire == 1 ? 8 : wire == 5 ? 4 :
+	    rnd_below(10);
+	if (wire == 2) {
+		v[0] = (uint8_t)len;
+		evbuffer_add(b, v, 1);
+	}
+	for (n = 0; n < len; n++)
+		v[n] = (uint8_t)(rnd() | (wire == 0 && n + 1 < len ? 0x80 : 0));
+	if (wire == 0)
+		v[len - 1] &= 0x7f;
+	evbuffer_add(b, v, len);
+}
+
+START_TEST(test_decode_merged)
+{
+	struct evbuffer	*b = evbuffer_new();
+	Petrel__Message	*m;
+	uint8_t		*buf;
+	size_t		 len, i, j;
+
+	/*
+	 * Fields in any order, given twice (the last wins, repeated ones add
+	 * up), with unknown fields between: concatenated encodings of
+	 * messages of a few fields each.
+	 */
+	for (i = 0; i < 500; i++) {
+		for (j = 0; j < 1 + rnd_below(6); j++) {
+			m = msg_new(&petrel__message__descriptor);
+			rnd_fill(&m->base, NULL);
+			buf = pack(m, &len);
+			evbuffer_add(b, buf, len);
+			free(buf);
+			msg_free(m);
+			if (rnd_below(2))
+				add_unknown(b);
+		}
+		len = evbuffer_get_length(b);
+		assert_decodes_alike(evbuffer_pullup(b, -1), len);
+		evbuffer_drain(b, len);
+	}
+	evbuffer_free(b);
+}
+END_TEST
+
+START_TEST(test_decode_bad)
+{
+	/* Known fields of the wrong wire type, fields that do not parse. */
+	static const struct {
+		const char	*what;
+		uint8_t		 data[16];
+		size_t		 len;
+	} bad[] = {
+		{ "topic as a varint", { 0x08, 0x01 }, 2 },
+		{ "queue_id as bytes", { 0x12, 0x01, 0x00 }, 3 },
+		{ "queue_offset as 64-bit", { 0x19, 1, 2, 3, 4, 5, 6, 7, 8 },
+		    9 },
+		{ "key as a 32-bit", { 0x55, 1, 2, 3, 4 }, 5 },
+		{ "property name as a varint", { 0x5a, 0x02, 0x08, 0x01 }, 4 },
+		{ "property cut short", { 0x5a, 0x03, 0x0a, 0x05, 'a' }, 5 },
+		{ "field 0", { 0x00, 0x01 }, 2 },
+		{ "field 0 of an unknown wire type", { 0x87, 0x00 }, 2 },
+		{ "a group", { 0x0b, 0x0c }, 2 },
+		{ "wire type 6", { 0x0e, 0x00 }, 2 },
+		{ "varint of 11 bytes", { 0x10, 0xff, 0xff, 0xff, 0xff, 0xff,
+		    0xff, 0xff, 0xff, 0xff, 0xff, 0x01 }, 12 },
+		{ "length past the end", { 0x0a, 0x05, 'a', 'b' }, 4 },
+		{ "length of 6 bytes", { 0x0a, 0x81, 0x80, 0x80, 0x80, 0x80,
+		    0x00, 'a' }, 8 },
+		{ "tag of 6 bytes", { 0x88, 0x80, 0x80, 0x80, 0x80, 0x00,
+		    0x01 }, 7 },
+		{ "64-bit cut short", { 0xf9, 0x7f, 1, 2, 3 }, 5 },
+		{ "tag cut short", { 0x88 }, 1 },
+	};
+	/* Odd, but protobuf-c takes them: unknown fields. */
+	static const struct {
+		uint8_t		 data[16];
+		size_t		 len;
+	} odd[] = {
+		/* Field 0 in a tag of two bytes. */
+		{ { 0x80, 0x00, 0x06 }, 3 },
+		/* Fields 2^29 - 1 and, past the limit, 2^32 - 1. */
+		{ { 0xf8, 0xff, 0xff, 0xff, 0x0f, 0x01 }, 6 },
+		{ { 0xf8, 0xff, 0xff, 0xff, 0x7f, 0x01 }, 6 },
+		/* A varint of ten bytes, bits past 64. */
+		{ { 0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		    0x7f }, 11 },
+		/* An unknown field of 64 bits. */
+		{ { 0xc1, 0x3e, 1, 2, 3, 4, 5, 6, 7, 8 }, 10 },
+	};
+	Petrel__Message	*m;
+	uint8_t		*buf;
+	size_t		 len, i;
+
+	for (i = 0; i < nitems(odd); i++) {
+		m = msg_unpack(&petrel__message__descriptor, odd[i].data,
+		    odd[i].len);
+		ck_assert_msg(m != NULL, "protobuf-c refuses odd case %zu", i);
+		msg_free(m);
+		assert_decodes_alike(odd[i].data, odd[i].len);
+	}
+	for (i = 0; i < nitems(bad); i++) {
+		ck_assert_msg(client_msg_decode(bad[i].data, bad[i].len, "b",
+		    sizeof (struct petrel_msg)) == NULL, "%s decodes",
+		    bad[i].what);
+		ck_assert_msg(msg_unpack(&petrel__message__descriptor,
+		    bad[i].data, bad[i].len) == NULL, "protobuf-c takes %s",
+		    bad[i].what);
+	}
+	/* Every cut and flipped byte: refused, or decoded as protobuf-c. */
+	for (i = 0; i < 200; i++) {
+		m = msg_new(&petrel__message__descriptor);
+		rnd_fill(&m->base, NULL);
+		buf = pack(m, &len);
+		mangle(buf, len, 40, 20, assert_decodes_alike);
+		free(buf);
+		msg_free(m);
+	}
+}
+END_TEST
+
+START_TEST(test_decode_block)
+{
+	struct petrel_msg	*r;
+	Petrel__Message		*m;
+	uint8_t			*head;
+	size_t			 i;
+
+	/* The caller's part before the message is zeroed, m aligned. */
+	m = msg_new(&petrel__message__descriptor);
+	msg_set_string(&m->topic, "T");
+	msg_set_string(&m->tags, "TagA");
+	m->queue_offset = 42;
+	r = receive(m, "broker-a", sizeof *r + 13);
+	head = (uint8_t *)r + sizeof *r;
+	for (i = 0; i < 13; i++)
+		ck_assert_uint_eq(head[i], 0);
+	ck_assert_uint_eq((uintptr_t)r->m % sizeof (uint64_t), 0);
+	ck_assert_ptr_null(r->body);
+	ck_assert_uint_eq(r->delay_level, 0);
+	ck_assert_str_eq(petrel_msg_topic(r), "T");
+	ck_assert_str_eq(petrel_msg_tag(r), "TagA");
+	ck_assert_uint_eq(petrel_msg_queue_offset(r), 42);
+	/* Defaults: "" strings, an empty body without data. */
+	ck_assert_str_eq(petrel_msg_id(r), "");
+	ck_assert_ptr_null(petrel_msg_body(r, &i));
+	ck_assert_uint_eq(i, 0);
+	ck_assert_uint_eq(petrel_msg_nkeys(r), 0);
+	ck_assert_ptr_null(petrel_msg_property(r, "x"));
+	petrel_msg_free(r);
+	msg_free(m);
+}
+END_TEST
+
+START_TEST(test_copy_on_write)
+{
+	struct petrel_msg	*r;
+	Petrel__Message		*m, *before;
+	Petrel__Property	*p;
+	Petrel__OutgoingMessage	*o;
+	struct petrel_error	 err;
+	char			*cause = NULL, key[8];
+	size_t			 len, i;
+	int			 step;
+
+	for (step = 0; step < 4; step++) {
+		m = msg_new(&petrel__message__descriptor);
+		msg_set_string(&m->topic, "Orders");
+		msg_set_string(&m->tags, "old");
+		msg_array_add((void ***)&m->keys, &m->n_keys, xstrdup("k1"));
+		p = msg_new(&petrel__property__descriptor);
+		msg_set_string(&p->name, "color");
+		msg_set_string(&p->value, "red");
+		msg_array_add((void ***)&m->properties, &m->n_properties, p);
+		msg_set_bytes(&m->body, "payload", 7);
+		m->queue_offset = 7;
+		m->reconsume_times = 2;
+		r = receive(m, "broker-a", sizeof *r);
+		ck_assert(r->inblock);
+
+		/* Refused changes copy nothing. */
+		ck_assert_int_eq(petrel_msg_set_tag(r, "a||b"), -1);
+		ck_assert_int_eq(petrel_msg_add_key(r, "a b"), -1);
+		ck_assert_int_eq(petrel_msg_set_property(r, "KEYS", "x"), -1);
+		ck_assert_int_eq(petrel_msg_set_delay_level(r, 2), 0);
+		ck_assert(r->inblock);
+
+		before = msg_dup(r->m);
+		switch (step) {
+		case 0:
+			ck_assert_int_eq(petrel_msg_set_tag(r, "new"), 0);
+			ck_assert_str_eq(petrel_msg_tag(r), "new");
+			msg_set_string(&before->tags, "new");
+			break;
+		case 1:
+			for (i = 2; i <= 32; i++) {
+				snprintf(key, sizeof key, "k%zu", i);
+				ck_assert_int_eq(petrel_msg_add_key(r, key), 0);
+				msg_array_add((void ***)&before->keys,
+				    &before->n_keys, xstrdup(key));
+			}
+			ck_assert_int_eq(petrel_msg_add_key(r, "k33"), -1);
+			break;
+		case 2:
+			/* Replacing the value of one in the block. */
+			ck_assert_int_eq(petrel_msg_set_property(r, "color",
+			    "blue"), 0);
+			ck_assert_int_eq(petrel_msg_set_property(r, "size",
+			    "L"), 0);
+			ck_assert_str_eq(petrel_msg_property(r, "color"),
+			    "blue");
+			msg_set_string(&before->properties[0]->value, "blue");
+			p = msg_new(&petrel__property__descriptor);
+			msg_set_string(&p->name, "size");
+			msg_set_string(&p->value, "L");
+			msg_array_add((void ***)&before->properties,
+			    &before->n_properties, p);
+			break;
+		case 3:
+			/* A decompressed body goes along. */
+			r->m->flags = 0;
+			ck_assert_int_eq(client_msg_decompress(r, &cause), 0);
+			ck_assert_int_eq(petrel_msg_set_tag(r, ""), 0);
+			msg_set_string(&before->tags, "");
+			break;
+		}
+		ck_assert(!r->inblock);
+		ck_assert_ptr_null(r->body);
+		assert_same(&before->base, &r->m->base);
+		ck_assert_str_eq(petrel_msg_broker(r), "broker-a");
+		ck_assert_mem_eq(petrel_msg_body(r, &len), "payload", 7);
+		ck_assert_uint_eq(r->delay_level, 2);
+		/* A changed received message can be sent on. */
+		ck_assert_int_eq(client_msg_outgoing(r, 0, &o, &err), 0);
+		ck_assert_str_eq(o->tags, r->m->tags);
+		msg_free(o);
+		/* And changed again, on the heap now. */
+		ck_assert_int_eq(petrel_msg_set_tag(r, "again"), 0);
+		ck_assert_str_eq(petrel_msg_tag(r), "again");
+		msg_free(before);
+		petrel_msg_free(r);
+		msg_free(m);
+	}
+}
+END_TEST
+
+START_TEST(test_copy_on_write_compressed)
+{
+	struct petrel_msg	*r, *out;
+	Petrel__OutgoingMessage	*o;
+	Petrel__Message		*in;
+	struct petrel_error	 err;
+	char			 body[5000], *cause = NULL;
+	size_t			 len;
+
+	memset(body, 'z', sizeof body);
+	out = petrel_msg_new("T", body, sizeof body);
+	ck_assert_int_eq(client_msg_outgoing(out, 100, &o, &err), 0);
+	in = msg_new(&petrel__message__descriptor);
+	msg_set_string(&in->topic, "T");
+	in->flags = o->flags;
+	msg_move_bytes(&in->body, &o->body);
+	r = receive(in, "b", sizeof *r);
+	ck_assert_int_eq(client_msg_decompress(r, &cause), 0);
+	ck_assert_ptr_nonnull(r->body);
+	ck_assert_int_eq(petrel_msg_set_property(r, "p", "v"), 0);
+	ck_assert_ptr_null(r->body);	/* the copy has its own */
+	ck_assert_mem_eq(petrel_msg_body(r, &len), body, sizeof body);
+	ck_assert_uint_eq(len, sizeof body);
+	ck_assert_uint_eq(r->m->flags, 0);
+	petrel_msg_free(r);
+	petrel_msg_free(out);
+	msg_free(in);
+	msg_free(o);
+}
+END_TEST
+
+/* A PullMessageResponse of n random messages. */
+static Petrel__PullMessageResponse *
+rnd_pull(size_t n)
+{
+	Petrel__PullMessageResponse	*r;
+	Petrel__Message			*m;
+	size_t				 i;
+
+	r = msg_new(&petrel__pull_message_response__descriptor);
+	r->status = (uint32_t[]){ 0, 300, 301, 302, 70000 }[rnd_below(5)];
+	r->next_offset = rnd() >> rnd_below(64);
+	r->min_offset = rnd() >> rnd_below(64);
+	r->max_offset = rnd() >> rnd_below(64);
+	for (i = 0; i < n; i++) {
+		m = msg_new(&petrel__message__descriptor);
+		rnd_fill(&m->base, NULL);
+		msg_array_add((void ***)&r->messages, &r->n_messages, m);
+	}
+	return (r);
+}
+
+/*
+ * Decode len bytes as protobuf-c does and as client_pull_decode() does:
+ * both refuse them, or both give the same answer.
+ */
+static void
+assert_pull_alike(const uint8_t *data, size_t len)
+{
+	Petrel__PullMessageResponse	*want;
+	struct client_pull		 r;
+	size_t				 i;
+	int				 rc;
+
+	want = msg_unpack(&petrel__pull_message_response__descriptor, data,
+	    len);
+	rc = client_pull_decode(&r, data, len, "broker-p",
+	    sizeof (struct petrel_msg) + 16);
+	if (want == NULL) {
+		ck_assert_int_eq(rc, -1);
+		ck_assert_ptr_null(r.msgs);
+		ck_assert_uint_eq(r.nmsgs, 0);
+		return;
+	}
+	ck_assert_msg(rc == 0, "an answer protobuf-c decodes is refused");
+	ck_assert_uint_eq(r.status, want->status);
+	ck_assert_uint_eq(r.next_offset, want->next_offset);
+	ck_assert_uint_eq(r.min_offset, want->min_offset);
+	ck_assert_uint_eq(r.max_offset, want->max_offset);
+	ck_assert_uint_eq(r.nmsgs, want->n_messages);
+	for (i = 0; i < r.nmsgs; i++) {
+		assert_same(&want->messages[i]->base, &r.msgs[i]->m->base);
+		ck_assert_str_eq(petrel_msg_broker(r.msgs[i]), "broker-p");
+		petrel_msg_free(r.msgs[i]);
+	}
+	free(r.msgs);
+	msg_free(want);
+}
+
+START_TEST(test_pull_decode)
+{
+	Petrel__PullMessageResponse	*pr;
+	struct evbuffer			*b = evbuffer_new();
+	uint8_t				*buf;
+	size_t				 len, i;
+
+	for (i = 0; i < 100; i++) {
+		pr = rnd_pull(rnd_below(4) == 0 ? 0 : 1 + rnd_below(50));
+		buf = pack(pr, &len);
+		assert_pull_alike(buf, len);
+		/* With unknown fields before, between and after. */
+		add_unknown(b);
+		evbuffer_add(b, buf, len);
+		add_unknown(b);
+		len = evbuffer_get_length(b);
+		assert_pull_alike(evbuffer_pullup(b, -1), len);
+		evbuffer_drain(b, len);
+		free(buf);
+		msg_free(pr);
+	}
+	assert_pull_alike(NULL, 0);
+	/* Cut and flipped: refused (nothing kept), or as protobuf-c. */
+	for (i = 0; i < 40; i++) {
+		pr = rnd_pull(1 + rnd_below(5));
+		buf = pack(pr, &len);
+		mangle(buf, len, 200, 50, assert_pull_alike);
+		free(buf);
+		msg_free(pr);
+	}
+	/* A status as bytes, an offset as a 64-bit, messages as a varint. */
+	assert_pull_alike((const uint8_t *)"\x0a\x00", 2);
+	assert_pull_alike((const uint8_t *)"\x19" "12345678", 9);
+	assert_pull_alike((const uint8_t *)"\x10\x01", 2);
+	ck_assert_int_eq(client_pull_decode(&(struct client_pull){ 0 },
+	    (const uint8_t *)"\x10\x01", 2, "b", sizeof (struct petrel_msg)),
+	    -1);
+	evbuffer_free(b);
 }
 END_TEST
 
@@ -238,6 +943,19 @@ petrel_msg_suite(void)
 	tcase_add_test(tc, test_compress);
 	tcase_add_test(tc, test_received_bad);
 	tcase_add_test(tc, test_shard_hash);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("client_msg_decode");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_decode_random);
+	tcase_add_test(tc, test_decode_merged);
+	tcase_add_test(tc, test_decode_bad);
+	tcase_add_test(tc, test_decode_block);
+	tcase_add_test(tc, test_copy_on_write);
+	tcase_add_test(tc, test_copy_on_write_compressed);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("client_pull_decode");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_pull_decode);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -3,11 +3,13 @@
  * free loopback port with an echo actor (tests/transport_test.c): answers,
  * error statuses, timeouts, one-way requests, a closed connection failing
  * every pending request at once, reconnecting, connect failures, many
- * requests of one loop turn leaving in one write, and requests the server
- * sends.
+ * requests of one loop turn leaving in one write, requests the server
+ * sends, and answers left encoded (rpc_call_raw()) in large frames that
+ * arrive in pieces.
  */
 #include "config.h"
 
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
@@ -15,6 +17,7 @@
 
 #include <check.h>
 #include <event2/buffer.h>
+#include <fcntl.h>
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,6 +164,21 @@ dead_port(void)
 
 	close(listening(&port));
 	return (port);
+}
+
+/* A client of a socket of ours listening on loopback (*lfd). */
+static struct rpc *
+fake_server(struct event_base *base, int *lfd)
+{
+	struct rpc	*rpc;
+	char		 addr[64], *cause = NULL;
+	uint16_t	 port;
+
+	*lfd = listening(&port);
+	snprintf(addr, sizeof addr, "127.0.0.1:%u", port);
+	rpc = rpc_new(base, addr, &cause);
+	ck_assert_ptr_nonnull(rpc);
+	return (rpc);
 }
 
 START_TEST(test_call_answer)
@@ -453,13 +471,9 @@ START_TEST(test_bad_server)
 	struct slot		 slots[4];
 	Petrel__Frame		 raw = PETREL__FRAME__INIT;
 	uint8_t			 junk[] = { 0xff, 0xff };
-	char			 addr[64], *cause = NULL;
-	uint16_t		 port;
 	int			 lfd, fd, i;
 
-	lfd = listening(&port);
-	snprintf(addr, sizeof addr, "127.0.0.1:%u", port);
-	rpc = rpc_new(base, addr, &cause);
+	rpc = fake_server(base, &lfd);
 	memset(&a, 0, sizeof a);
 	call_many(rpc, &a, slots, 0, 4, PETREL__REQUEST_CODE__CODE_KV_GET,
 	    5000);
@@ -546,13 +560,9 @@ START_TEST(test_server_request)
 	Petrel__NotifyConsumerIdsChangedRequest *req;
 	Petrel__Frame		 raw = PETREL__FRAME__INIT;
 	uint8_t			 junk[] = { 0xff, 0xff };
-	char			 addr[64], *cause = NULL;
-	uint16_t		 port;
 	int			 lfd, fd;
 
-	lfd = listening(&port);
-	snprintf(addr, sizeof addr, "127.0.0.1:%u", port);
-	rpc = rpc_new(base, addr, &cause);
+	rpc = fake_server(base, &lfd);
 	memset(&nt, 0, sizeof nt);
 	rpc_on_request(rpc, notified, &nt);
 	memset(&a, 0, sizeof a);
@@ -853,6 +863,194 @@ START_TEST(test_throughput)
 }
 END_TEST
 
+/* What rpc_call_raw() callbacks got, in order. */
+struct raws {
+	int		 n;
+	int		 which[8];
+	uint32_t	 status[8];
+	uint8_t		*data[8];	/* a copy, or NULL */
+	size_t		 len[8];
+};
+
+struct raw_slot {
+	struct raws	*r;
+	int		 i;
+};
+
+/* Keep a copy of an answer left encoded. */
+static void
+raw_record(uint32_t status, const char *error, const uint8_t *data,
+    size_t len, void *arg)
+{
+	struct raw_slot	*s = arg;
+	struct raws	*r = s->r;
+
+	ck_assert_ptr_nonnull(error);
+	ck_assert_int_lt(r->n, 8);
+	r->which[r->n] = s->i;
+	r->status[r->n] = status;
+	r->len[r->n] = len;
+	r->data[r->n] = NULL;
+	if (data != NULL) {
+		r->data[r->n] = xmalloc(len + 1);
+		memcpy(r->data[r->n], data, len);
+	} else
+		ck_assert_uint_eq(len, 0);
+	if (status != 0)
+		ck_assert_ptr_null(data);
+	r->n++;
+}
+
+/* The descriptor of this process's end of the connection accepted as fd. */
+static int
+peer_fd(int fd)
+{
+	struct sockaddr_in	peer, mine;
+	socklen_t		len = sizeof peer;
+	int			i;
+
+	ck_assert_int_eq(getpeername(fd, (struct sockaddr *)&peer, &len), 0);
+	for (i = 3; i < 1024; i++) {
+		len = sizeof mine;
+		if (i != fd && getsockname(i, (struct sockaddr *)&mine,
+		    &len) == 0 && mine.sin_family == AF_INET &&
+		    mine.sin_port == peer.sin_port)
+			return (i);
+	}
+	ck_abort_msg("no end of the connection in this process");
+	return (-1);
+}
+
+/* Whether fd has nothing left to read. */
+static int
+drained(int fd)
+{
+	int	n = 0;
+
+	ck_assert_int_eq(ioctl(fd, FIONREAD, &n), 0);
+	return (n == 0);
+}
+
+/*
+ * Send what out holds on non-blocking fd while base runs (the client
+ * reads what we write), then run base until the client read it all.
+ */
+static void
+pump(struct event_base *base, int fd, int cfd, struct evbuffer *out)
+{
+	uint64_t	deadline = test_now_ms() + TEST_WAIT_MS;
+	ssize_t		n;
+	size_t		len;
+
+	while ((len = evbuffer_get_length(out)) != 0 || !drained(cfd)) {
+		ck_assert_uint_lt(test_now_ms(), deadline);
+		if (len != 0) {
+			n = send(fd, evbuffer_pullup(out, (ev_ssize_t)(len >
+			    65536 ? 65536 : len)), len > 65536 ? 65536 : len,
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n > 0)
+				evbuffer_drain(out, (size_t)n);
+		}
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	}
+}
+
+/* A response frame to request id of code with len bytes of body. */
+static void
+raw_answer(struct evbuffer *out, uint32_t code, uint64_t id,
+    const uint8_t *body, size_t len)
+{
+	Petrel__Frame	f = PETREL__FRAME__INIT;
+
+	f.version = 1;
+	f.code = code;
+	f.id = id;
+	f.flags = PETREL__FRAME_FLAG__FRAME_RESPONSE;
+	f.body.data = (uint8_t *)body;
+	f.body.len = len;
+	ck_assert_int_eq(frame_write(out, &f), 0);
+}
+
+START_TEST(test_call_raw)
+{
+	struct event_base	*base = event_base_new();
+	struct evbuffer		*out = evbuffer_new(), *first;
+	struct rpc		*rpc;
+	struct raws		 r;
+	struct raw_slot		 slots[6];
+	struct rpc_stats	 st;
+	Petrel__PullMessageRequest req = PETREL__PULL_MESSAGE_REQUEST__INIT;
+	uint32_t		 code = PETREL__REQUEST_CODE__CODE_PULL_MESSAGE;
+	size_t			 sizes[4] = { 300000, 700000, 1000, 0 };
+	size_t			 i, j;
+	uint8_t			*bodies[4];
+	int			 lfd, fd, cfd;
+
+	rpc = fake_server(base, &lfd);
+	memset(&r, 0, sizeof r);
+	req.topic = (char *)"T";
+	for (i = 0; i < 6; i++) {
+		slots[i].r = &r;
+		slots[i].i = (int)i;
+		/* The fifth times out, the sixth sees the connection go. */
+		ck_assert_int_eq(rpc_call_raw(rpc, code, &req.base,
+		    i == 4 ? 100 : 20000, raw_record, &slots[i]), 0);
+	}
+	fd = accept(lfd, NULL, NULL);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
+	cfd = peer_fd(fd);
+	run_until(base, &r.n, 1, TEST_WAIT_MS);
+	ck_assert_int_eq(r.n, 1);
+	ck_assert_int_eq(r.which[0], 4);
+	ck_assert_uint_eq(r.status[0], PETREL__STATUS__STATUS_TIMEOUT);
+
+	for (i = 0; i < 4; i++) {
+		bodies[i] = xmalloc(sizes[i] + 1);
+		for (j = 0; j < sizes[i]; j++)
+			bodies[i][j] = (uint8_t)(j * 7 + i);
+		raw_answer(out, code, i + 1, bodies[i], sizes[i]);
+	}
+	raw_answer(out, code, 5, bodies[2], sizes[2]);	/* timed out */
+	/* The first large frame dribbles in: its start is read alone. */
+	first = evbuffer_new();
+	evbuffer_remove_buffer(out, first, 3000);
+	pump(base, fd, cfd, first);
+	ck_assert_int_eq(r.n, 1);
+	pump(base, fd, cfd, out);
+	run_until(base, &r.n, 5, TEST_WAIT_MS);
+	ck_assert_int_eq(r.n, 5);
+	for (i = 0; i < 4; i++) {
+		ck_assert_int_eq(r.which[i + 1], (int)i);
+		ck_assert_uint_eq(r.status[i + 1], 0);
+		ck_assert_uint_eq(r.len[i + 1], sizes[i]);
+		if (sizes[i] != 0)
+			ck_assert_mem_eq(r.data[i + 1], bodies[i], sizes[i]);
+	}
+	rpc_stats(rpc, &st);
+	ck_assert_uint_ge(st.big_frames, 1);
+	ck_assert_uint_le(st.big_frames, 2);
+
+	/* The connection goes: the last call fails, with no bytes. */
+	close(fd);
+	run_until(base, &r.n, 6, TEST_WAIT_MS);
+	ck_assert_int_eq(r.n, 6);
+	ck_assert_int_eq(r.which[5], 5);
+	ck_assert_uint_eq(r.status[5],
+	    PETREL__STATUS__STATUS_CONNECTION_CLOSED);
+
+	for (i = 0; i < 6; i++)
+		free(r.data[i]);
+	for (i = 0; i < 4; i++)
+		free(bodies[i]);
+	close(lfd);
+	rpc_free(rpc);
+	evbuffer_free(first);
+	evbuffer_free(out);
+	event_base_free(base);
+}
+END_TEST
+
 Suite *
 rpc_suite(void)
 {
@@ -868,6 +1066,7 @@ rpc_suite(void)
 	tcase_add_test(tc, test_closed_fails_pending);
 	tcase_add_test(tc, test_connect_failed);
 	tcase_add_test(tc, test_bad_server);
+	tcase_add_test(tc, test_call_raw);
 	tcase_add_test(tc, test_one_write);
 	tcase_add_test(tc, test_server_request);
 	tcase_add_test(tc, test_free_pending);
