@@ -409,12 +409,12 @@ flusher_on_written(void *state, ProtobufCMessage *m,
 
 	if (lw->end > f->written)
 		f->written = lw->end;
-	flusher_warm(f);
 	if ((lw->sync || f->written - f->durable >= f->dirty_bytes) &&
 	    !f->noted) {
 		f->noted = 1;
 		actor_send(f->self, msg_new(&petrel__store_batch__descriptor));
-	}
+	} else if (!f->noted)
+		flusher_warm(f);	/* else once the sync is under way */
 	return (0);
 }
 
@@ -427,6 +427,7 @@ flusher_on_batch(void *state, ProtobufCMessage *m,
 
 	f->noted = 0;
 	flusher_flush(f);
+	flusher_warm(f);
 	return (0);
 }
 
