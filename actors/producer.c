@@ -249,11 +249,11 @@ producer_result(struct petrel_send_result *r, uint32_t status,
 {
 	memset(r, 0, sizeof *r);
 	r->status = (int)status;
-	snprintf(r->broker, sizeof r->broker, "%s", broker);
+	client_copy(r->broker, sizeof r->broker, broker);
 	if (sr == NULL)
 		return;
-	snprintf(r->msg_id, sizeof r->msg_id, "%s", sr->msg_id);
-	snprintf(r->unique_id, sizeof r->unique_id, "%s", sr->unique_id);
+	client_copy(r->msg_id, sizeof r->msg_id, sr->msg_id);
+	client_copy(r->unique_id, sizeof r->unique_id, sr->unique_id);
 	r->queue_id = sr->queue_id;
 	r->queue_offset = sr->queue_offset;
 }
@@ -488,7 +488,7 @@ producer_send_batch(struct producer_topic *t)
 	n = t->nqueued < PRODUCER_BATCH_MAX ? t->nqueued : PRODUCER_BATCH_MAX;
 	b = xmalloc(sizeof *b + n * sizeof *b->reqs);
 	b->t = t;
-	snprintf(b->broker, sizeof b->broker, "%s", r->queues[q].broker);
+	client_copy(b->broker, sizeof b->broker, r->queues[q].broker);
 	if (n > p->capbmsgs) {
 		p->bmsgs = xreallocarray(p->bmsgs, n, sizeof *p->bmsgs);
 		p->capbmsgs = n;
@@ -500,7 +500,7 @@ producer_send_batch(struct producer_topic *t)
 			break;
 		TAILQ_REMOVE(&t->queued, req, entry);
 		t->nqueued--;
-		snprintf(req->broker, sizeof req->broker, "%s", b->broker);
+		client_copy(req->broker, sizeof req->broker, b->broker);
 		b->reqs[i] = req;
 		p->bmsgs[i] = req->m->one->message;
 		if (req->deadline < deadline)
@@ -634,7 +634,7 @@ producer_dispatch(struct producer_req *req)
 		return;
 	}
 	q = &r->queues[i];
-	snprintf(req->broker, sizeof req->broker, "%s", q->broker);
+	client_copy(req->broker, sizeof req->broker, q->broker);
 	if ((rpc = client_conn(p->c, q->address)) == NULL) {
 		producer_finish(req, PETREL_E_NOT_SENT, "bad broker address",
 		    NULL);

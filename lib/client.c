@@ -248,6 +248,44 @@ client_busy_poll(const char *s)
 }
 
 /*
+ * Copy src into dst of size bytes (> 0), cut short if need be and always
+ * terminated: snprintf(dst, size, "%s", src) without the formatting, for
+ * what is copied for every message.
+ */
+void
+client_copy(char *dst, size_t size, const char *src)
+{
+	size_t	len = strnlen(src, size - 1);
+
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+/*
+ * Whether s is a name a client may use for a topic or a group: 1 to 127
+ * bytes of [A-Za-z0-9_%-], not starting with '%' unless percent_ok (the
+ * broker's own topics and groups start with it).  A loop rather than
+ * strspn(3), whose generic version builds a table on every call: this
+ * runs for every message sent.
+ */
+int
+client_name_ok(const char *s, int percent_ok)
+{
+	size_t	i;
+	char	c;
+
+	if (s[0] == '\0' || (s[0] == '%' && !percent_ok))
+		return (0);
+	for (i = 0; (c = s[i]) != '\0'; i++) {
+		if (i == CLIENT_NAME_MAX || !((c >= 'a' && c <= 'z') ||
+		    (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '_' || c == '-' || c == '%'))
+			return (0);
+	}
+	return (1);
+}
+
+/*
  * A unique id (proto/broker.proto): 32 upper-case hex digits of 4 bytes
  * IP, 2 bytes pid, 4 bytes random, 4 bytes of ms since start, 2 bytes
  * counter, in buf of len (at least 33) bytes.

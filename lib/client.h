@@ -31,6 +31,7 @@ struct event_base;
 struct loop;
 struct rpc;
 
+#define CLIENT_NAME_MAX	127	/* bytes of a topic or group name */
 #define CLIENT_ROUTE_MS		30000	/* route refresh */
 #define CLIENT_HEARTBEAT_MS	30000	/* heartbeats to brokers */
 #define CLIENT_RPC_TIMEOUT_MS	3000	/* name server calls, heartbeats */
@@ -122,6 +123,8 @@ const char		*client_host(struct petrel_client *);
 int			 client_on_loop(struct petrel_client *);
 void			 client_error(struct petrel_error *, int, const char *,
 			     ...) __attribute__((__format__ (printf, 3, 4)));
+int		 client_name_ok(const char *, int);
+void		 client_copy(char *, size_t, const char *);
 void			 client_unique_id(char *, size_t);
 
 void			 client_wait_init(struct client_wait *, void *,

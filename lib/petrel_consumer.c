@@ -30,7 +30,6 @@
 #include "proto/broker.pb-c.h"
 #include "proto/consumer.pb-c.h"
 
-#define CONSUMER_NAME_MAX	127
 #define CONSUMER_THREADS_MAX	64
 #define CONSUMER_BATCH_MAX	1024
 #define CONSUMER_SUBS_MAX	256
@@ -79,11 +78,7 @@ petrel_consumer_options_init(struct petrel_consumer_options *o)
 static int
 consumer_api_name_ok(const char *s)
 {
-	size_t	len = strlen(s);
-
-	return (len != 0 && len <= CONSUMER_NAME_MAX && s[0] != '%' &&
-	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789_-%") == len);
+	return (client_name_ok(s, 0));
 }
 
 /* A consumer of client c with options o (the group is required). */

@@ -37,7 +37,6 @@
 #define MSG_PROP_VALUE_MAX	(32 * 1024)
 #define MSG_PROPS_MAX		(64 * 1024)
 #define MSG_BODY_MAX		(4 * 1024 * 1024)
-#define MSG_TOPIC_MAX		127
 #define MSG_DELAY_MAX		18
 
 /* Field numbers of Message and Property (proto/broker.proto). */
@@ -624,12 +623,7 @@ bad:
 static int
 msg_topic_ok(const char *topic)
 {
-	size_t	len = strlen(topic);
-
-	if (len == 0 || len > MSG_TOPIC_MAX || topic[0] == '%')
-		return (0);
-	return (strspn(topic, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-%") == len);
+	return (client_name_ok(topic, 0));
 }
 
 /*

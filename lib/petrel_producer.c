@@ -20,7 +20,6 @@
 #include "proto/client.pb-c.h"
 
 #define PRODUCER_BATCH_MAX	1024
-#define PRODUCER_NAME_MAX	127
 
 struct petrel_producer {
 	struct petrel_client	*c;
@@ -49,11 +48,7 @@ petrel_producer_options_init(struct petrel_producer_options *o)
 static int
 producer_api_name_ok(const char *s)
 {
-	size_t	len = strlen(s);
-
-	return (len != 0 && len <= PRODUCER_NAME_MAX &&
-	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789_-%") == len);
+	return (client_name_ok(s, 1));
 }
 
 /* A producer of client c with options o (NULL: the defaults). */
