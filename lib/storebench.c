@@ -1,9 +1,10 @@
 /*
  * Benchmark of the store actors (what `petrel bench store` runs, through
  * storebench_main(); tests/bench_store is the same as a program): the
- * dispatcher, flusher and writer on loops of their own, and a client
- * keeping --writers requests of one message of --size bytes in flight
- * until --count are stored.  Prints appends and MB per second and the
+ * dispatcher, flusher and writer on loops of their own, and a client on
+ * the writer's loop, as a broker's sender shares the net loop with the
+ * writer, keeping --writers requests of one message of --size bytes in
+ * flight until --count are stored.  Prints appends and MB per second and the
  * 50th and 99th percentile latency from ask to answer, and the CPU time
  * the process spent a message (all threads: a steadier figure than the
  * rate on a shared machine); then times consume queue reads (unless
@@ -434,7 +435,8 @@ storebench_main(int argc, char **argv)
 	actors[0] = actor_spawn(loops[2], &dispatcher_actor, "dispatcher");
 	actors[1] = actor_spawn(loops[1], &flusher_actor, "flusher");
 	actors[2] = actor_spawn(loops[0], &commitlog_writer_actor, "writer");
-	actors[3] = actor_spawn(loops[2], &bench_actor, "client");
+	/* On the writer's loop, as a broker's sender. */
+	actors[3] = actor_spawn(loops[0], &bench_actor, "client");
 	me = actor_spawn(NULL, &bench_main, "main");
 	c = actor_state(actors[3]);
 	c->self = actors[3];
