@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "actor.h"
+#include "daemon.h"
 #include "broker.h"
 #include "clock.h"
 #include "log.h"
@@ -429,6 +430,7 @@ storebench_main(int argc, char **argv)
 		return (1);
 	}
 
+	daemon_malloc_init();		/* as a broker */
 	loops[0] = loop_new("writer");
 	loops[1] = loop_new("flusher");
 	loops[2] = loop_new("dispatcher");
