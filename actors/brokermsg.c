@@ -445,6 +445,7 @@ brokermsg_to_wire(Petrel__StoreMessage *sm)
 struct brokermsg_wire {
 	const char	*keys, *tags, *uniq;
 	size_t		 keys_len, tags_len, uniq_len;
+	size_t		 props_size;	/* the user properties, encoded */
 	char		 id[BROKERMSG_ID_MAX];
 	char		 born[BROKERMSG_HOST_MAX];
 	char		 store[BROKERMSG_HOST_MAX];
@@ -489,7 +490,8 @@ brokermsg_put_bytes(uint8_t **out, uint32_t f, const void *s, size_t len)
 
 /*
  * The properties of r that are not KEYS, TAGS or UNIQ_KEY, as Property
- * messages (field 11); with w set, notes those three in w instead.
+ * messages (field 11).  With w set (and out NULL), also notes those three
+ * in w: the walk that sizes the properties finds them.
  */
 static size_t
 brokermsg_put_props(uint8_t **out, const struct commitlog_msg *r,
@@ -511,7 +513,6 @@ brokermsg_put_props(uint8_t **out, const struct commitlog_msg *r,
 				w->uniq = pr.value;
 				w->uniq_len = pr.value_len;
 			}
-			continue;
 		}
 		if (pr.kind != STOREMSG_PROP_USER)
 			continue;
@@ -557,7 +558,7 @@ brokermsg_wire_fields(uint8_t **out, const struct commitlog_msg *r,
 	n += brokermsg_put_bytes(out, 8, r->body, r->body_len);
 	n += brokermsg_put_bytes(out, 9, w->tags, w->tags_len);
 	n += brokermsg_put_keys(out, w);
-	n += brokermsg_put_props(out, r, NULL);
+	n += out != NULL ? brokermsg_put_props(out, r, NULL) : w->props_size;
 	n += brokermsg_put_uint(out, 12, r->born_ts);
 	n += brokermsg_put_bytes(out, 13, w->born, strlen(w->born));
 	n += brokermsg_put_uint(out, 14, r->store_ts);
@@ -581,7 +582,7 @@ brokermsg_encode(const struct commitlog_msg *r, uint32_t field,
 	size_t			 n, total;
 
 	memset(&w, 0, sizeof w);
-	brokermsg_put_props(NULL, r, &w);
+	w.props_size = brokermsg_put_props(NULL, r, &w);
 	brokermsg_id(r->store_host.addr, r->store_host.port, r->phys, w.id);
 	brokermsg_format_host(r->born_host.addr, r->born_host.port, w.born);
 	brokermsg_format_host(r->store_host.addr, r->store_host.port,
