@@ -18,7 +18,6 @@
 #include "broker.h"
 #include "commitlog.h"
 #include "crc32c.h"
-#include "frame.h"
 #include "log.h"
 #include "msg.h"
 #include "storemsg.h"
@@ -457,8 +456,8 @@ static size_t
 brokermsg_put_varint(uint8_t **out, uint64_t v)
 {
 	if (out != NULL)
-		*out = frame_varint_put(*out, v);
-	return (frame_varint_len(v));
+		*out = msg_wire_varint_put(*out, v);
+	return (msg_wire_varint_len(v));
 }
 
 /* Field number f of wire type varint, left out if v is 0. */
@@ -479,7 +478,8 @@ brokermsg_put_bytes(uint8_t **out, uint32_t f, const void *s, size_t len)
 
 	if (len == 0)
 		return (0);
-	n = brokermsg_put_varint(out, (uint64_t)f << 3 | 2) +
+	n = brokermsg_put_varint(out, (uint64_t)f << 3 |
+	    PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED) +
 	    brokermsg_put_varint(out, len) + len;
 	if (out != NULL) {
 		memcpy(*out, s, len);
@@ -516,12 +516,14 @@ brokermsg_put_props(uint8_t **out, const struct commitlog_msg *r,
 		}
 		if (pr.kind != STOREMSG_PROP_USER)
 			continue;
-		len = brokermsg_put_bytes(NULL, 1, pr.name, pr.name_len) +
-		    brokermsg_put_bytes(NULL, 2, pr.value, pr.value_len);
-		n += brokermsg_put_varint(out, 11 << 3 | 2) +
+		len = brokermsg_put_bytes(NULL, PROP_F_NAME, pr.name, pr.name_len) +
+		    brokermsg_put_bytes(NULL, PROP_F_VALUE, pr.value,
+		    pr.value_len);
+		n += brokermsg_put_varint(out, MSG_F_PROPERTIES << 3 |
+		    PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED) +
 		    brokermsg_put_varint(out, len) + len;
-		brokermsg_put_bytes(out, 1, pr.name, pr.name_len);
-		brokermsg_put_bytes(out, 2, pr.value, pr.value_len);
+		brokermsg_put_bytes(out, PROP_F_NAME, pr.name, pr.name_len);
+		brokermsg_put_bytes(out, PROP_F_VALUE, pr.value, pr.value_len);
 	}
 	return (n);
 }
@@ -536,7 +538,7 @@ brokermsg_put_keys(uint8_t **out, const struct brokermsg_wire *w)
 	for (; k < end; k = sp + 1) {
 		if ((sp = memchr(k, ' ', (size_t)(end - k))) == NULL)
 			sp = end;
-		n += brokermsg_put_bytes(out, 10, k, (size_t)(sp - k));
+		n += brokermsg_put_bytes(out, MSG_F_KEYS, k, (size_t)(sp - k));
 	}
 	return (n);
 }
@@ -548,23 +550,27 @@ brokermsg_wire_fields(uint8_t **out, const struct commitlog_msg *r,
 {
 	size_t	n;
 
-	n = brokermsg_put_bytes(out, 1, r->topic, r->topic_len);
-	n += brokermsg_put_uint(out, 2, r->queue_id);
-	n += brokermsg_put_uint(out, 3, r->queue_offset);
-	n += brokermsg_put_uint(out, 4, r->phys);
-	n += brokermsg_put_bytes(out, 5, w->id, strlen(w->id));
-	n += brokermsg_put_bytes(out, 6, w->uniq, w->uniq_len);
-	n += brokermsg_put_uint(out, 7, r->flags & COMMITLOG_F_COMPRESSED);
-	n += brokermsg_put_bytes(out, 8, r->body, r->body_len);
-	n += brokermsg_put_bytes(out, 9, w->tags, w->tags_len);
+	n = brokermsg_put_bytes(out, MSG_F_TOPIC, r->topic, r->topic_len);
+	n += brokermsg_put_uint(out, MSG_F_QUEUE_ID, r->queue_id);
+	n += brokermsg_put_uint(out, MSG_F_QUEUE_OFFSET,
+	    r->queue_offset);
+	n += brokermsg_put_uint(out, MSG_F_COMMIT_LOG_OFFSET, r->phys);
+	n += brokermsg_put_bytes(out, MSG_F_MSG_ID, w->id, strlen(w->id));
+	n += brokermsg_put_bytes(out, MSG_F_UNIQUE_ID, w->uniq, w->uniq_len);
+	n += brokermsg_put_uint(out, MSG_F_FLAGS,
+	    r->flags & COMMITLOG_F_COMPRESSED);
+	n += brokermsg_put_bytes(out, MSG_F_BODY, r->body, r->body_len);
+	n += brokermsg_put_bytes(out, MSG_F_TAGS, w->tags, w->tags_len);
 	n += brokermsg_put_keys(out, w);
 	n += out != NULL ? brokermsg_put_props(out, r, NULL) : w->props_size;
-	n += brokermsg_put_uint(out, 12, r->born_ts);
-	n += brokermsg_put_bytes(out, 13, w->born, strlen(w->born));
-	n += brokermsg_put_uint(out, 14, r->store_ts);
-	n += brokermsg_put_bytes(out, 15, w->store, strlen(w->store));
-	n += brokermsg_put_uint(out, 16, r->reconsume);
-	n += brokermsg_put_uint(out, 17, w->crc);
+	n += brokermsg_put_uint(out, MSG_F_BORN_MS, r->born_ts);
+	n += brokermsg_put_bytes(out, MSG_F_BORN_HOST, w->born,
+	    strlen(w->born));
+	n += brokermsg_put_uint(out, MSG_F_STORE_MS, r->store_ts);
+	n += brokermsg_put_bytes(out, MSG_F_STORE_HOST, w->store,
+	    strlen(w->store));
+	n += brokermsg_put_uint(out, MSG_F_RECONSUME_TIMES, r->reconsume);
+	n += brokermsg_put_uint(out, MSG_F_BODY_CRC, w->crc);
 	return (n);
 }
 
@@ -578,9 +584,11 @@ brokermsg_encode(const struct commitlog_msg *r, uint32_t field,
     uint8_t **buf, size_t *len, size_t *cap)
 {
 	struct brokermsg_wire	 w;
+	uint64_t		 tag;
 	uint8_t			*p;
 	size_t			 n, total;
 
+	tag = (uint64_t)field << 3 | PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED;
 	memset(&w, 0, sizeof w);
 	w.props_size = brokermsg_put_props(NULL, r, &w);
 	brokermsg_id(r->store_host.addr, r->store_host.port, r->phys, w.id);
@@ -589,15 +597,14 @@ brokermsg_encode(const struct commitlog_msg *r, uint32_t field,
 	    w.store);
 	w.crc = crc32c(0, r->body, r->body_len);
 	n = brokermsg_wire_fields(NULL, r, &w);
-	total = frame_varint_len((uint64_t)field << 3 | 2) +
-	    frame_varint_len(n) + n;
+	total = msg_wire_varint_len(tag) + msg_wire_varint_len(n) + n;
 	if (*cap - *len < total) {
 		*cap = *len + total > 2 * *cap ? *len + total : 2 * *cap;
 		*buf = xrealloc(*buf, *cap);
 	}
 	p = *buf + *len;
-	brokermsg_put_varint(&p, (uint64_t)field << 3 | 2);
-	brokermsg_put_varint(&p, n);
+	p = msg_wire_varint_put(p, tag);
+	p = msg_wire_varint_put(p, n);
 	if (brokermsg_wire_fields(&p, r, &w) != n ||
 	    p != *buf + *len + total)
 		fatalx("%s: encoded size changed", __func__);

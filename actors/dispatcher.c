@@ -476,7 +476,8 @@ dispatcher_encode(Petrel__GetResponse *resp, const struct store_get *g)
 		cap += g->msgs[i].size + DISPATCHER_WIRE_EXTRA;
 	buf = xmalloc(cap);
 	for (i = 0; i < g->n; i++)
-		brokermsg_encode(&g->msgs[i], 2, &buf, &len, &cap);
+		brokermsg_encode(&g->msgs[i], PULL_F_MESSAGES, &buf, &len,
+		    &cap);
 	resp->encoded.data = buf;
 	resp->encoded.len = len;
 	resp->n_encoded = (uint32_t)g->n;

@@ -703,7 +703,6 @@ listener_on_reply(void *state, ProtobufCMessage *m,
 	} else if (m->descriptor == ci->response ||
 	    msg_is(m, &petrel__encoded_answer__descriptor))
 		listener_answer(c, p->code, p->id, 0, NULL, m);
-
 	else {
 		log_warnx("listener: %s answered with %s, not %s",
 		    env->from != NULL ? actor_name(env->from) : "an actor",

@@ -17,6 +17,7 @@
 
 #include "frame.h"
 #include "log.h"
+#include "msg.h"
 #include "xmalloc.h"
 
 /* Tag of Frame.body: field 7, length-delimited. */
@@ -27,6 +28,24 @@ static int	frame_reserve(struct evbuffer *, size_t, struct evbuffer_iovec *);
 static int	frame_begin(struct evbuffer *, uint32_t, uint64_t, uint32_t,
 		    uint32_t, const char *, size_t, struct evbuffer_iovec *,
 		    uint8_t **);
+
+/*
+ * Whether in starts with a whole frame header; if so, the length of the
+ * frame that follows it in *len.  Nothing is taken off in.
+ */
+int
+frame_peek(struct evbuffer *in, size_t *len)
+{
+	uint8_t	hdr[FRAME_HEADER_SIZE];
+
+	if (evbuffer_get_length(in) < FRAME_HEADER_SIZE)
+		return (0);
+	if (evbuffer_copyout(in, hdr, sizeof hdr) != (ssize_t)sizeof hdr)
+		fatalx("%s: evbuffer_copyout short", __func__);
+	*len = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 |
+	    (size_t)hdr[2] << 8 | hdr[3];
+	return (1);
+}
 
 /*
  * Take one frame off in.  Returns 1 with *frame set (the caller frees it
@@ -42,26 +61,19 @@ frame_read(struct evbuffer *in, size_t max, Petrel__Frame **frame,
     char **cause)
 {
 	static const uint8_t	 empty[1];
-	uint8_t			 hdr[FRAME_HEADER_SIZE];
 	const uint8_t		*data;
 	Petrel__Frame		*f;
-	size_t			 have;
-	uint32_t		 len;
+	size_t			 len;
 
 	*frame = NULL;
-	have = evbuffer_get_length(in);
-	if (have < FRAME_HEADER_SIZE)
+	if (!frame_peek(in, &len))
 		return (0);
-	if (evbuffer_copyout(in, hdr, sizeof hdr) != (ssize_t)sizeof hdr)
-		fatalx("%s: evbuffer_copyout short", __func__);
-	len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
-	    (uint32_t)hdr[2] << 8 | hdr[3];
 	if (len > max) {
-		xasprintf(cause, "frame of %u bytes is over the limit of %zu",
+		xasprintf(cause, "frame of %zu bytes is over the limit of %zu",
 		    len, max);
 		return (-1);
 	}
-	if (have - FRAME_HEADER_SIZE < len)
+	if (evbuffer_get_length(in) - FRAME_HEADER_SIZE < len)
 		return (0);
 
 	if (len == 0)
@@ -74,7 +86,7 @@ frame_read(struct evbuffer *in, size_t max, Petrel__Frame **frame,
 	    &petrel__frame__descriptor, NULL, len, data);
 	evbuffer_drain(in, FRAME_HEADER_SIZE + len);
 	if (f == NULL) {
-		xasprintf(cause, "undecodable frame of %u bytes", len);
+		xasprintf(cause, "undecodable frame of %zu bytes", len);
 		return (-1);
 	}
 	if (f->version != PETREL__PROTOCOL_VERSION__PROTOCOL_VERSION_1) {
@@ -85,31 +97,6 @@ frame_read(struct evbuffer *in, size_t max, Petrel__Frame **frame,
 	}
 	*frame = f;
 	return (1);
-}
-
-/* Bytes of the varint encoding of v. */
-size_t
-frame_varint_len(uint64_t v)
-{
-	size_t	n = 1;
-
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return (n);
-}
-
-/* Write v as a varint at p; returns the byte after it. */
-uint8_t *
-frame_varint_put(uint8_t *p, uint64_t v)
-{
-	while (v >= 0x80) {
-		*p++ = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	*p++ = (uint8_t)v;
-	return (p);
 }
 
 /* Write the 4-byte big-endian length; returns where the frame goes. */
@@ -178,7 +165,7 @@ frame_begin(struct evbuffer *out, uint32_t code, uint64_t id, uint32_t flags,
 		f.error = (char *)error;
 	len = protobuf_c_message_get_packed_size(&f.base);
 	if (blen != 0)
-		len += 1 + frame_varint_len(blen) + blen;
+		len += 1 + msg_wire_varint_len(blen) + blen;
 	if (len > UINT32_MAX || frame_reserve(out, FRAME_HEADER_SIZE + len,
 	    vec) != 0)
 		return (-1);
@@ -186,7 +173,7 @@ frame_begin(struct evbuffer *out, uint32_t code, uint64_t id, uint32_t flags,
 	*p += protobuf_c_message_pack(&f.base, *p);
 	if (blen != 0) {
 		*(*p)++ = FRAME_BODY_TAG;
-		*p = frame_varint_put(*p, blen);
+		*p = msg_wire_varint_put(*p, blen);
 	}
 	vec->iov_len = FRAME_HEADER_SIZE + len;
 	return (0);

@@ -16,6 +16,7 @@
 
 struct evbuffer;
 
+int	frame_peek(struct evbuffer *, size_t *);
 int	frame_read(struct evbuffer *, size_t, Petrel__Frame **, char **);
 int	frame_write(struct evbuffer *, const Petrel__Frame *);
 int	frame_write_msg(struct evbuffer *, uint32_t, uint64_t, uint32_t,
@@ -23,7 +24,6 @@ int	frame_write_msg(struct evbuffer *, uint32_t, uint64_t, uint32_t,
 int	frame_write_parts(struct evbuffer *, uint32_t, uint64_t, uint32_t,
 	    uint32_t, const char *, const ProtobufCBinaryData *, size_t);
 const char *frame_status_name(uint32_t);
-size_t	frame_varint_len(uint64_t);
-uint8_t	*frame_varint_put(uint8_t *, uint64_t);
+
 
 #endif /* FRAME_H */

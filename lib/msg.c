@@ -6,7 +6,9 @@
  * skips (it is the field's default value).
  *
  * msg_wire_next() reads an encoding field by field, in place, for callers
- * that decode a hot message themselves (lib/petrel_msg.c).
+ * that decode a hot message themselves (lib/petrel_msg.c);
+ * msg_wire_varint_len() and msg_wire_varint_put() are what encoders by
+ * hand write varints with (lib/frame.c, actors/brokermsg.c).
  */
 #include "config.h"
 
@@ -221,4 +223,29 @@ msg_wire_next(const uint8_t **p, const uint8_t *end, struct msg_field *f)
 	}
 	*p = q;
 	return (1);
+}
+
+/* Bytes of the varint encoding of v. */
+size_t
+msg_wire_varint_len(uint64_t v)
+{
+	size_t	n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return (n);
+}
+
+/* Write v as a varint at p; returns the byte after it. */
+uint8_t *
+msg_wire_varint_put(uint8_t *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (uint8_t)v;
+	return (p);
 }

@@ -6,7 +6,8 @@
  *
  * msg_wire_next() reads an encoding field by field, in place, for a
  * decoder of its own where protobuf-c's generic one costs too much (a
- * consumer's pulls, lib/petrel_msg.c).
+ * consumer's pulls, lib/petrel_msg.c); msg_wire_varint_len() and
+ * msg_wire_varint_put() serve the encoders of frames and pull answers.
  */
 #ifndef MSG_H
 #define MSG_H
@@ -28,6 +29,37 @@ void	 msg_move_string(char **, char **);
 void	 msg_move_bytes(ProtobufCBinaryData *, ProtobufCBinaryData *);
 void	*msg_array_add(void ***, size_t *, void *);
 
+/*
+ * Field numbers of the messages of proto/broker.proto that are coded by
+ * hand: a pull's answer is encoded by the broker (actors/brokermsg.c) and
+ * decoded by the client (lib/petrel_msg.c) without protobuf-c.
+ */
+#define MSG_F_TOPIC		1	/* Message */
+#define MSG_F_QUEUE_ID		2
+#define MSG_F_QUEUE_OFFSET	3
+#define MSG_F_COMMIT_LOG_OFFSET	4
+#define MSG_F_MSG_ID		5
+#define MSG_F_UNIQUE_ID		6
+#define MSG_F_FLAGS		7
+#define MSG_F_BODY		8
+#define MSG_F_TAGS		9
+#define MSG_F_KEYS		10
+#define MSG_F_PROPERTIES	11
+#define MSG_F_BORN_MS		12
+#define MSG_F_BORN_HOST		13
+#define MSG_F_STORE_MS		14
+#define MSG_F_STORE_HOST	15
+#define MSG_F_RECONSUME_TIMES	16
+#define MSG_F_BODY_CRC		17
+#define MSG_F_LAST		17
+#define PROP_F_NAME		1	/* Property */
+#define PROP_F_VALUE		2
+#define PULL_F_STATUS		1	/* PullMessageResponse */
+#define PULL_F_MESSAGES		2
+#define PULL_F_NEXT_OFFSET	3
+#define PULL_F_MIN_OFFSET	4
+#define PULL_F_MAX_OFFSET	5
+
 /* One field of an encoding, as msg_wire_next() finds it. */
 struct msg_field {
 	uint32_t	 number;
@@ -39,5 +71,7 @@ struct msg_field {
 
 int	 msg_wire_next(const uint8_t **, const uint8_t *,
 	    struct msg_field *);
+size_t	 msg_wire_varint_len(uint64_t);
+uint8_t	*msg_wire_varint_put(uint8_t *, uint64_t);
 
 #endif /* MSG_H */

@@ -39,35 +39,6 @@
 #define MSG_BODY_MAX		(4 * 1024 * 1024)
 #define MSG_DELAY_MAX		18
 
-/* Field numbers of Message and Property (proto/broker.proto). */
-#define MSG_F_TOPIC		1
-#define MSG_F_QUEUE_ID		2
-#define MSG_F_QUEUE_OFFSET	3
-#define MSG_F_COMMIT_LOG_OFFSET	4
-#define MSG_F_MSG_ID		5
-#define MSG_F_UNIQUE_ID		6
-#define MSG_F_FLAGS		7
-#define MSG_F_BODY		8
-#define MSG_F_TAGS		9
-#define MSG_F_KEYS		10
-#define MSG_F_PROPERTIES	11
-#define MSG_F_BORN_MS		12
-#define MSG_F_BORN_HOST		13
-#define MSG_F_STORE_MS		14
-#define MSG_F_STORE_HOST	15
-#define MSG_F_RECONSUME_TIMES	16
-#define MSG_F_BODY_CRC		17
-#define MSG_F_LAST		17
-#define PROP_F_NAME		1
-#define PROP_F_VALUE		2
-
-/* Field numbers of PullMessageResponse (proto/broker.proto). */
-#define PULL_STATUS		1
-#define PULL_MESSAGES		2
-#define PULL_NEXT_OFFSET	3
-#define PULL_MIN_OFFSET		4
-#define PULL_MAX_OFFSET		5
-
 /* Bit f set: field f of Message is length-delimited, else a varint. */
 #define MSG_F_DELIMITED	(1U << MSG_F_TOPIC | 1U << MSG_F_MSG_ID | \
 	1U << MSG_F_UNIQUE_ID | 1U << MSG_F_BODY | 1U << MSG_F_TAGS |	\
@@ -576,18 +547,18 @@ client_pull_decode(struct client_pull *r, const uint8_t *data, size_t len,
 		data = empty;
 	p = data;
 	while ((rc = msg_wire_next(&p, data + len, &f)) == 1) {
-		if (f.number < PULL_STATUS || f.number > PULL_MAX_OFFSET)
+		if (f.number < PULL_F_STATUS || f.number > PULL_F_MAX_OFFSET)
 			continue;
-		want = f.number == PULL_MESSAGES ?
+		want = f.number == PULL_F_MESSAGES ?
 		    PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED :
 		    PROTOBUF_C_WIRE_TYPE_VARINT;
 		if (f.wire != want)
 			goto bad;
 		switch (f.number) {
-		case PULL_STATUS:
+		case PULL_F_STATUS:
 			r->status = (uint32_t)f.value;
 			break;
-		case PULL_MESSAGES:
+		case PULL_F_MESSAGES:
 			msg = client_msg_decode(f.data, f.len, broker, size);
 			if (msg == NULL)
 				goto bad;
@@ -598,13 +569,13 @@ client_pull_decode(struct client_pull *r, const uint8_t *data, size_t len,
 			}
 			r->msgs[r->nmsgs++] = msg;
 			break;
-		case PULL_NEXT_OFFSET:
+		case PULL_F_NEXT_OFFSET:
 			r->next_offset = f.value;
 			break;
-		case PULL_MIN_OFFSET:
+		case PULL_F_MIN_OFFSET:
 			r->min_offset = f.value;
 			break;
-		case PULL_MAX_OFFSET:
+		case PULL_F_MAX_OFFSET:
 			r->max_offset = f.value;
 			break;
 		}

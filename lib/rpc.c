@@ -900,16 +900,12 @@ rpc_make_room(struct rpc *rpc, struct evbuffer *in)
 {
 	struct evbuffer		*tmp;
 	struct evbuffer_iovec	 v;
-	uint8_t			 hdr[FRAME_HEADER_SIZE];
 	size_t			 have, need;
 
-	have = evbuffer_get_length(in);
-	if (rpc->room != 0 || have < sizeof hdr)
+	if (rpc->room != 0 || !frame_peek(in, &need))
 		return;
-	if (evbuffer_copyout(in, hdr, sizeof hdr) != (ssize_t)sizeof hdr)
-		fatalx("%s: evbuffer_copyout short", __func__);
-	need = FRAME_HEADER_SIZE + ((size_t)hdr[0] << 24 |
-	    (size_t)hdr[1] << 16 | (size_t)hdr[2] << 8 | hdr[3]);
+	have = evbuffer_get_length(in);
+	need += FRAME_HEADER_SIZE;
 	if (need <= RPC_READ_CHUNK || have >= need ||
 	    need > FRAME_HEADER_SIZE + FRAME_MAX_DEFAULT)
 		return;	/* small, whole, or frame_read() refuses it */

@@ -42,9 +42,9 @@
 #include <unistd.h>
 
 #include "actor.h"
-#include "daemon.h"
 #include "broker.h"
 #include "clock.h"
+#include "daemon.h"
 #include "log.h"
 #include "msg.h"
 #include "runtime.pb-c.h"
