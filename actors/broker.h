@@ -86,7 +86,6 @@ struct Petrel__Counters *brokerlib_counter(struct Petrel__Counters *,
 
 /* actors/brokermsg.c: messages between the wire and the store. */
 struct Petrel__StoreMessage;
-struct Petrel__OutgoingMessage;
 struct Petrel__Message;
 struct Petrel__TopicConfig;
 struct Petrel__TopicTable;
@@ -97,9 +96,63 @@ void	 brokermsg_id(const uint8_t *, uint32_t, uint64_t, char *);
 int	 brokermsg_parse_id(const char *, uint8_t *, uint32_t *, uint64_t *);
 int	 brokermsg_parse_host(const char *, uint8_t *, uint32_t *);
 void	 brokermsg_format_host(const uint8_t *, uint32_t, char *);
-struct Petrel__StoreMessage *brokermsg_from_outgoing(
-	    struct Petrel__OutgoingMessage *, const char *, uint32_t,
-	    const uint8_t *, uint32_t, uint64_t, char *, size_t);
+
+/* An OutgoingMessage of a send, read in place (brokermsg_out_read()). */
+struct brokermsg_out {
+	const uint8_t	*enc;		/* its encoding */
+	size_t		 enc_len;
+	const uint8_t	*body;
+	size_t		 body_len;
+	const char	*tags, *uniq;	/* not NUL-terminated */
+	size_t		 tags_len, uniq_len;
+	uint32_t	 flags;
+	uint32_t	 delay_level;
+	uint64_t	 born_ts;
+	size_t		 keys_len;	/* "k1 k2": its bytes, 0 for none */
+	size_t		 props_len;	/* user properties as a record's */
+};
+
+/* A name and a value, not NUL-terminated. */
+struct brokermsg_pair {
+	const char	*name, *value;
+	size_t		 name_len, value_len;
+};
+
+/* Where the messages of a send are stored (brokermsg_out_record()). */
+struct brokermsg_place {
+	const char	*topic;
+	uint32_t	 queue_id;
+	uint8_t		 born[16];
+	uint16_t	 born_port;
+	uint64_t	 now;		/* ms: born time if none is given */
+	uint32_t	 reconsume;
+	struct {
+		const char	*name, *value;
+	}		 extra[4];	/* the broker's properties */
+	size_t		 nextra;
+};
+
+/* One message's SendResult (brokermsg_put_result()). */
+struct brokermsg_result {
+	const char	*uniq;
+	size_t		 uniq_len;
+	uint32_t	 queue_id;
+	uint64_t	 queue_offset;
+	uint64_t	 commit_offset;
+	int		 stored;	/* offsets known */
+};
+
+#define BROKERMSG_UNDECODABLE	(-1)
+#define BROKERMSG_ILLEGAL	(-2)
+#define BROKERMSG_RESULT_MAX	160	/* bytes of an encoded SendResult */
+
+int	 brokermsg_out_read(const uint8_t *, size_t, struct brokermsg_out *,
+	    char *, size_t);
+size_t	 brokermsg_out_record(const struct brokermsg_out *,
+	    const struct brokermsg_place *, uint8_t **, size_t *, size_t *,
+	    char **, size_t *, char *, size_t);
+size_t	 brokermsg_put_result(uint8_t *, const struct brokermsg_result *,
+	    const uint8_t *, uint32_t);
 struct Petrel__Message *brokermsg_to_wire(struct Petrel__StoreMessage *);
 struct commitlog_msg;
 size_t	 brokermsg_encode(const struct commitlog_msg *, uint32_t, uint8_t **,

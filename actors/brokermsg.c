@@ -34,6 +34,14 @@
 #define BROKERMSG_PVALUE_MAX	(32 * 1024)
 #define BROKERMSG_PROPS_MAX	(64 * 1024)
 
+/* Field numbers of the answer to a send, and of SendResult. */
+#define SEND_F_RESULTS		2
+#define SEND_F_MSG_ID		1
+#define SEND_F_UNIQUE_ID	2
+#define SEND_F_QUEUE_ID		3
+#define SEND_F_QUEUE_OFFSET	4
+#define SEND_F_COMMIT_OFFSET	5
+
 /* Milliseconds of each delay level; [0] is no delay. */
 const uint32_t brokermsg_delay_ms[BROKER_DELAY_LEVELS + 1] = {
 	0, 1000, 5000, 10000, 30000, 60000, 120000, 180000, 240000, 300000,
@@ -236,136 +244,356 @@ brokermsg_format_host_now(const uint8_t *host, uint32_t port, char *buf,
 	}
 }
 
-/* Whether s is n bytes or fewer of printable ASCII without spaces. */
+/*
+ * Whether the len bytes at s are a word: printable, no space, at most n.
+ * An empty word is one.
+ */
 static int
-brokermsg_word(const char *s, size_t n)
+brokermsg_word(const char *s, size_t len, size_t n)
 {
 	size_t	i;
 
-	for (i = 0; s[i] != '\0'; i++) {
-		if (i == n || s[i] <= ' ' || s[i] > '~')
+	if (len > n)
+		return (0);
+	for (i = 0; i < len; i++) {
+		if (s[i] <= ' ' || s[i] > '~')
 			return (0);
 	}
 	return (1);
 }
 
+/* Whether len bytes at s hold byte 0, 1 or 2, which a record cannot. */
+static int
+brokermsg_unclean(const char *s, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++) {
+		if ((u_char)s[i] <= COMMITLOG_PROP_SEP)
+			return (1);
+	}
+	return (0);
+}
+
+/* Whether name (len bytes) is one of the record's own properties. */
+static int
+brokermsg_reserved(const char *name, size_t len)
+{
+	static const char *const reserved[] = {
+		COMMITLOG_PROP_KEYS, COMMITLOG_PROP_TAGS, COMMITLOG_PROP_UNIQ
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof reserved / sizeof reserved[0]; i++) {
+		if (len == strlen(reserved[i]) &&
+		    memcmp(name, reserved[i], len) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * Read the Property of len bytes at data into its name and value (empty
+ * if absent; the last of each wins, as protobuf-c has it).  0, or -1 if
+ * it does not decode.
+ */
+static int
+brokermsg_read_prop(const uint8_t *data, size_t len, struct brokermsg_pair *p)
+{
+	const uint8_t		*q = data;
+	struct msg_field	 f;
+	int			 rc;
+
+	p->name = p->value = "";
+	p->name_len = p->value_len = 0;
+	while ((rc = msg_wire_next(&q, data + len, &f)) == 1) {
+		if (f.number != PROP_F_NAME && f.number != PROP_F_VALUE)
+			continue;
+		if (f.wire != PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED)
+			return (-1);
+		if (f.number == PROP_F_NAME) {
+			p->name = (const char *)f.data;
+			p->name_len = f.len;
+		} else {
+			p->value = (const char *)f.data;
+			p->value_len = f.len;
+		}
+	}
+	return (rc);
+}
+
 /* Check one property; NULL if good, else why in buf. */
 static const char *
-brokermsg_check_prop(const Petrel__Property *p, char *why, size_t len)
+brokermsg_check_prop(const struct brokermsg_pair *p, char *why, size_t len)
 {
-	size_t	nl = strlen(p->name), vl = strlen(p->value);
-
-	if (nl == 0 || nl > BROKERMSG_PNAME_MAX)
+	if (p->name_len == 0 || p->name_len > BROKERMSG_PNAME_MAX)
 		snprintf(why, len, "property name must be 1-%d bytes",
 		    BROKERMSG_PNAME_MAX);
-	else if (vl > BROKERMSG_PVALUE_MAX)
-		snprintf(why, len, "property %.64s: value over %d bytes",
-		    p->name, BROKERMSG_PVALUE_MAX);
-	else if (strpbrk(p->name, "\001\002") != NULL ||
-	    strpbrk(p->value, "\001\002") != NULL)
-		snprintf(why, len, "property %.64s holds byte 1 or 2",
-		    p->name);
-	else if (strcmp(p->name, COMMITLOG_PROP_KEYS) == 0 ||
-	    strcmp(p->name, COMMITLOG_PROP_TAGS) == 0 ||
-	    strcmp(p->name, COMMITLOG_PROP_UNIQ) == 0)
-		snprintf(why, len, "property name %s is reserved: use the "
-		    "message's field", p->name);
+	else if (p->value_len > BROKERMSG_PVALUE_MAX)
+		snprintf(why, len, "property %.*s: value over %d bytes",
+		    (int)(p->name_len > 64 ? 64 : p->name_len), p->name,
+		    BROKERMSG_PVALUE_MAX);
+	else if (brokermsg_unclean(p->name, p->name_len) ||
+	    brokermsg_unclean(p->value, p->value_len))
+		snprintf(why, len, "property %.*s holds byte 0, 1 or 2",
+		    (int)(p->name_len > 64 ? 64 : p->name_len), p->name);
+	else if (brokermsg_reserved(p->name, p->name_len))
+		snprintf(why, len, "property name %.*s is reserved: use the "
+		    "message's field", (int)p->name_len, p->name);
 	else
 		return (NULL);
 	return (why);
 }
 
+/* Field numbers of OutgoingMessage (proto/broker.proto). */
+#define OUT_F_BODY		1
+#define OUT_F_FLAGS		2
+#define OUT_F_TAGS		3
+#define OUT_F_KEYS		4
+#define OUT_F_PROPERTIES	5
+#define OUT_F_UNIQUE_ID		6
+#define OUT_F_DELAY_LEVEL	7
+#define OUT_F_BORN_MS		8
+#define OUT_F_LAST		8
+/* The length-delimited ones, as bits by number. */
+#define OUT_F_DELIMITED		(1U << OUT_F_BODY | 1U << OUT_F_TAGS | \
+	1U << OUT_F_KEYS | 1U << OUT_F_PROPERTIES | 1U << OUT_F_UNIQUE_ID)
+
 /*
- * Check an outgoing message and make the StoreMessage for topic and queue
- * qid, born at born (16 bytes) and born_port, now (ms) if the producer
- * did not say when.  Takes om's body.  NULL with why (len bytes) if the
- * message breaks a limit of petrel-protocol(7); body size is the
- * writer's to check.
+ * Read the OutgoingMessage of len bytes at enc into o, in place (o points
+ * into enc, which must outlive it), and check it against the limits of
+ * petrel-protocol(7).  0; BROKERMSG_UNDECODABLE if protobuf-c would not
+ * decode it; BROKERMSG_ILLEGAL with why (len bytes) if it breaks a limit,
+ * o read all the same.  The body's size is the writer's to check.
  */
-Petrel__StoreMessage *
-brokermsg_from_outgoing(Petrel__OutgoingMessage *om, const char *topic,
-    uint32_t qid, const uint8_t *born, uint32_t born_port, uint64_t now,
-    char *why, size_t len)
+int
+brokermsg_out_read(const uint8_t *enc, size_t len, struct brokermsg_out *o,
+    char *why, size_t whylen)
 {
-	Petrel__StoreMessage			*sm;
-	Petrel__StoreMessage__PropertiesEntry	*e;
-	size_t					 i, klen = 0, plen = 0;
-	char					*p;
+	const uint8_t		*q = enc;
+	struct msg_field	 f;
+	struct brokermsg_pair	 pr;
+	size_t			 nkeys = 0, plen = 0;
+	uint32_t		 want;
+	int			 rc, bad = 0;
 
-	if (om->flags & ~(uint32_t)PETREL__MESSAGE_FLAG__MESSAGE_FLAG_COMPRESSED) {
-		snprintf(why, len, "unknown flags 0x%x", om->flags);
-		return (NULL);
+	memset(o, 0, sizeof *o);
+	o->enc = enc;
+	o->enc_len = len;
+	o->tags = o->uniq = "";
+	while ((rc = msg_wire_next(&q, enc + len, &f)) == 1) {
+		if (f.number == 0 || f.number > OUT_F_LAST)
+			continue;
+		want = (OUT_F_DELIMITED >> f.number) & 1 ?
+		    PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED :
+		    PROTOBUF_C_WIRE_TYPE_VARINT;
+		if (f.wire != want)
+			return (BROKERMSG_UNDECODABLE);
+		switch (f.number) {
+		case OUT_F_BODY:
+			o->body = f.data;
+			o->body_len = f.len;
+			break;
+		case OUT_F_FLAGS:
+			o->flags = (uint32_t)f.value;
+			break;
+		case OUT_F_TAGS:
+			o->tags = (const char *)f.data;
+			o->tags_len = f.len;
+			break;
+		case OUT_F_KEYS:
+			if (!bad && (f.len == 0 || !brokermsg_word(
+			    (const char *)f.data, f.len, BROKERMSG_KEY_MAX))) {
+				snprintf(why, whylen, "key %zu must be 1-%d "
+				    "printable bytes without spaces", nkeys,
+				    BROKERMSG_KEY_MAX);
+				bad = 1;
+			}
+			o->keys_len += f.len + (nkeys++ != 0);
+			break;
+		case OUT_F_PROPERTIES:
+			if (brokermsg_read_prop(f.data, f.len, &pr) != 0)
+				return (BROKERMSG_UNDECODABLE);
+			if (!bad && brokermsg_check_prop(&pr, why,
+			    whylen) != NULL)
+				bad = 1;
+			plen += pr.name_len + pr.value_len + 2;
+			break;
+		case OUT_F_UNIQUE_ID:
+			o->uniq = (const char *)f.data;
+			o->uniq_len = f.len;
+			break;
+		case OUT_F_DELAY_LEVEL:
+			o->delay_level = (uint32_t)f.value;
+			break;
+		case OUT_F_BORN_MS:
+			o->born_ts = f.value;
+			break;
+		}
 	}
-	if (strlen(om->tags) > BROKERMSG_TAG_MAX ||
-	    strstr(om->tags, "||") != NULL ||
-	    strpbrk(om->tags, "\001\002") != NULL) {
-		snprintf(why, len, "tags must be one tag of at most %d bytes "
-		    "without \"||\"", BROKERMSG_TAG_MAX);
-		return (NULL);
-	}
-	if (om->n_keys > BROKERMSG_KEYS_MAX) {
-		snprintf(why, len, "%zu keys: at most %d", om->n_keys,
+	if (rc != 0)
+		return (BROKERMSG_UNDECODABLE);
+	o->props_len = plen;
+	if (bad)
+		return (BROKERMSG_ILLEGAL);
+
+	if (o->flags & ~(uint32_t)PETREL__MESSAGE_FLAG__MESSAGE_FLAG_COMPRESSED)
+		snprintf(why, whylen, "unknown flags 0x%x", o->flags);
+	else if (o->tags_len > BROKERMSG_TAG_MAX ||
+	    brokermsg_unclean(o->tags, o->tags_len) ||
+	    memmem(o->tags, o->tags_len, "||", 2) != NULL)
+		snprintf(why, whylen, "tags must be one tag of at most %d "
+		    "bytes without \"||\"", BROKERMSG_TAG_MAX);
+	else if (nkeys > BROKERMSG_KEYS_MAX)
+		snprintf(why, whylen, "%zu keys: at most %d", nkeys,
 		    BROKERMSG_KEYS_MAX);
-		return (NULL);
-	}
-	for (i = 0; i < om->n_keys; i++) {
-		if (*om->keys[i] == '\0' ||
-		    !brokermsg_word(om->keys[i], BROKERMSG_KEY_MAX)) {
-			snprintf(why, len, "key %zu must be 1-%d printable "
-			    "bytes without spaces", i, BROKERMSG_KEY_MAX);
-			return (NULL);
-		}
-		klen += strlen(om->keys[i]) + 1;
-	}
-	if (!brokermsg_word(om->unique_id, BROKERMSG_UNIQ_MAX)) {
-		snprintf(why, len, "unique_id must be at most %d printable "
+	else if (!brokermsg_word(o->uniq, o->uniq_len, BROKERMSG_UNIQ_MAX))
+		snprintf(why, whylen, "unique_id must be at most %d printable "
 		    "bytes without spaces", BROKERMSG_UNIQ_MAX);
-		return (NULL);
-	}
-	for (i = 0; i < om->n_properties; i++) {
-		if (brokermsg_check_prop(om->properties[i], why, len) != NULL)
-			return (NULL);
-		plen += strlen(om->properties[i]->name) +
-		    strlen(om->properties[i]->value) + 2;
-	}
-	if (plen > BROKERMSG_PROPS_MAX) {
-		snprintf(why, len, "properties take %zu bytes: at most %d",
+	else if (plen > BROKERMSG_PROPS_MAX)
+		snprintf(why, whylen, "properties take %zu bytes: at most %d",
 		    plen, BROKERMSG_PROPS_MAX);
-		return (NULL);
-	}
+	else
+		return (0);
+	return (BROKERMSG_ILLEGAL);
+}
 
-	sm = msg_new(&petrel__store_message__descriptor);
-	msg_set_string(&sm->topic, topic);
-	sm->queue_id = qid;
-	sm->flags = om->flags & COMMITLOG_F_COMPRESSED;
-	sm->born_ts = om->born_timestamp_ms != 0 ? om->born_timestamp_ms : now;
-	msg_set_bytes(&sm->born_host, born, 16);
-	sm->born_port = born_port;
-	if (klen != 0) {
-		p = xmalloc(klen);
-		sm->keys = p;
-		for (i = 0; i < om->n_keys; i++) {
-			if (i > 0)
+/* Append "name\001value\002" at *p, unless the value is empty and !always. */
+static void
+brokermsg_put_pair(char **p, const char *name, size_t nl, const char *value,
+    size_t vl, int always)
+{
+	if (vl == 0 && !always)
+		return;
+	memcpy(*p, name, nl);
+	(*p)[nl] = COMMITLOG_PROP_NV;
+	memcpy(*p + nl + 1, value, vl);
+	(*p)[nl + 1 + vl] = COMMITLOG_PROP_SEP;
+	*p += nl + vl + 2;
+}
+
+/* Whether a user property named name (len bytes) gives way to place's. */
+static int
+brokermsg_overridden(const struct brokermsg_place *pl, const char *name,
+    size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < pl->nextra; i++) {
+		if (strlen(pl->extra[i].name) == len &&
+		    memcmp(pl->extra[i].name, name, len) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * Write the properties of o's record at dst, which has room for
+ * o->props_len + o->keys_len + o->tags_len + o->uniq_len + 32 bytes
+ * plus place's extra properties: keys, tags and unique id as a
+ * StoreMessage's record has them (storemsg_props_write()), the user's
+ * properties, then place's (replacing any of the user's of the same
+ * name).  Returns the bytes written.
+ */
+static size_t
+brokermsg_out_props(const struct brokermsg_out *o,
+    const struct brokermsg_place *pl, char *dst)
+{
+	const uint8_t		*q = o->enc, *end = o->enc + o->enc_len;
+	struct msg_field	 f;
+	struct brokermsg_pair	 pr;
+	char			*p = dst, *k;
+	size_t			 i;
+
+	if (o->keys_len != 0) {
+		/* "KEYS\001k1 k2\002", the keys read again from o. */
+		memcpy(p, COMMITLOG_PROP_KEYS, strlen(COMMITLOG_PROP_KEYS));
+		p += strlen(COMMITLOG_PROP_KEYS);
+		*p++ = COMMITLOG_PROP_NV;
+		for (k = p; msg_wire_next(&q, end, &f) == 1;) {
+			if (f.number != OUT_F_KEYS)
+				continue;
+			if (p != k)
 				*p++ = ' ';
-			p = stpcpy(p, om->keys[i]);
+			memcpy(p, f.data, f.len);
+			p += f.len;
 		}
-	} else
-		msg_set_string(&sm->keys, "");
-	msg_move_string(&sm->tags, &om->tags);
-	msg_move_string(&sm->uniq_id, &om->unique_id);
-	if (om->n_properties != 0) {
-		sm->properties = xcalloc(om->n_properties,
-		    sizeof *sm->properties);
-		for (i = 0; i < om->n_properties; i++) {
-			e = msg_new(&petrel__store_message__properties_entry__descriptor);
-			msg_move_string(&e->key, &om->properties[i]->name);
-			msg_move_string(&e->value,
-			    &om->properties[i]->value);
-			sm->properties[sm->n_properties++] = e;
+		*p++ = COMMITLOG_PROP_SEP;
+	}
+	brokermsg_put_pair(&p, COMMITLOG_PROP_TAGS, strlen(COMMITLOG_PROP_TAGS),
+	    o->tags, o->tags_len, 0);
+	brokermsg_put_pair(&p, COMMITLOG_PROP_UNIQ, strlen(COMMITLOG_PROP_UNIQ),
+	    o->uniq, o->uniq_len, 0);
+	if (o->props_len != 0) {
+		for (q = o->enc; msg_wire_next(&q, end, &f) == 1;) {
+			if (f.number != OUT_F_PROPERTIES)
+				continue;
+			brokermsg_read_prop(f.data, f.len, &pr);
+			if (!brokermsg_overridden(pl, pr.name, pr.name_len))
+				brokermsg_put_pair(&p, pr.name, pr.name_len,
+				    pr.value, pr.value_len, 1);
 		}
 	}
-	msg_move_bytes(&sm->body, &om->body);
-	return (sm);
+	for (i = 0; i < pl->nextra; i++) {
+		brokermsg_put_pair(&p, pl->extra[i].name,
+		    strlen(pl->extra[i].name), pl->extra[i].value,
+		    strlen(pl->extra[i].value), 1);
+	}
+	return (p > dst ? (size_t)(p - dst) - 1 : 0);	/* no last separator */
+}
+
+/*
+ * Lay o out as a commit log record, as the writer takes it
+ * (PutRequest.records): to place's topic and queue, born at place's host
+ * (now if the producer did not say when), the fields the store sets left
+ * zero.  The record is appended to *buf (*len bytes used of *cap, grown
+ * as needed); *scratch (*scap bytes) holds its properties meanwhile.
+ * Returns the record's size, or 0 with why if its properties are more
+ * than a record holds.
+ */
+size_t
+brokermsg_out_record(const struct brokermsg_out *o,
+    const struct brokermsg_place *pl, uint8_t **buf, size_t *len,
+    size_t *cap, char **scratch, size_t *scap, char *why, size_t whylen)
+{
+	struct commitlog_msg	 cm;
+	size_t			 room, i, size;
+
+	room = o->props_len + o->keys_len + o->tags_len + o->uniq_len + 32;
+	for (i = 0; i < pl->nextra; i++)
+		room += strlen(pl->extra[i].name) +
+		    strlen(pl->extra[i].value) + 2;
+	if (room > *scap) {
+		*scap = room;
+		*scratch = xrealloc(*scratch, room);
+	}
+	memset(&cm, 0, sizeof cm);
+	cm.props = *scratch;
+	cm.props_len = brokermsg_out_props(o, pl, *scratch);
+	if (cm.props_len > COMMITLOG_PROPS_MAX) {
+		snprintf(why, whylen, "properties of %zu bytes are over the %d "
+		    "byte limit", cm.props_len, COMMITLOG_PROPS_MAX);
+		return (0);
+	}
+	cm.topic = pl->topic;
+	cm.topic_len = strlen(pl->topic);
+	cm.queue_id = pl->queue_id;
+	cm.flags = o->flags & COMMITLOG_F_COMPRESSED;
+	cm.born_ts = o->born_ts != 0 ? o->born_ts : pl->now;
+	memcpy(cm.born_host.addr, pl->born, 16);
+	cm.born_host.port = pl->born_port;
+	cm.reconsume = pl->reconsume;
+	cm.body = o->body;
+	cm.body_len = o->body_len;
+	size = COMMITLOG_FIXED + cm.topic_len + 2 + cm.props_len + 4 +
+	    cm.body_len;
+	if (*cap - *len < size) {
+		*cap = *len + size > 2 * *cap ? *len + size : 2 * *cap;
+		*buf = xrealloc(*buf, *cap);
+	}
+	commitlog_encode(*buf + *len, &cm, (uint32_t)size, 0);
+	*len += size;
+	return (size);
 }
 
 /*
@@ -610,6 +838,41 @@ brokermsg_encode(const struct commitlog_msg *r, uint32_t field,
 		fatalx("%s: encoded size changed", __func__);
 	*len += total;
 	return (total);
+}
+
+/*
+ * Write at out (room for BROKERMSG_RESULT_MAX bytes) a SendResult as
+ * field 2 of the answer to a send (SendMessageResponse.result and
+ * SendBatchResponse.results share the number), for a message stored at
+ * host and port; without offsets (stored 0) only its unique id and
+ * queue.  Returns the bytes written: what protobuf-c packs, byte for byte.
+ */
+size_t
+brokermsg_put_result(uint8_t *out, const struct brokermsg_result *r,
+    const uint8_t *host, uint32_t port)
+{
+	char		 id[BROKERMSG_ID_MAX];
+	uint8_t		*p = out;
+	size_t		 n, idlen = 0;
+
+	if (r->stored) {
+		brokermsg_id(host, port, r->commit_offset, id);
+		idlen = strlen(id);
+	}
+	n = brokermsg_put_bytes(NULL, SEND_F_MSG_ID, id, idlen) +
+	    brokermsg_put_bytes(NULL, SEND_F_UNIQUE_ID, r->uniq, r->uniq_len) +
+	    brokermsg_put_uint(NULL, SEND_F_QUEUE_ID, r->queue_id) +
+	    brokermsg_put_uint(NULL, SEND_F_QUEUE_OFFSET, r->queue_offset) +
+	    brokermsg_put_uint(NULL, SEND_F_COMMIT_OFFSET, r->commit_offset);
+	brokermsg_put_varint(&p, SEND_F_RESULTS << 3 |
+	    PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED);
+	brokermsg_put_varint(&p, n);
+	brokermsg_put_bytes(&p, SEND_F_MSG_ID, id, idlen);
+	brokermsg_put_bytes(&p, SEND_F_UNIQUE_ID, r->uniq, r->uniq_len);
+	brokermsg_put_uint(&p, SEND_F_QUEUE_ID, r->queue_id);
+	brokermsg_put_uint(&p, SEND_F_QUEUE_OFFSET, r->queue_offset);
+	brokermsg_put_uint(&p, SEND_F_COMMIT_OFFSET, r->commit_offset);
+	return ((size_t)(p - out));
 }
 
 /* The value of property name of sm, or NULL. */

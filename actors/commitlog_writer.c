@@ -1,6 +1,8 @@
 /*
  * Commit log writer: the only actor that appends to the commit log.
- * Answers each PutRequest with a PutResponse.
+ * Answers each PutRequest with a PutResponse.  A PutRequest brings
+ * StoreMessages, whose records the writer lays out, or records the sender
+ * laid out already (PutRequest.records), which it only reads.
  *
  * Group commit: a PutRequest is kept, and the first one of a burst sends
  * the writer a StoreBatch note, which lands behind everything already in
@@ -45,6 +47,7 @@
 #include "runtime.pb-c.h"
 #include "store_actors.h"
 #include "store.pb-c.h"
+#include "store_le.h"
 #include "storemsg.h"
 #include "strmap.h"
 #include "xmalloc.h"
@@ -81,6 +84,7 @@ struct writer_wait {
 struct writer_req {
 	Petrel__PutRequest	*req;
 	struct envelope		 env;
+	size_t			 n;		/* messages and records */
 	size_t			 first;		/* its messages in msgs */
 	int			 ok;
 };
@@ -123,7 +127,8 @@ struct commitlog_writer {
 
 static int	commitlog_writer_init(struct actor *, void *);
 static void	commitlog_writer_fini(void *);
-static void	commitlog_writer_key(char *, const char *, uint32_t);
+static void	commitlog_writer_key(char *, const char *, size_t,
+		    uint32_t);
 static int	commitlog_writer_on_config(void *, ProtobufCMessage *,
 		    const struct envelope *);
 static int	commitlog_writer_on_put(void *, ProtobufCMessage *,
@@ -247,7 +252,7 @@ commitlog_writer_on_config(void *state, ProtobufCMessage *m,
 	w->tail = (struct commitlog_tail *)(uintptr_t)c->tail;
 	for (i = 0; i < c->n_offsets; i++) {
 		commitlog_writer_key(key, c->offsets[i]->topic,
-		    c->offsets[i]->queue_id);
+		    strlen(c->offsets[i]->topic), c->offsets[i]->queue_id);
 		off = xmalloc(sizeof *off);
 		*off = c->offsets[i]->offset;
 		free(strmap_put(w->offsets, key, off));
@@ -291,6 +296,7 @@ commitlog_writer_on_put(void *state, ProtobufCMessage *m,
 	}
 	r = &w->batch[w->nbatch++];
 	r->req = (Petrel__PutRequest *)m;
+	r->n = r->req->n_messages + r->req->n_records;
 	r->env = *env;
 	r->ok = 0;
 	if (!w->noted) {
@@ -302,14 +308,17 @@ commitlog_writer_on_put(void *state, ProtobufCMessage *m,
 
 /*
  * The key "topic/qid" of a queue's slot into key (COMMITLOG_TOPIC_MAX + 16
- * bytes), without the cost of a printf for every message.
+ * bytes), without the cost of a printf for every message.  The topic is
+ * len bytes, not NUL-terminated.
  */
 static void
-commitlog_writer_key(char *key, const char *topic, uint32_t qid)
+commitlog_writer_key(char *key, const char *topic, size_t len, uint32_t qid)
 {
 	char	digits[10];
-	size_t	len = strnlen(topic, COMMITLOG_TOPIC_MAX), n = 0;
+	size_t	n = 0;
 
+	if (len > COMMITLOG_TOPIC_MAX)
+		len = COMMITLOG_TOPIC_MAX;
 	memcpy(key, topic, len);
 	key[len++] = '/';
 	do {
@@ -321,15 +330,15 @@ commitlog_writer_key(char *key, const char *topic, uint32_t qid)
 	key[len] = '\0';
 }
 
-/* The next offset slot of topic/qid, made at 0 if new. */
+/* The next offset slot of m's topic and queue, made at 0 if new. */
 static uint64_t *
-commitlog_writer_slot(struct commitlog_writer *w, const char *topic,
-    uint32_t qid)
+commitlog_writer_slot(struct commitlog_writer *w,
+    const struct commitlog_msg *m)
 {
 	char		 key[COMMITLOG_TOPIC_MAX + 16];
 	uint64_t	*off;
 
-	commitlog_writer_key(key, topic, qid);
+	commitlog_writer_key(key, m->topic, m->topic_len, m->queue_id);
 	if ((off = strmap_get(w->offsets, key)) == NULL) {
 		off = xcalloc(1, sizeof *off);
 		strmap_put(w->offsets, key, off);
@@ -338,29 +347,41 @@ commitlog_writer_slot(struct commitlog_writer *w, const char *topic,
 }
 
 /*
- * Check request r and lay its messages into w->msgs from r->first, with
- * their properties at *pp; 0, or -1 with *cause for STORE_MESSAGE_ILLEGAL.
+ * Check request r and lay its messages into w->msgs from r->first: its
+ * StoreMessages with their properties at *pp, then its records, read in
+ * place.  0, or -1 with *cause for STORE_MESSAGE_ILLEGAL.
  */
 static int
 commitlog_writer_lay(struct commitlog_writer *w, struct writer_req *r,
     uint64_t now, char **pp, char **cause)
 {
-	Petrel__StoreMessage	*sm;
+	Petrel__PutRequest	*req = r->req;
 	struct commitlog_msg	*cm;
-	size_t			 i, len;
+	const uint8_t		*p = req->records.data;
+	size_t			 i, len, left = req->records.len;
 	uint32_t		 size;
 	char			*why = NULL;
 
-	if (r->req->n_messages == 0) {
+	if (r->n == 0) {
 		*cause = xstrdup("no messages to store");
 		return (-1);
 	}
-	for (i = 0; i < r->req->n_messages; i++) {
-		sm = r->req->messages[i];
+	for (i = 0; i < r->n; i++) {
 		cm = &w->msgs[r->first + i];
-		len = storemsg_props_write(sm, *pp);
-		storemsg_to_record(sm, *pp, len, cm);
-		*pp += len + 1;
+		if (i < req->n_messages) {
+			len = storemsg_props_write(req->messages[i], *pp);
+			storemsg_to_record(req->messages[i], *pp, len, cm);
+			*pp += len + 1;
+		} else if (left < 4 || (size = le32dec(p)) > left ||
+		    commitlog_parse(p, size, cm, &why) != 0) {
+			xasprintf(cause, "message %zu: %s", i, why != NULL ?
+			    why : "the records end early");
+			free(why);
+			return (-1);
+		} else {
+			p += size;
+			left -= size;
+		}
 		cm->store_ts = now;
 		memcpy(cm->store_host.addr, w->host, 16);
 		cm->store_host.port = w->port;
@@ -369,6 +390,10 @@ commitlog_writer_lay(struct commitlog_writer *w, struct writer_req *r,
 			free(why);
 			return (-1);
 		}
+	}
+	if (left != 0) {
+		xasprintf(cause, "%zu bytes past the last record", left);
+		return (-1);
 	}
 	return (0);
 }
@@ -379,8 +404,7 @@ commitlog_writer_undo(struct commitlog_writer *w, size_t n)
 {
 	while (n-- > 0) {
 		if (commitlog_is_queued(w->msgs[n].flags))
-			(*commitlog_writer_slot(w, w->msgs[n].topic,
-			    w->msgs[n].queue_id))--;
+			(*commitlog_writer_slot(w, &w->msgs[n]))--;
 	}
 }
 
@@ -406,8 +430,8 @@ commitlog_writer_answer(struct commitlog_writer *w, struct writer_req *r,
 	size_t			 i;
 
 	resp = msg_new(&petrel__put_response__descriptor);
-	resp->results = xcalloc(r->req->n_messages, sizeof *resp->results);
-	for (i = 0; i < r->req->n_messages; i++) {
+	resp->results = xcalloc(r->n, sizeof *resp->results);
+	for (i = 0; i < r->n; i++) {
 		cm = &w->msgs[r->first + i];
 		res = msg_new(&petrel__put_result__descriptor);
 		res->queue_offset = cm->queue_offset;
@@ -415,7 +439,7 @@ commitlog_writer_answer(struct commitlog_writer *w, struct writer_req *r,
 		res->store_ts = cm->store_ts;
 		resp->results[i] = res;
 	}
-	resp->n_results = r->req->n_messages;
+	resp->n_results = r->n;
 	if (!w->sync || w->durable >= end) {
 		actor_reply(&r->env, resp);
 		return;
@@ -530,7 +554,7 @@ commitlog_writer_flush_batch(struct commitlog_writer *w)
 		}
 		r->ok = 1;
 		r->first = n;
-		n += r->req->n_messages;
+		n += r->n;
 		props += k;
 	}
 	if (n > w->capmsgs) {
@@ -556,7 +580,7 @@ commitlog_writer_flush_batch(struct commitlog_writer *w)
 			r->ok = 0;
 			continue;
 		}
-		k += r->req->n_messages;
+		k += r->n;
 	}
 	n = k;
 	/* A batch is mostly runs of one queue: look a slot up once a run. */
@@ -566,9 +590,9 @@ commitlog_writer_flush_batch(struct commitlog_writer *w)
 		if (!commitlog_is_queued(cm->flags))
 			continue;
 		if (slot == NULL || cm->queue_id != prev->queue_id ||
-		    strcmp(cm->topic, prev->topic) != 0)
-			slot = commitlog_writer_slot(w, cm->topic,
-			    cm->queue_id);
+		    cm->topic_len != prev->topic_len ||
+		    memcmp(cm->topic, prev->topic, cm->topic_len) != 0)
+			slot = commitlog_writer_slot(w, cm);
 		cm->queue_offset = (*slot)++;
 		prev = cm;
 	}

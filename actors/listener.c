@@ -88,6 +88,7 @@ struct listener {
 	uint16_t		 port;
 
 	struct idmap		*routes;	/* code -> struct actor */
+	struct idmap		*encoded;	/* code -> actor, undecoded */
 	struct actor		**watchers;
 	size_t			 nwatchers;
 
@@ -163,6 +164,7 @@ listener_init(struct actor *self, void *state)
 	l->max_frame = FRAME_MAX_DEFAULT;
 	l->max_unsent = LISTENER_MAX_UNSENT;
 	l->routes = idmap_new();
+	l->encoded = idmap_new();
 	l->conns = idmap_new();
 	l->pending = idmap_new();
 	return (0);
@@ -190,6 +192,7 @@ listener_fini(void *state)
 	idmap_free(l->pending);
 	idmap_free(l->conns);
 	idmap_free(l->routes);
+	idmap_free(l->encoded);
 	free(l->watchers);
 	free(l->server);
 }
@@ -308,9 +311,12 @@ listener_bind(struct listener *l, const Petrel__ListenerConfig *cfg)
 	/* After a Stop, a new configuration replaces the old one. */
 	idmap_free(l->routes);
 	l->routes = idmap_new();
-	for (i = 0; i < cfg->n_routes; i++)
-		idmap_put(l->routes, cfg->routes[i]->code,
-		    actor_deref(cfg->routes[i]->actor));
+	idmap_free(l->encoded);
+	l->encoded = idmap_new();
+	for (i = 0; i < cfg->n_routes; i++) {
+		idmap_put(cfg->routes[i]->encoded ? l->encoded : l->routes,
+		    cfg->routes[i]->code, actor_deref(cfg->routes[i]->actor));
+	}
 	free(l->watchers);
 	l->nwatchers = 0;
 	l->watchers = xreallocarray(NULL, cfg->n_watchers + 1,
@@ -503,6 +509,7 @@ listener_request(struct listener_conn *c, Petrel__Frame *f)
 	struct envelope		 env;
 	struct actor		*to;
 	ProtobufCMessage	*req;
+	Petrel__EncodedRequest	*er;
 	Petrel__Pong		 pong = PETREL__PONG__INIT;
 	int			 oneway;
 
@@ -514,7 +521,14 @@ listener_request(struct listener_conn *c, Petrel__Frame *f)
 			    "unknown request code", NULL);
 		return;
 	}
-	req = msg_unpack(ci->request, f->body.data, f->body.len);
+	if ((to = idmap_get(l->encoded, f->code)) != NULL) {
+		/* Its actor decodes it: the body moves over as it came. */
+		er = msg_new(&petrel__encoded_request__descriptor);
+		er->code = f->code;
+		msg_move_bytes(&er->body, &f->body);
+		req = &er->base;
+	} else
+		req = msg_unpack(ci->request, f->body.data, f->body.len);
 	if (req == NULL) {
 		if (!oneway)
 			listener_answer(c, f->code, f->id,
@@ -531,7 +545,7 @@ listener_request(struct listener_conn *c, Petrel__Frame *f)
 		msg_free(req);
 		return;
 	}
-	if ((to = idmap_get(l->routes, f->code)) == NULL) {
+	if (to == NULL && (to = idmap_get(l->routes, f->code)) == NULL) {
 		msg_free(req);
 		if (!oneway)
 			listener_answer(c, f->code, f->id,

@@ -6,11 +6,16 @@
  * configured and after each TopicsChanged).  A request for a topic the
  * copy lacks is parked and the topic asked of the topic manager with
  * TopicLookup{create}, once per topic however many requests wait for it.
- * A request whose topic is known is checked (write permission, queue),
- * turned into StoreMessages (bodies moved, never copied) and sent to the
- * commit log writer as one PutRequest; the writer gathers what arrives
- * together into one append, so there is no batching here.  The client's
- * envelope waits, keyed by the ask's cookie, for the PutResponse.
+ * Sends come undecoded (EncodedRequest, routed so by the daemon): the
+ * sender reads them in place (brokermsg_out_read()) and checks them.
+ * Once the topic is known and writable, it lays each message out as a
+ * commit log record (brokermsg_out_record()), all the records of a
+ * request in one buffer: the body is copied once, out of the frame, and
+ * no message costs an allocation.  They go to the commit log writer as
+ * one PutRequest; the writer gathers what arrives together into one
+ * append, so there is no batching here.  The client's envelope waits,
+ * keyed by the ask's cookie, for the PutResponse, and is answered with a
+ * response encoded by hand (brokermsg_put_result()).
  *
  * A message with a delay level is stored in %DELAY% (queue level - 1)
  * with REAL_TOPIC, REAL_QID and DELAY for the scheduler, which stores it
@@ -31,6 +36,7 @@
 #include "actor.h"
 #include "broker.h"
 #include "clock.h"
+#include "commitlog.h"
 #include "idmap.h"
 #include "log.h"
 #include "msg.h"
@@ -43,9 +49,19 @@
 #include "proto/namesrv.pb-c.h"
 #include "proto/runtime.pb-c.h"
 #include "proto/store.pb-c.h"
+#include "proto/transport.pb-c.h"
 
 #define SENDER_BATCH_BODY_MAX	(4 * 1024 * 1024)	/* bodies of a batch */
 #define SENDER_DEFAULT_DELAY	3	/* send-back: 3 + reconsume times */
+
+/* Field numbers of SendMessageRequest and SendBatchRequest. */
+#define SEND_F_GROUP		1
+#define SEND_F_TOPIC		2
+#define SEND_F_QUEUE_ID		3
+#define SEND_F_BORN_HOST	4
+#define SEND_F_MESSAGES		5
+#define SEND_F_RECONSUME	6	/* SendMessageRequest only */
+#define SEND_F_MAX_RECONSUME	7
 
 enum sender_kind {
 	SENDER_SEND,
@@ -61,11 +77,18 @@ struct sender_req {
 	TAILQ_ENTRY(sender_req)	 park;		/* its lookup's parked */
 	enum sender_kind	 kind;
 	struct envelope		 env;		/* the client's */
-	ProtobufCMessage	*req;		/* until stored */
+	ProtobufCMessage	*req;		/* send: until answered */
 	Petrel__StoreMessage	*orig;		/* send-back: the message */
-	char			*topic;		/* send-back: retry or DLQ */
-	uint32_t		 delay;		/* send-back: level, 0 none */
-	uint32_t		 max;		/* send-back: tries */
+	char			*topic;		/* send's, or retry or DLQ */
+	uint32_t		 delay;		/* level, 0 none */
+	uint32_t		 max;		/* tries, 0 the default */
+	int32_t			 qid;		/* send: asked, -1 any */
+	uint32_t		 queue;		/* the queue stored to */
+	uint8_t			 born[16];	/* send: the producer */
+	uint32_t		 born_port;
+	uint32_t		 reconsume;	/* send: as it came */
+	struct brokermsg_out	*outs;		/* send: its messages */
+	size_t			 nouts;
 	ProtobufCMessage	*resp;		/* answer being filled */
 	int			 delayed;	/* stored in %DELAY% */
 	uint64_t		 cookie;	/* pending ask, 0 if none */
@@ -99,6 +122,8 @@ struct sender {
 	struct strmap		*looking;	/* topic: sender_lookup */
 	uint64_t		 next_cookie;
 	uint64_t		 table_cookie;
+	char			*scratch;	/* a record's properties */
+	size_t			 scap;
 };
 
 static int	sender_init(struct actor *, void *);
@@ -106,8 +131,6 @@ static void	sender_fini(void *);
 static int	sender_on_config(void *, ProtobufCMessage *,
 		    const struct envelope *);
 static int	sender_on_send(void *, ProtobufCMessage *,
-		    const struct envelope *);
-static int	sender_on_batch(void *, ProtobufCMessage *,
 		    const struct envelope *);
 static int	sender_on_back(void *, ProtobufCMessage *,
 		    const struct envelope *);
@@ -128,8 +151,7 @@ static int	sender_on_stop(void *, ProtobufCMessage *,
 
 static const struct actor_handler sender_handlers[] = {
 	{ &petrel__sender_config__descriptor,		sender_on_config },
-	{ &petrel__send_message_request__descriptor,	sender_on_send },
-	{ &petrel__send_batch_request__descriptor,	sender_on_batch },
+	{ &petrel__encoded_request__descriptor,		sender_on_send },
 	{ &petrel__consumer_send_back_request__descriptor, sender_on_back },
 	{ &petrel__topic_table__descriptor,		sender_on_table },
 	{ &petrel__topics_changed__descriptor,		sender_on_changed },
@@ -179,6 +201,7 @@ sender_req_free(struct sender_req *r)
 	if (r->resp != NULL)
 		msg_free(r->resp);
 	free(r->topic);
+	free(r->outs);
 	free(r);
 }
 
@@ -208,6 +231,7 @@ sender_fini(void *state)
 	strmap_free(s->looking, sender_lookup_free);
 	strmap_free(s->rr, free);
 	topiccache_free(s->topics);
+	free(s->scratch);
 }
 
 /* The next cookie of an ask. */
@@ -385,36 +409,6 @@ sender_park(struct sender *s, struct sender_req *r, const char *topic)
 	r->lookup = lk;
 }
 
-/* The topic r writes to (the real one, not %DELAY%). */
-static const char *
-sender_topic(struct sender_req *r)
-{
-	switch (r->kind) {
-	case SENDER_SEND:
-		return (((Petrel__SendMessageRequest *)r->req)->topic);
-	case SENDER_BATCH:
-		return (((Petrel__SendBatchRequest *)r->req)->topic);
-	case SENDER_BACK:
-		return (r->topic);
-	}
-	fatalx("sender: request of unknown kind %d", r->kind);
-}
-
-/* The queue a request asked for, -1 for the broker's choice. */
-static int32_t
-sender_asked_queue(struct sender_req *r)
-{
-	switch (r->kind) {
-	case SENDER_SEND:
-		return (((Petrel__SendMessageRequest *)r->req)->queue_id);
-	case SENDER_BATCH:
-		return (((Petrel__SendBatchRequest *)r->req)->queue_id);
-	case SENDER_BACK:
-		return (-1);
-	}
-	fatalx("sender: request of unknown kind %d", r->kind);
-}
-
 /*
  * The queue of topic tc for r: the asked one, or the next in turn.  -1
  * with r answered if it cannot be written.
@@ -424,7 +418,7 @@ sender_queue(struct sender *s, struct sender_req *r,
     const Petrel__TopicConfig *tc)
 {
 	uint32_t	*next;
-	int32_t		 qid = sender_asked_queue(r);
+	int32_t		 qid = r->kind == SENDER_BACK ? -1 : r->qid;
 
 	if ((tc->perm & PETREL__PERM__PERM_WRITE) == 0 ||
 	    tc->write_queues == 0) {
@@ -463,100 +457,70 @@ sender_delay(Petrel__StoreMessage *sm, uint32_t level)
 	sm->queue_id = level - 1;
 }
 
-/* A result of a stored message in queue qid, offsets to come. */
-static Petrel__SendResult *
-sender_result(const Petrel__StoreMessage *sm, uint32_t qid)
-{
-	Petrel__SendResult	*res;
-
-	res = msg_new(&petrel__send_result__descriptor);
-	msg_set_string(&res->unique_id, sm->uniq_id);
-	res->queue_id = qid;
-	return (res);
-}
-
 /*
- * The store message of one outgoing message, for topic and queue qid;
- * takes its body.  NULL with why if it breaks a limit.
+ * Build the PutRequest of a send or a batch: its messages laid out as
+ * records for topic and queue qid (or %DELAY%, to go there when due).
+ * NULL with r answered if a message cannot be stored.
  */
-static Petrel__StoreMessage *
-sender_store_message(Petrel__OutgoingMessage *om, const char *topic,
-    uint32_t qid, const char *born, char *why, size_t len)
-{
-	uint8_t		host[16];
-	uint32_t	port;
-
-	/* Checked already: it parses. */
-	brokermsg_parse_host(born, host, &port);
-	return (brokermsg_from_outgoing(om, topic, qid, host, port,
-	    clock_wall_ms(), why, len));
-}
-
-/* Build the PutRequest of a single send; NULL with r answered. */
 static Petrel__PutRequest *
-sender_build_send(struct sender *s, struct sender_req *r, const char *topic,
-    uint32_t qid)
+sender_build_records(struct sender *s, struct sender_req *r,
+    const char *topic, uint32_t qid)
 {
-	Petrel__SendMessageRequest	*req =
-	    (Petrel__SendMessageRequest *)r->req;
-	Petrel__SendMessageResponse	*resp;
-	Petrel__PutRequest		*put;
-	Petrel__StoreMessage		*sm;
-	char				 why[256];
+	struct brokermsg_place	 pl;
+	Petrel__PutRequest	*put;
+	uint8_t			*buf;
+	size_t			 len = 0, cap = 0, i;
+	char			 why[256], max[16], rqid[16], level[16];
 
-	if ((sm = sender_store_message(req->message, topic, qid,
-	    req->born_host, why, sizeof why)) == NULL) {
-		sender_fail(s, r, PETREL__STATUS__STATUS_MESSAGE_ILLEGAL, "%s",
-		    why);
-		return (NULL);
+	memset(&pl, 0, sizeof pl);
+	pl.topic = topic;
+	pl.queue_id = qid;
+	memcpy(pl.born, r->born, 16);
+	pl.born_port = (uint16_t)r->born_port;
+	pl.now = clock_wall_ms();
+	pl.reconsume = r->reconsume;
+	if (r->max != 0) {
+		snprintf(max, sizeof max, "%u", r->max);
+		pl.extra[pl.nextra].name = BROKER_PROP_MAX_RECONSUME;
+		pl.extra[pl.nextra++].value = max;
 	}
-	sm->reconsume = req->reconsume_times;
-	if (req->max_reconsume_times != 0) {
-		snprintf(why, sizeof why, "%u", req->max_reconsume_times);
-		brokermsg_set_prop(sm, BROKER_PROP_MAX_RECONSUME, why);
-	}
-	resp = msg_new(&petrel__send_message_response__descriptor);
-	resp->result = sender_result(sm, qid);
-	r->resp = &resp->base;
-	if (req->message->delay_level > 0) {
-		sender_delay(sm, req->message->delay_level);
+	if (r->delay > 0) {
+		snprintf(rqid, sizeof rqid, "%u", qid);
+		snprintf(level, sizeof level, "%u", r->delay);
+		pl.extra[pl.nextra].name = BROKER_PROP_REAL_TOPIC;
+		pl.extra[pl.nextra++].value = topic;
+		pl.extra[pl.nextra].name = BROKER_PROP_REAL_QID;
+		pl.extra[pl.nextra++].value = rqid;
+		pl.extra[pl.nextra].name = BROKER_PROP_DELAY;
+		pl.extra[pl.nextra++].value = level;
+		pl.topic = BROKER_DELAY_TOPIC;
+		pl.queue_id = r->delay - 1;
 		r->delayed = 1;
 	}
-	put = msg_new(&petrel__put_request__descriptor);
-	msg_array_add((void ***)&put->messages, &put->n_messages, sm);
-	return (put);
-}
-
-/* Build the PutRequest of a batch send; NULL with r answered. */
-static Petrel__PutRequest *
-sender_build_batch(struct sender *s, struct sender_req *r, const char *topic,
-    uint32_t qid)
-{
-	Petrel__SendBatchRequest	*req =
-	    (Petrel__SendBatchRequest *)r->req;
-	Petrel__SendBatchResponse	*resp;
-	Petrel__PutRequest		*put;
-	Petrel__StoreMessage		*sm;
-	char				 why[256];
-	size_t				 i;
-
-	put = msg_new(&petrel__put_request__descriptor);
-	put->messages = xcalloc(req->n_messages, sizeof *put->messages);
-	resp = msg_new(&petrel__send_batch_response__descriptor);
-	resp->results = xcalloc(req->n_messages, sizeof *resp->results);
-	r->resp = &resp->base;
-	for (i = 0; i < req->n_messages; i++) {
-		if ((sm = sender_store_message(req->messages[i], topic, qid,
-		    req->born_host, why, sizeof why)) == NULL) {
-			msg_free(put);
+	/* Room enough for all, so the buffer is allocated once. */
+	for (i = 0; i < r->nouts; i++)
+		cap += r->outs[i].enc_len + COMMITLOG_FIXED + 2 * strlen(topic) +
+		    160;
+	buf = xmalloc(cap);
+	for (i = 0; i < r->nouts; i++) {
+		if (brokermsg_out_record(&r->outs[i], &pl, &buf, &len, &cap,
+		    &s->scratch, &s->scap, why, sizeof why) != 0)
+			continue;
+		free(buf);
+		if (r->kind == SENDER_BATCH)
 			sender_fail(s, r,
 			    PETREL__STATUS__STATUS_MESSAGE_ILLEGAL,
 			    "message %zu: %s", i, why);
-			return (NULL);
-		}
-		put->messages[put->n_messages++] = sm;
-		resp->results[resp->n_results++] = sender_result(sm, qid);
+		else
+			sender_fail(s, r,
+			    PETREL__STATUS__STATUS_MESSAGE_ILLEGAL, "%s", why);
+		return (NULL);
 	}
+	r->queue = qid;
+	put = msg_new(&petrel__put_request__descriptor);
+	put->records.data = buf;
+	put->records.len = len;
+	put->n_records = (uint32_t)r->nouts;
 	return (put);
 }
 
@@ -625,22 +589,16 @@ sender_write(struct sender *s, struct sender_req *r,
 		    actor_depth(s->writer));
 		return;
 	}
-	switch (r->kind) {
-	case SENDER_SEND:
-		put = sender_build_send(s, r, tc->name, (uint32_t)qid);
-		break;
-	case SENDER_BATCH:
-		put = sender_build_batch(s, r, tc->name, (uint32_t)qid);
-		break;
-	case SENDER_BACK:
-		put = sender_build_back(s, r, tc->name, (uint32_t)qid);
-		break;
-	}
-	if (put == NULL)
+	if (r->kind == SENDER_BACK) {
+		if ((put = sender_build_back(s, r, tc->name,
+		    (uint32_t)qid)) == NULL)
+			return;
+		/* The message is in put now: the request is spent. */
+		msg_free(r->req);
+		r->req = NULL;
+	} else if ((put = sender_build_records(s, r, tc->name,
+	    (uint32_t)qid)) == NULL)
 		return;
-	/* The bodies are in put now: the request is spent. */
-	msg_free(r->req);
-	r->req = NULL;
 	r->cookie = sender_cookie(s);
 	idmap_put(s->asks, r->cookie, r);
 	actor_ask(s->writer, put, s->self, r->cookie);
@@ -651,83 +609,194 @@ static void
 sender_route(struct sender *s, struct sender_req *r)
 {
 	const Petrel__TopicConfig	*tc;
-	const char			*topic = sender_topic(r);
 
-	if ((tc = topiccache_get(s->topics, topic)) != NULL)
+	if ((tc = topiccache_get(s->topics, r->topic)) != NULL)
 		sender_write(s, r, tc);
 	else
-		sender_park(s, r, topic);
+		sender_park(s, r, r->topic);
 }
 
-/* Refuse a send that failed its checks (why), else keep and route it. */
-static int
-sender_take(struct sender *s, enum sender_kind kind, ProtobufCMessage *m,
-    const struct envelope *env, const char *why)
+/* Copy the len bytes of a string field at p into buf (size bytes) as C. */
+static void
+sender_string(char *buf, size_t size, const uint8_t *p, size_t len)
 {
-	if (why != NULL)
-		return (actor_reply_error(env,
-		    PETREL__STATUS__STATUS_BAD_REQUEST, "%s", why));
-	sender_route(s, sender_req_new(s, kind, m, env));
-	return (ACTOR_KEPT);
+	if (len >= size)
+		len = size - 1;
+	memcpy(buf, p, len);
+	buf[len] = '\0';
 }
 
-/* CODE_SEND_MESSAGE: check, then store (or park until the topic is known). */
+/*
+ * Read a SendMessageRequest (batch 0) or a SendBatchRequest of len bytes
+ * at body into r and the strings it does not keep.  Its messages are read
+ * in place into r->outs; the first that breaks a limit is said in illegal
+ * (with its index in *which), to be answered once the rest is checked.
+ * 0, or -1 if it does not decode (as protobuf-c would not).
+ */
+static int
+sender_decode(struct sender_req *r, const uint8_t *body, size_t len,
+    int batch, char *group, char *topic, char *born, size_t size,
+    char *illegal, size_t ilen, ssize_t *which)
+{
+	const uint8_t		*q, *end = body + len;
+	struct msg_field	 f;
+	size_t			 n = 0;
+	uint32_t		 want;
+	int			 rc;
+
+	*group = *topic = *born = '\0';
+	*which = -1;
+	for (q = body; (rc = msg_wire_next(&q, end, &f)) == 1;) {
+		switch (f.number) {
+		case SEND_F_GROUP:
+		case SEND_F_TOPIC:
+		case SEND_F_BORN_HOST:
+		case SEND_F_MESSAGES:
+			want = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED;
+			break;
+		case SEND_F_QUEUE_ID:
+			want = PROTOBUF_C_WIRE_TYPE_VARINT;
+			break;
+		case SEND_F_RECONSUME:
+		case SEND_F_MAX_RECONSUME:
+			if (batch)
+				continue;
+			want = PROTOBUF_C_WIRE_TYPE_VARINT;
+			break;
+		default:
+			continue;
+		}
+		if (f.wire != want)
+			return (-1);
+		switch (f.number) {
+		case SEND_F_GROUP:
+			sender_string(group, size, f.data, f.len);
+			break;
+		case SEND_F_TOPIC:
+			sender_string(topic, size, f.data, f.len);
+			break;
+		case SEND_F_BORN_HOST:
+			/* Too long for a host: refused whole, never cut. */
+			sender_string(born, size, f.len < size ? f.data :
+			    (const uint8_t *)"-", f.len < size ? f.len : 1);
+			break;
+		case SEND_F_QUEUE_ID:
+			r->qid = (int32_t)f.value;
+			break;
+		case SEND_F_MESSAGES:
+			n++;
+			break;
+		case SEND_F_RECONSUME:
+			r->reconsume = (uint32_t)f.value;
+			break;
+		case SEND_F_MAX_RECONSUME:
+			r->max = (uint32_t)f.value;
+			break;
+		}
+	}
+	if (rc != 0)
+		return (-1);
+	/* A single send has one message (protobuf-c would merge two). */
+	if (!batch && n > 1)
+		return (-1);
+	r->outs = xreallocarray(NULL, n != 0 ? n : 1, sizeof *r->outs);
+	for (q = body; msg_wire_next(&q, end, &f) == 1;) {
+		if (f.number != SEND_F_MESSAGES)
+			continue;
+		rc = brokermsg_out_read(f.data, f.len, &r->outs[r->nouts],
+		    *which == -1 ? illegal : NULL, *which == -1 ? ilen : 0);
+		if (rc == BROKERMSG_UNDECODABLE)
+			return (-1);
+		if (rc == BROKERMSG_ILLEGAL && *which == -1)
+			*which = (ssize_t)r->nouts;
+		r->nouts++;
+	}
+	return (0);
+}
+
+/*
+ * CODE_SEND_MESSAGE and CODE_SEND_BATCH, undecoded: read and check, then
+ * store (or park until the topic is known).
+ */
 static int
 sender_on_send(void *state, ProtobufCMessage *m, const struct envelope *env)
 {
-	struct sender			*s = state;
-	Petrel__SendMessageRequest	*req = (Petrel__SendMessageRequest *)m;
-	const char			*why;
-	char				 buf[256];
+	struct sender		*s = state;
+	Petrel__EncodedRequest	*er = (Petrel__EncodedRequest *)m;
+	struct sender_req	*r;
+	const char		*why = NULL;
+	char			 group[BROKER_NAME_MAX + 2];
+	char			 topic[BROKER_NAME_MAX + 2];
+	char			 born[BROKER_NAME_MAX + 2];
+	char			 buf[256], illegal[256];
+	ssize_t			 which;
+	size_t			 i, bytes = 0;
+	int			 batch;
 
 	if (sender_unready(s, env))
 		return (0);
-	why = sender_check_send(req->producer_group, req->topic, req->queue_id,
-	    req->born_host, buf, sizeof buf);
-	if (why == NULL && req->message == NULL)
+	batch = er->code == PETREL__REQUEST_CODE__CODE_SEND_BATCH;
+	if (!batch && er->code != PETREL__REQUEST_CODE__CODE_SEND_MESSAGE)
+		return (actor_reply_error(env,
+		    PETREL__STATUS__STATUS_REQUEST_CODE_NOT_SUPPORTED,
+		    "request code %u is not a send", er->code));
+	r = xcalloc(1, sizeof *r);
+	r->kind = batch ? SENDER_BATCH : SENDER_SEND;
+	r->env = *env;
+	r->req = m;
+	if (sender_decode(r, er->body.data, er->body.len, batch, group,
+	    topic, born, sizeof group, illegal, sizeof illegal, &which) != 0)
+		why = "request body does not decode";
+	if (why == NULL)
+		why = sender_check_send(group, topic, r->qid, born, buf,
+		    sizeof buf);
+	if (why == NULL && !batch && r->nouts == 0)
 		why = "message is missing";
-	if (why == NULL && req->message->delay_level > BROKER_DELAY_LEVELS) {
+	if (why == NULL && !batch &&
+	    r->outs[0].delay_level > BROKER_DELAY_LEVELS) {
 		snprintf(buf, sizeof buf, "delay_level %u: 0-%d",
-		    req->message->delay_level, BROKER_DELAY_LEVELS);
+		    r->outs[0].delay_level, BROKER_DELAY_LEVELS);
 		why = buf;
 	}
-	return (sender_take(s, SENDER_SEND, m, env, why));
-}
-
-/* CODE_SEND_BATCH: check every message, then store them as one. */
-static int
-sender_on_batch(void *state, ProtobufCMessage *m, const struct envelope *env)
-{
-	struct sender			*s = state;
-	Petrel__SendBatchRequest	*req = (Petrel__SendBatchRequest *)m;
-	const char			*why;
-	char				 buf[256];
-	size_t				 i, bytes = 0;
-
-	if (sender_unready(s, env))
-		return (0);
-	why = sender_check_send(req->producer_group, req->topic, req->queue_id,
-	    req->born_host, buf, sizeof buf);
-	if (why == NULL && (req->n_messages == 0 ||
-	    req->n_messages > BROKER_BATCH_SEND_MAX)) {
+	if (why == NULL && batch && (r->nouts == 0 ||
+	    r->nouts > BROKER_BATCH_SEND_MAX)) {
 		snprintf(buf, sizeof buf, "%zu messages: 1-%d in a batch",
-		    req->n_messages, BROKER_BATCH_SEND_MAX);
+		    r->nouts, BROKER_BATCH_SEND_MAX);
 		why = buf;
 	}
-	for (i = 0; why == NULL && i < req->n_messages; i++) {
-		if (req->messages[i]->delay_level != 0) {
+	for (i = 0; why == NULL && batch && i < r->nouts; i++) {
+		if (r->outs[i].delay_level != 0) {
 			snprintf(buf, sizeof buf, "message %zu: a batch "
 			    "cannot have a delay_level", i);
 			why = buf;
 		}
-		bytes += req->messages[i]->body.len;
+		bytes += r->outs[i].body_len;
 	}
 	if (why == NULL && bytes > SENDER_BATCH_BODY_MAX) {
 		snprintf(buf, sizeof buf, "bodies take %zu bytes: at most %d "
 		    "in a batch", bytes, SENDER_BATCH_BODY_MAX);
 		why = buf;
 	}
-	return (sender_take(s, SENDER_BATCH, m, env, why));
+	if (why != NULL || which != -1) {
+		r->req = NULL;
+		sender_req_free(r);
+		if (why != NULL)
+			return (actor_reply_error(env,
+			    PETREL__STATUS__STATUS_BAD_REQUEST, "%s", why));
+		if (batch)
+			return (actor_reply_error(env,
+			    PETREL__STATUS__STATUS_MESSAGE_ILLEGAL,
+			    "message %zd: %s", which, illegal));
+		return (actor_reply_error(env,
+		    PETREL__STATUS__STATUS_MESSAGE_ILLEGAL, "%s", illegal));
+	}
+	r->topic = xstrdup(topic);
+	if (!batch)
+		r->delay = r->outs[0].delay_level;
+	brokermsg_parse_host(born, r->born, &r->born_port);
+	TAILQ_INSERT_TAIL(&s->reqs, r, entry);
+	sender_route(s, r);
+	return (ACTOR_KEPT);
 }
 
 /* CODE_CONSUMER_SEND_BACK: check, then read the message it names. */
@@ -896,30 +965,48 @@ sender_on_found(void *state, ProtobufCMessage *m, const struct envelope *env)
 	return (0);
 }
 
-/* Fill the results of r from a PutResponse of the writer. */
-static int
-sender_fill(struct sender_req *r, Petrel__SendResult **results, size_t n,
-    const Petrel__PutResponse *pr, const uint8_t *host, uint32_t port)
+/*
+ * The answer to send r, encoded by hand from the writer's PutResponse:
+ * status, then a SendResult for each message.  A flush timeout may come
+ * without results (stored all the same).  NULL if the results do not
+ * match the messages.
+ */
+static Petrel__EncodedAnswer *
+sender_encode_answer(struct sender *s, struct sender_req *r,
+    const Petrel__PutResponse *pr)
 {
-	Petrel__SendResult	*res;
+	Petrel__EncodedAnswer	*ea;
+	struct brokermsg_result	 res;
+	uint8_t			*buf, *p;
 	size_t			 i;
 
-	/* A flush timeout may come without results: stored all the same. */
-	if (pr->n_results == 0 &&
-	    pr->status == PETREL__STORE_STATUS__STORE_FLUSH_DISK_TIMEOUT)
-		return (0);
-	if (pr->n_results != n)
-		return (-1);
-	for (i = 0; i < n; i++) {
-		res = results[i];
-		res->msg_id = xmalloc(BROKERMSG_ID_MAX);
-		brokermsg_id(host, port, pr->results[i]->commit_offset,
-		    res->msg_id);
-		res->commit_log_offset = pr->results[i]->commit_offset;
-		res->queue_offset = r->delayed ? 0 :
-		    pr->results[i]->queue_offset;
+	if (pr->n_results != r->nouts && (pr->n_results != 0 ||
+	    pr->status != PETREL__STORE_STATUS__STORE_FLUSH_DISK_TIMEOUT))
+		return (NULL);
+	p = buf = xmalloc(2 * 10 + r->nouts * BROKERMSG_RESULT_MAX);
+	if (pr->status != 0) {
+		p = msg_wire_varint_put(p, 1 << 3);	/* status, a varint */
+		p = msg_wire_varint_put(p, pr->status);
 	}
-	return (0);
+	memset(&res, 0, sizeof res);
+	res.queue_id = r->queue;
+	res.stored = pr->n_results != 0;
+	for (i = 0; i < r->nouts; i++) {
+		res.uniq = r->outs[i].uniq;
+		res.uniq_len = r->outs[i].uniq_len;
+		if (res.stored) {
+			res.commit_offset = pr->results[i]->commit_offset;
+			res.queue_offset = r->delayed ? 0 :
+			    pr->results[i]->queue_offset;
+		}
+		p += brokermsg_put_result(p, &res, s->host, s->port);
+	}
+	ea = msg_new(&petrel__encoded_answer__descriptor);
+	ea->parts = xcalloc(1, sizeof *ea->parts);
+	ea->parts[0].data = buf;
+	ea->parts[0].len = (size_t)(p - buf);
+	ea->n_parts = 1;
+	return (ea);
 }
 
 /* The writer stored (or refused) a request: answer the client. */
@@ -928,10 +1015,8 @@ sender_on_put(void *state, ProtobufCMessage *m, const struct envelope *env)
 {
 	struct sender			*s = state;
 	Petrel__PutResponse		*pr = (Petrel__PutResponse *)m;
-	Petrel__SendMessageResponse	*one;
-	Petrel__SendBatchResponse	*many;
+	Petrel__EncodedAnswer		*ea;
 	struct sender_req		*r;
-	int				 rc = 0;
 
 	if ((r = idmap_remove(s->asks, env->cookie)) == NULL)
 		return (0);
@@ -941,27 +1026,15 @@ sender_on_put(void *state, ProtobufCMessage *m, const struct envelope *env)
 		sender_fail(s, r, pr->status, "%s", pr->reason);
 		return (0);
 	}
-	switch (r->kind) {
-	case SENDER_SEND:
-		one = (Petrel__SendMessageResponse *)r->resp;
-		one->status = pr->status;
-		rc = sender_fill(r, &one->result, 1, pr, s->host, s->port);
-		break;
-	case SENDER_BATCH:
-		many = (Petrel__SendBatchResponse *)r->resp;
-		many->status = pr->status;
-		rc = sender_fill(r, many->results, many->n_results, pr,
-		    s->host, s->port);
-		break;
-	case SENDER_BACK:
-		break;
-	}
-	if (rc != 0) {
-		log_warnx("sender: the writer answered %zu results",
-		    pr->n_results);
-		sender_fail(s, r, PETREL__STATUS__STATUS_SYSTEM_ERROR,
-		    "the store answered %zu results", pr->n_results);
-		return (0);
+	if (r->kind != SENDER_BACK) {
+		if ((ea = sender_encode_answer(s, r, pr)) == NULL) {
+			log_warnx("sender: the writer answered %zu results",
+			    pr->n_results);
+			sender_fail(s, r, PETREL__STATUS__STATUS_SYSTEM_ERROR,
+			    "the store answered %zu results", pr->n_results);
+			return (0);
+		}
+		r->resp = &ea->base;
 	}
 	sender_answer(s, r);
 	return (0);

@@ -625,9 +625,12 @@ broker_listener_config(struct broker *b)
 		PETREL__REQUEST_CODE__CODE_LOCK_BATCH_MQ,
 		PETREL__REQUEST_CODE__CODE_UNLOCK_BATCH_MQ
 	};
+	/* The sender decodes sends itself (EncodedRequest). */
 	static const uint32_t	 send_codes[] = {
 		PETREL__REQUEST_CODE__CODE_SEND_MESSAGE,
-		PETREL__REQUEST_CODE__CODE_SEND_BATCH,
+		PETREL__REQUEST_CODE__CODE_SEND_BATCH
+	};
+	static const uint32_t	 back_codes[] = {
 		PETREL__REQUEST_CODE__CODE_CONSUMER_SEND_BACK
 	};
 	static const uint32_t	 pull_codes[] = {
@@ -646,13 +649,14 @@ broker_listener_config(struct broker *b)
 
 	c = daemon_listener_config(BROKER_PROG, b->conf.listen_address,
 	    b->conf.listen_port, b->conf.max_frame);
-	daemon_route(c, tm_codes, nitems(tm_codes), b->topic_manager);
-	daemon_route(c, om_codes, nitems(om_codes), b->offset_manager);
-	daemon_route(c, cm_codes, nitems(cm_codes), b->consumer_manager);
-	daemon_route(c, ql_codes, nitems(ql_codes), b->queue_lock);
-	daemon_route(c, send_codes, nitems(send_codes), b->sender);
-	daemon_route(c, pull_codes, nitems(pull_codes), b->puller);
-	daemon_route(c, status_codes, nitems(status_codes), b->status);
+	daemon_route(c, tm_codes, nitems(tm_codes), b->topic_manager, 0);
+	daemon_route(c, om_codes, nitems(om_codes), b->offset_manager, 0);
+	daemon_route(c, cm_codes, nitems(cm_codes), b->consumer_manager, 0);
+	daemon_route(c, ql_codes, nitems(ql_codes), b->queue_lock, 0);
+	daemon_route(c, send_codes, nitems(send_codes), b->sender, 1);
+	daemon_route(c, back_codes, nitems(back_codes), b->sender, 0);
+	daemon_route(c, pull_codes, nitems(pull_codes), b->puller, 0);
+	daemon_route(c, status_codes, nitems(status_codes), b->status, 0);
 	daemon_watch(c, b->consumer_manager);
 	daemon_watch(c, b->puller);
 	return (c);

@@ -187,8 +187,8 @@ namesrv_listener_config(struct namesrv *ns)
 
 	c = daemon_listener_config(NAMESRV_PROG, ns->conf.listen_address,
 	    ns->conf.listen_port, ns->conf.max_frame);
-	daemon_route(c, rm_codes, nitems(rm_codes), ns->route_manager);
-	daemon_route(c, kv_codes, nitems(kv_codes), ns->kvstore);
+	daemon_route(c, rm_codes, nitems(rm_codes), ns->route_manager, 0);
+	daemon_route(c, kv_codes, nitems(kv_codes), ns->kvstore, 0);
 	daemon_watch(c, ns->route_manager);
 	return (c);
 }

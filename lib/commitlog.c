@@ -428,14 +428,18 @@ commitlog_validate(struct commitlog *cl, const struct commitlog_msg *m,
 	return (0);
 }
 
-/* Encode m as a record of size bytes at p, at log offset phys. */
-static void
-commitlog_encode(uint8_t *p, const struct commitlog_msg *m, uint32_t size,
+/*
+ * Encode m as a record of size bytes (commitlog_validate()) at p, at log
+ * offset phys, all but its CRC: appending seals it (commitlog_seal()).  A
+ * record laid out ahead of its append (phys 0, no store fields) travels
+ * to the writer this way and is read back by commitlog_parse().
+ */
+void
+commitlog_encode(void *buf, const struct commitlog_msg *m, uint32_t size,
     uint64_t phys)
 {
 	size_t		tl = m->topic_len ? m->topic_len : strlen(m->topic);
-	uint8_t		*q;
-	uint32_t	crc;
+	uint8_t		*p = buf, *q;
 
 	le32enc(p + 0, size);
 	le32enc(p + 4, COMMITLOG_MAGIC);
@@ -463,9 +467,14 @@ commitlog_encode(uint8_t *p, const struct commitlog_msg *m, uint32_t size,
 	q += 4;
 	if (m->body_len > 0)
 		memcpy(q, m->body, m->body_len);
-	crc = crc32c(0, p, 8);
-	crc = crc32c(crc, p + 12, size - 12);
-	le32enc(p + 8, crc);
+	le32enc(p + 8, 0);
+}
+
+/* Set the CRC of the size-byte record at p: all of it but the CRC. */
+static void
+commitlog_seal(uint8_t *p, uint32_t size)
+{
+	le32enc(p + 8, crc32c(crc32c(0, p, 8), p + 12, size - 12));
 }
 
 /* Where a record of size bytes goes if the log ends at pos. */
@@ -600,6 +609,7 @@ commitlog_append(struct commitlog *cl, struct commitlog_msg *msgs, size_t n,
 		if (p == NULL)
 			goto fail;
 		commitlog_encode(p, &msgs[i], msgs[i].size, msgs[i].phys);
+		commitlog_seal(p, msgs[i].size);
 		pos = msgs[i].phys + msgs[i].size;
 	}
 	if (commitlog_drain(cl, &why) != 0)
@@ -670,6 +680,31 @@ commitlog_decode(const void *buf, size_t avail, uint64_t phys,
     struct commitlog_msg *m, char **cause)
 {
 	return (commitlog_decode_crc(buf, avail, phys, 1, m, cause));
+}
+
+/*
+ * Read a record laid out by commitlog_encode() but not yet appended: no
+ * CRC, and whatever offset it says.  The len bytes at buf must be exactly
+ * the record.  0 with m filled (pointing into buf), or -1 with *cause.
+ */
+int
+commitlog_parse(const void *buf, size_t len, struct commitlog_msg *m,
+    char **cause)
+{
+	const uint8_t	*p = buf;
+	int		 rc;
+
+	if (len < COMMITLOG_FIXED || le32dec(p) != len) {
+		xasprintf(cause, "a record of %zu bytes says it has %u", len,
+		    len < 4 ? 0 : le32dec(p));
+		return (-1);
+	}
+	rc = commitlog_decode_crc(buf, len, le64dec(p + 16), 0, m, cause);
+	if (rc == COMMITLOG_RECORD)
+		return (0);
+	if (rc != -1)
+		xasprintf(cause, "not a message record");
+	return (-1);
 }
 
 /* commitlog_decode(), checking the CRC only if crc is set. */

@@ -110,6 +110,9 @@ void	commitlog_warm(struct commitlog *, uint64_t, uint64_t, void *, size_t);
 int	commitlog_flush(struct commitlog *, char **);
 int	commitlog_sync(struct commitlog *, uint64_t, uint64_t, char **);
 
+void	commitlog_encode(void *, const struct commitlog_msg *, uint32_t,
+	    uint64_t);
+int	commitlog_parse(const void *, size_t, struct commitlog_msg *, char **);
 int	commitlog_decode(const void *, size_t, uint64_t,
 	    struct commitlog_msg *, char **);
 int	commitlog_read(struct commitlog *, uint64_t, struct commitlog_msg *,

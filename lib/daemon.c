@@ -756,10 +756,13 @@ daemon_listener_config(const char *prog, const char *host, int64_t port,
 	return (c);
 }
 
-/* Route each of n request codes to actor a. */
+/*
+ * Route each of n request codes to actor a; encoded: a takes their bodies
+ * undecoded (EncodedRequest).
+ */
 void
 daemon_route(Petrel__ListenerConfig *c, const uint32_t *codes, size_t n,
-    struct actor *a)
+    struct actor *a, int encoded)
 {
 	Petrel__ListenerRoute	*r;
 	size_t			 i;
@@ -768,6 +771,7 @@ daemon_route(Petrel__ListenerConfig *c, const uint32_t *codes, size_t n,
 		r = msg_new(&petrel__listener_route__descriptor);
 		r->code = codes[i];
 		r->actor = actor_ref(a);
+		r->encoded = encoded != 0;
 		msg_array_add((void ***)&c->routes, &c->n_routes, r);
 	}
 }

@@ -72,7 +72,7 @@ void		 daemon_shutdown(struct daemon *, struct loop **, size_t);
 Petrel__ListenerConfig *daemon_listener_config(const char *, const char *,
 		    int64_t, int64_t);
 void		 daemon_route(Petrel__ListenerConfig *, const uint32_t *,
-		    size_t, struct actor *);
+		    size_t, struct actor *, int);
 void		 daemon_watch(Petrel__ListenerConfig *, struct actor *);
 void		 daemon_listening(const char *, unsigned int);
 int		 daemon_state(struct daemon *);

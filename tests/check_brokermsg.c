@@ -1,8 +1,10 @@
 /*
  * Tests of actors/brokermsg.c and actors/topiccache.c: offset ids and
  * host addresses both ways, the checks of a sent message, the trip from
- * OutgoingMessage to StoreMessage to Message, properties, a record encoded
- * straight into a wire Message, and the topic cache.
+ * OutgoingMessage to record to StoreMessage to Message, properties, a
+ * record encoded straight into a wire Message, a sent message laid out
+ * as the writer would lay out its StoreMessage, answers to sends encoded
+ * as protobuf-c packs them, and the topic cache.
  */
 #include "config.h"
 
@@ -114,6 +116,49 @@ outgoing(void)
 	return (om);
 }
 
+/*
+ * What the broker stores of om sent to topic T, queue qid, from born and
+ * port at time now: om is packed, read in place (brokermsg_out_read()),
+ * laid out as a record (brokermsg_out_record()) and the record read back
+ * as the writer reads it.  NULL with why if om is refused.
+ */
+static Petrel__StoreMessage *
+tstore(const Petrel__OutgoingMessage *om, uint32_t qid, const uint8_t *born,
+    uint32_t port, uint64_t now, char *why, size_t len)
+{
+	struct brokermsg_out	 o;
+	struct brokermsg_place	 pl;
+	struct commitlog_msg	 cm;
+	Petrel__StoreMessage	*sm;
+	uint8_t			*enc, *rec = NULL;
+	size_t			 elen, rlen = 0, rcap = 0, scap = 0;
+	char			*scratch = NULL, *cause = NULL;
+
+	elen = protobuf_c_message_get_packed_size(&om->base);
+	enc = xmalloc(elen + 1);
+	protobuf_c_message_pack(&om->base, enc);
+	sm = NULL;
+	if (brokermsg_out_read(enc, elen, &o, why, len) != 0)
+		goto out;
+	memset(&pl, 0, sizeof pl);
+	pl.topic = "T";
+	pl.queue_id = qid;
+	memcpy(pl.born, born, 16);
+	pl.born_port = (uint16_t)port;
+	pl.now = now;
+	if (brokermsg_out_record(&o, &pl, &rec, &rlen, &rcap, &scratch, &scap,
+	    why, len) == 0)
+		goto out;
+	ck_assert_msg(commitlog_parse(rec, rlen, &cm, &cause) == 0, "%s",
+	    cause);
+	sm = storemsg_from_record(&cm);
+out:
+	free(enc);
+	free(rec);
+	free(scratch);
+	return (sm);
+}
+
 /* Why om is refused, or NULL if it is taken. */
 static const char *
 refused(Petrel__OutgoingMessage *om, char *why, size_t len)
@@ -121,7 +166,7 @@ refused(Petrel__OutgoingMessage *om, char *why, size_t len)
 	Petrel__StoreMessage	*sm;
 	uint8_t			 born[16] = { 0 };
 
-	sm = brokermsg_from_outgoing(om, "T", 0, born, 0, 99, why, len);
+	sm = tstore(om, 0, born, 0, 99, why, len);
 	msg_free(om);
 	if (sm == NULL)
 		return (why);
@@ -142,11 +187,8 @@ START_TEST(test_round_trip)
 	    0);
 	ck_assert_int_eq(brokermsg_parse_host("127.0.0.1:10911", store,
 	    &sport), 0);
-	sm = brokermsg_from_outgoing(om, "T", 2, born, bport, 99, why,
-	    sizeof why);
+	sm = tstore(om, 2, born, bport, 99, why, sizeof why);
 	ck_assert_ptr_nonnull(sm);
-	/* The body moved, it was not copied. */
-	ck_assert_ptr_null(om->body.data);
 	msg_free(om);
 	ck_assert_str_eq(sm->topic, "T");
 	ck_assert_uint_eq(sm->queue_id, 2);
@@ -198,14 +240,13 @@ START_TEST(test_round_trip)
 
 	/* No keys, no tags, no born time: the broker's clock. */
 	om = msg_new(&petrel__outgoing_message__descriptor);
-	sm = brokermsg_from_outgoing(om, "T", 0, born, 0, 99, why, sizeof why);
+	sm = tstore(om, 0, born, 0, 99, why, sizeof why);
 	msg_free(om);
 	ck_assert_ptr_nonnull(sm);
 	ck_assert_uint_eq(sm->born_ts, 99);
 	m = brokermsg_to_wire(sm);
 	msg_free(sm);
 	ck_assert_uint_eq(m->n_keys, 0);
-	ck_assert_str_eq(m->msg_id, "");
 	ck_assert_uint_eq(m->body.len, 0);
 	msg_free(m);
 }
@@ -238,7 +279,7 @@ START_TEST(test_refused)
 	om = outgoing();
 	msg_set_string(&om->properties[0]->value, "a\001b");
 	ck_assert_ptr_nonnull(strstr(refused(om, why, sizeof why),
-	    "byte 1 or 2"));
+	    "byte 0, 1 or 2"));
 	om = outgoing();
 	big = xmalloc(40000);
 	memset(big, 'v', 39999);
@@ -417,6 +458,299 @@ START_TEST(test_encode)
 }
 END_TEST
 
+/*
+ * A random OutgoingMessage: body, flags, tags, keys and properties (some
+ * named as the broker's), unique id and born time, each often left out.
+ */
+static Petrel__OutgoingMessage *
+trandom_outgoing(unsigned int *seed, const char *body)
+{
+	static const char *const words[] = {
+		"", "k1", "TagA", "0A0B0C0D", "v", "MAX_RECONSUME_TIMES",
+		"DELAY", "a-much-longer-word-than-the-others"
+	};
+	Petrel__OutgoingMessage	*om;
+	Petrel__Property	*p;
+	size_t			 i, n;
+	const char		*w;
+
+	om = msg_new(&petrel__outgoing_message__descriptor);
+	n = (size_t)rand_r(seed) % 4 == 0 ? 0 : (size_t)rand_r(seed) % 3000;
+	msg_set_bytes(&om->body, body, n);
+	om->flags = (uint32_t)rand_r(seed) % 2;
+	msg_set_string(&om->tags, tpick(seed, words, 5));
+	n = (size_t)rand_r(seed) % 4;
+	for (i = 0; i < n; i++) {
+		w = tpick(seed, words + 1, 7);
+		msg_array_add((void ***)&om->keys, &om->n_keys, xstrdup(w));
+	}
+	n = (size_t)rand_r(seed) % 4;
+	for (i = 0; i < n; i++) {
+		p = msg_new(&petrel__property__descriptor);
+		msg_set_string(&p->name, tpick(seed, words + 1, 7));
+		msg_set_string(&p->value, tpick(seed, words, 8));
+		msg_array_add((void ***)&om->properties, &om->n_properties,
+		    p);
+	}
+	msg_set_string(&om->unique_id, tpick(seed, words, 4));
+	om->born_timestamp_ms = rand_r(seed) % 2 ? 0 : 1700000000000ULL;
+	return (om);
+}
+
+/*
+ * The record brokermsg_out_record() lays out is byte for byte the one the
+ * writer lays out of the StoreMessage of the same message
+ * (storemsg_props_write(), storemsg_to_record(), commitlog_encode()), the
+ * broker's own properties included: a message travels either way alike.
+ */
+START_TEST(test_out_record)
+{
+	unsigned int		 seed = 777;
+	Petrel__OutgoingMessage	*om;
+	Petrel__StoreMessage	*sm;
+	Petrel__StoreMessage__PropertiesEntry *e;
+	struct brokermsg_out	 o;
+	struct brokermsg_place	 pl;
+	struct commitlog_msg	 cm;
+	uint8_t			*enc, *got = NULL, *want;
+	char			*scratch = NULL, *props, *body, why[256];
+	size_t			 i, j, k, elen, len, cap = 0, scap = 0, plen;
+	uint32_t		 port;
+
+	body = xmalloc(3000);
+	for (i = 0; i < 3000; i++)
+		body[i] = (char)rand_r(&seed);
+	for (i = 0; i < 2000; i++) {
+		om = trandom_outgoing(&seed, body);
+		elen = protobuf_c_message_get_packed_size(&om->base);
+		enc = xmalloc(elen + 1);
+		protobuf_c_message_pack(&om->base, enc);
+		ck_assert_int_eq(brokermsg_out_read(enc, elen, &o, why,
+		    sizeof why), 0);
+		memset(&pl, 0, sizeof pl);
+		pl.topic = i % 5 == 0 ? "%DELAY%" : "TopicA";
+		pl.queue_id = (uint32_t)i % 17;
+		ck_assert_int_eq(brokermsg_parse_host(i % 3 ? "10.0.0.1:5000" :
+		    "[::1]:9", pl.born, &port), 0);
+		pl.born_port = (uint16_t)port;
+		pl.now = 99;
+		pl.reconsume = (uint32_t)i % 3;
+		if (i % 5 == 0) {
+			pl.extra[pl.nextra].name = "MAX_RECONSUME_TIMES";
+			pl.extra[pl.nextra++].value = "4";
+			pl.extra[pl.nextra].name = "DELAY";
+			pl.extra[pl.nextra++].value = "3";
+		}
+		len = 0;
+		ck_assert_uint_ne(brokermsg_out_record(&o, &pl, &got, &len,
+		    &cap, &scratch, &scap, why, sizeof why), 0);
+
+		/* The StoreMessage the message stood for. */
+		sm = msg_new(&petrel__store_message__descriptor);
+		msg_set_string(&sm->topic, pl.topic);
+		sm->queue_id = pl.queue_id;
+		sm->flags = om->flags;
+		sm->born_ts = om->born_timestamp_ms != 0 ?
+		    om->born_timestamp_ms : 99;
+		msg_set_bytes(&sm->born_host, pl.born, 16);
+		sm->born_port = port;
+		sm->reconsume = pl.reconsume;
+		sm->keys = xcalloc(1, 32 * 40);
+		for (j = 0; j < om->n_keys; j++) {
+			if (j > 0)
+				strcat(sm->keys, " ");
+			strcat(sm->keys, om->keys[j]);
+		}
+		msg_set_string(&sm->tags, om->tags);
+		msg_set_string(&sm->uniq_id, om->unique_id);
+		for (j = 0; j < om->n_properties + pl.nextra; j++) {
+			e = msg_new(&petrel__store_message__properties_entry__descriptor);
+			if (j < om->n_properties) {
+				for (k = 0; k < pl.nextra; k++) {
+					if (strcmp(om->properties[j]->name,
+					    pl.extra[k].name) == 0)
+						break;
+				}
+				if (k < pl.nextra) {
+					msg_free(e);
+					continue;	/* the broker's wins */
+				}
+				msg_set_string(&e->key, om->properties[j]->name);
+				msg_set_string(&e->value,
+				    om->properties[j]->value);
+			} else {
+				msg_set_string(&e->key,
+				    pl.extra[j - om->n_properties].name);
+				msg_set_string(&e->value,
+				    pl.extra[j - om->n_properties].value);
+			}
+			msg_array_add((void ***)&sm->properties,
+			    &sm->n_properties, e);
+		}
+		msg_move_bytes(&sm->body, &om->body);
+		props = xmalloc(70000);
+		plen = storemsg_props_write(sm, props);
+		storemsg_to_record(sm, props, plen, &cm);
+		cm.size = (uint32_t)(COMMITLOG_FIXED + cm.topic_len + 2 + plen +
+		    4 + cm.body_len);
+		want = xmalloc(cm.size);
+		commitlog_encode(want, &cm, cm.size, 0);
+		ck_assert_uint_eq(len, cm.size);
+		ck_assert_msg(memcmp(got, want, len) == 0,
+		    "message %zu lays out differently", i);
+		free(want);
+		free(props);
+		msg_free(sm);
+		msg_free(om);
+		free(enc);
+	}
+	free(got);
+	free(scratch);
+	free(body);
+}
+END_TEST
+
+/*
+ * What protobuf_c_message_pack() makes of a SendBatchResponse (or a
+ * SendMessageResponse) is what brokermsg_put_result() writes, result by
+ * result, after the status: IPv4 and IPv6 hosts, zero and large offsets,
+ * empty unique ids, no offsets at all.
+ */
+START_TEST(test_put_result)
+{
+	unsigned int			 seed = 99;
+	Petrel__SendBatchResponse	*b;
+	Petrel__SendMessageResponse	*one;
+	Petrel__SendResult		*sr;
+	struct brokermsg_result		 r[8];
+	uint8_t				 host[16], *got, *want, *p;
+	uint32_t			 port, status;
+	char				 uniq[8][16];
+	size_t				 i, j, n, wlen;
+
+	for (i = 0; i < 500; i++) {
+		ck_assert_int_eq(brokermsg_parse_host(i % 2 ? "127.0.0.1:10911" :
+		    "[fe80::1]:65535", host, &port), 0);
+		status = i % 3 == 0 ? 12 : 0;
+		n = 1 + (size_t)rand_r(&seed) % 8;
+		b = msg_new(&petrel__send_batch_response__descriptor);
+		b->status = status;
+		got = xmalloc(20 + n * BROKERMSG_RESULT_MAX);
+		p = got;
+		if (status != 0) {
+			*p++ = 1 << 3;
+			*p++ = (uint8_t)status;
+		}
+		for (j = 0; j < n; j++) {
+			memset(&r[j], 0, sizeof r[j]);
+			snprintf(uniq[j], sizeof uniq[j], "%s%zu",
+			    rand_r(&seed) % 4 ? "U" : "", j);
+			r[j].uniq = uniq[j] + (uniq[j][0] == 'U' ? 0 :
+			    strlen(uniq[j]));
+			r[j].uniq_len = strlen(r[j].uniq);
+			r[j].queue_id = (uint32_t)rand_r(&seed) % 3 * 1000;
+			r[j].stored = i % 7 != 0;
+			if (r[j].stored) {
+				r[j].queue_offset = rand_r(&seed) % 2 ? 0 :
+				    (uint64_t)rand_r(&seed) << 24;
+				r[j].commit_offset = (uint64_t)rand_r(&seed)
+				    << (j * 4);
+			}
+			p += brokermsg_put_result(p, &r[j], host, port);
+			sr = msg_new(&petrel__send_result__descriptor);
+			if (r[j].stored) {
+				sr->msg_id = xmalloc(BROKERMSG_ID_MAX);
+				brokermsg_id(host, port, r[j].commit_offset,
+				    sr->msg_id);
+			}
+			msg_set_string(&sr->unique_id, r[j].uniq);
+			sr->queue_id = r[j].queue_id;
+			sr->queue_offset = r[j].queue_offset;
+			sr->commit_log_offset = r[j].commit_offset;
+			msg_array_add((void ***)&b->results, &b->n_results, sr);
+		}
+		wlen = protobuf_c_message_get_packed_size(&b->base);
+		want = xmalloc(wlen);
+		protobuf_c_message_pack(&b->base, want);
+		ck_assert_uint_eq((size_t)(p - got), wlen);
+		ck_assert_msg(memcmp(got, want, wlen) == 0,
+		    "answer %zu encodes differently", i);
+		free(want);
+		/* A single send's answer: the same bytes for one result. */
+		if (n == 1) {
+			one = msg_new(&petrel__send_message_response__descriptor);
+			one->status = status;
+			one->result = b->results[0];
+			b->n_results = 0;
+			want = xmalloc(wlen);
+			ck_assert_uint_eq(protobuf_c_message_get_packed_size(
+			    &one->base), wlen);
+			protobuf_c_message_pack(&one->base, want);
+			ck_assert(memcmp(got, want, wlen) == 0);
+			free(want);
+			msg_free(one);
+		}
+		msg_free(b);
+		free(got);
+	}
+}
+END_TEST
+
+/*
+ * What protobuf-c does not decode is not read either: a body cut short,
+ * a field of the wrong wire type, a Property that is no Property.  What
+ * breaks a limit is read all the same, and said.
+ */
+START_TEST(test_out_undecodable)
+{
+	Petrel__OutgoingMessage	*om = outgoing();
+	ProtobufCMessage	*back;
+	struct brokermsg_out	 o;
+	uint8_t			 enc[256], bad[8];
+	size_t			 len, i;
+	char			 why[256];
+
+	len = protobuf_c_message_pack(&om->base, enc);
+	ck_assert_int_eq(brokermsg_out_read(enc, len, &o, why, sizeof why), 0);
+	ck_assert_uint_eq(o.body_len, 5);
+	ck_assert_uint_eq(o.keys_len, strlen("k1 k2"));
+	for (i = 1; i < len; i++) {
+		if ((back = msg_unpack(&petrel__outgoing_message__descriptor,
+		    enc, i)) == NULL)
+			ck_assert_int_eq(brokermsg_out_read(enc, i, &o, why,
+			    sizeof why), BROKERMSG_UNDECODABLE);
+		else
+			msg_free(back);
+	}
+	/* Field 2 (flags) as bytes; field 1 (body) as a varint. */
+	bad[0] = 2 << 3 | 2;
+	bad[1] = 0;
+	ck_assert_int_eq(brokermsg_out_read(bad, 2, &o, why, sizeof why),
+	    BROKERMSG_UNDECODABLE);
+	bad[0] = 1 << 3;
+	bad[1] = 5;
+	ck_assert_int_eq(brokermsg_out_read(bad, 2, &o, why, sizeof why),
+	    BROKERMSG_UNDECODABLE);
+	/* A property whose name is a varint. */
+	bad[0] = 5 << 3 | 2;
+	bad[1] = 2;
+	bad[2] = 1 << 3;
+	bad[3] = 1;
+	ck_assert_int_eq(brokermsg_out_read(bad, 4, &o, why, sizeof why),
+	    BROKERMSG_UNDECODABLE);
+	/* Unknown fields are skipped, as protobuf-c skips them. */
+	bad[0] = 15 << 3;
+	bad[1] = 1;
+	ck_assert_int_eq(brokermsg_out_read(bad, 2, &o, why, sizeof why), 0);
+	/* A tag holding byte 0: decoded, and refused. */
+	memcpy(bad, "\x1a\x03" "a\0b", 5);
+	ck_assert_int_eq(brokermsg_out_read(bad, 5, &o, why, sizeof why),
+	    BROKERMSG_ILLEGAL);
+	ck_assert_ptr_nonnull(strstr(why, "tags"));
+	msg_free(om);
+}
+END_TEST
+
 Suite *
 brokermsg_suite(void)
 {
@@ -430,6 +764,9 @@ brokermsg_suite(void)
 	tcase_add_test(tc, test_topiccache);
 	tcase_add_test(tc, test_delay_levels);
 	tcase_add_test(tc, test_encode);
+	tcase_add_test(tc, test_out_record);
+	tcase_add_test(tc, test_put_result);
+	tcase_add_test(tc, test_out_undecodable);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -1,7 +1,8 @@
 /*
  * Tests of actors/commitlog_writer.c with detached actors: requests that
  * arrive together are appended as one batch, queue offsets per queue,
- * async and sync answers, flush timeouts, illegal messages, a full disk,
+ * async and sync answers, flush timeouts, illegal messages, records laid
+ * out ahead (PutRequest.records) and bad ones, a full disk,
  * an unconfigured writer, a stop that answers everything it holds, and
  * the counters the status actor asks for.
  */
@@ -336,6 +337,130 @@ START_TEST(test_illegal_only_that_request)
 }
 END_TEST
 
+/*
+ * Move the messages of req into records (PutRequest.records), laid out
+ * as the writer lays them out (commitlog_encode(), store fields zero),
+ * the first keep of them left as messages.
+ */
+static Petrel__PutRequest *
+as_records(Petrel__PutRequest *req, size_t keep)
+{
+	struct commitlog_msg	 cm;
+	char			 props[256];
+	uint8_t			*p;
+	size_t			 i, len;
+
+	for (i = keep, len = 0; i < req->n_messages; i++)
+		len += 512 + req->messages[i]->body.len;
+	p = req->records.data = xmalloc(len);
+	for (i = keep; i < req->n_messages; i++) {
+		len = storemsg_props_write(req->messages[i], props);
+		storemsg_to_record(req->messages[i], props, len, &cm);
+		cm.size = (uint32_t)(COMMITLOG_FIXED + cm.topic_len + 2 + len +
+		    4 + cm.body_len);
+		commitlog_encode(p, &cm, cm.size, 0);
+		p += cm.size;
+		msg_free(req->messages[i]);
+		req->n_records++;
+	}
+	req->n_messages = keep;
+	req->records.len = (size_t)(p - req->records.data);
+	return (req);
+}
+
+/*
+ * Records laid out by the sender are stored as StoreMessages are, in one
+ * batch with them and each given its queue offset; records that are not
+ * what they say (cut short, bytes left over, a bad topic, too big) are
+ * refused with that request alone.
+ */
+START_TEST(test_records)
+{
+	struct fixture		 f;
+	Petrel__PutRequest	*req;
+	Petrel__PutResponse	*r;
+	struct commitlog_config	 clc = { 64 * 1024, 8192, 1, 0 };
+	struct commitlog	*cl;
+	struct commitlog_msg	 cm;
+	Petrel__StoreMessage	*sm;
+	uint64_t		 end = 0, pos = 0;
+	char			*cause = NULL, body[16];
+	int			 i;
+
+	setup(&f, 0, 0);
+	actor_ask(f.writer, as_records(request("T", 0, 3, "a"), 0), f.client,
+	    1);
+	actor_ask(f.writer, as_records(request("T", 0, 3, "b"), 1), f.client,
+	    2);
+	req = as_records(request("T", 0, 2, "c"), 0);
+	req->records.len -= 3;				/* cut short */
+	actor_ask(f.writer, req, f.client, 3);
+	req = as_records(request("T", 0, 2, "d"), 0);
+	req->n_records = 1;				/* bytes left over */
+	actor_ask(f.writer, req, f.client, 4);
+	req = as_records(request("T", 0, 1, "e"), 0);
+	req->records.data[COMMITLOG_FIXED] = '/';	/* a bad topic */
+	actor_ask(f.writer, req, f.client, 5);
+	req = request("T", 0, 1, "f");			/* too big */
+	free(req->messages[0]->body.data);
+	req->messages[0]->body.data = xcalloc(1, 9000);
+	req->messages[0]->body.len = 9000;
+	req = as_records(req, 0);
+	actor_ask(f.writer, req, f.client, 6);
+	actor_run_pending(f.writer);
+	ck_assert_uint_eq(count(f.dispatcher, &petrel__log_appended__descriptor,
+	    &end), 1);
+	r = answer(&f, 1);
+	ck_assert_uint_eq(r->status, 0);
+	ck_assert_uint_eq(r->n_results, 3);
+	ck_assert_uint_eq(r->results[2]->queue_offset, 2);
+	msg_free(r);
+	r = answer(&f, 2);
+	ck_assert_uint_eq(r->status, 0);
+	ck_assert_uint_eq(r->n_results, 3);
+	ck_assert_uint_eq(r->results[0]->queue_offset, 3);
+	ck_assert_uint_eq(r->results[2]->queue_offset, 5);
+	msg_free(r);
+	r = answer(&f, 3);
+	ck_assert_uint_eq(r->status, ILLEGAL);
+	ck_assert_ptr_nonnull(strstr(r->reason, "message 1"));
+	msg_free(r);
+	r = answer(&f, 4);
+	ck_assert_uint_eq(r->status, ILLEGAL);
+	ck_assert_ptr_nonnull(strstr(r->reason, "past the last record"));
+	msg_free(r);
+	r = answer(&f, 5);
+	ck_assert_uint_eq(r->status, ILLEGAL);
+	ck_assert_ptr_nonnull(strstr(r->reason, "topic"));
+	msg_free(r);
+	r = answer(&f, 6);
+	ck_assert_uint_eq(r->status, ILLEGAL);
+	ck_assert_ptr_nonnull(strstr(r->reason, "maximum message size"));
+	msg_free(r);
+
+	/* What was stored reads back as it was sent, in order. */
+	cl = commitlog_open(f.dir, &clc, &cause);
+	ck_assert_ptr_nonnull(cl);
+	commitlog_follow(cl, end);
+	for (i = 0; i < 6; i++) {
+		ck_assert_int_eq(commitlog_next(cl, &pos, end, &cm, &cause), 1);
+		sm = storemsg_from_record(&cm);
+		snprintf(body, sizeof body, "%s-%d", i < 3 ? "a" : "b", i % 3);
+		ck_assert_uint_eq(sm->body.len, strlen(body));
+		ck_assert_mem_eq(sm->body.data, body, strlen(body));
+		ck_assert_uint_eq(sm->queue_offset, (uint64_t)i);
+		ck_assert_str_eq(sm->keys, "k1 k2");
+		ck_assert_str_eq(sm->properties[0]->value, "blue");
+		ck_assert_uint_gt(sm->store_ts, 0);
+		ck_assert_uint_eq(sm->store_port, 0);
+		msg_free(sm);
+	}
+	ck_assert_int_eq(commitlog_next(cl, &pos, end, &cm, &cause), 0);
+	commitlog_close(cl);
+	teardown(&f);
+}
+END_TEST
+
 START_TEST(test_sync)
 {
 	struct fixture		 f;
@@ -530,6 +655,7 @@ commitlog_writer_suite(void)
 	tcase_add_test(tc, test_one_batch);
 	tcase_add_test(tc, test_dispatch_paced);
 	tcase_add_test(tc, test_illegal_only_that_request);
+	tcase_add_test(tc, test_records);
 	tcase_add_test(tc, test_sync);
 	tcase_add_test(tc, test_refusals);
 	tcase_add_test(tc, test_counters);

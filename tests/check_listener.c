@@ -236,6 +236,47 @@ START_TEST(test_encoded_answer)
 }
 END_TEST
 
+/*
+ * A route marked encoded hands its actor the frame's body as it came, in
+ * an EncodedRequest, even one that would not decode; the actor's answer
+ * goes back as any other.
+ */
+START_TEST(test_encoded_request)
+{
+	struct tserver		 ts;
+	struct evbuffer		*b = evbuffer_new(), *in = evbuffer_new();
+	ProtobufCBinaryData	 part = { 3, (uint8_t *)"\xff\x00\x01" };
+	Petrel__EncodedRequest	*er;
+	Petrel__Frame		*f;
+	struct envelope		 env;
+	int			 fd, eof;
+
+	ck_assert_int_eq(tserver_start(&ts, "127.0.0.1", 0), 0);
+	fd = raw_connect(ts.port);
+	ck_assert_int_eq(frame_write_parts(b,
+	    PETREL__REQUEST_CODE__CODE_SEND_MESSAGE, 5, 0, 0, NULL, &part, 1),
+	    0);
+	ck_assert_int_eq(raw_send(fd, b), 0);
+	er = (Petrel__EncodedRequest *)test_wait_msg(ts.slow,
+	    &petrel__encoded_request__descriptor, &env, TEST_WAIT_MS);
+	ck_assert_ptr_nonnull(er);
+	ck_assert_uint_eq(er->code, PETREL__REQUEST_CODE__CODE_SEND_MESSAGE);
+	ck_assert_uint_eq(er->body.len, 3);
+	ck_assert_mem_eq(er->body.data, "\xff\x00\x01", 3);
+	msg_free(er);
+	actor_reply_error(&env, PETREL__STATUS__STATUS_BAD_REQUEST, "no");
+	f = raw_read(fd, in, &eof);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(f->id, 5);
+	ck_assert_uint_eq(f->status, PETREL__STATUS__STATUS_BAD_REQUEST);
+	msg_free(f);
+	close(fd);
+	evbuffer_free(b);
+	evbuffer_free(in);
+	tserver_stop(&ts);
+}
+END_TEST
+
 START_TEST(test_busy_and_late_replies)
 {
 	struct tserver			 ts;
@@ -720,6 +761,7 @@ listener_suite(void)
 	tcase_add_test(tc, test_request_checks);
 	tcase_add_test(tc, test_error_reply);
 	tcase_add_test(tc, test_encoded_answer);
+	tcase_add_test(tc, test_encoded_request);
 	tcase_add_test(tc, test_busy_and_late_replies);
 	tcase_add_test(tc, test_watchers);
 	tcase_add_test(tc, test_bad_envelopes_close);

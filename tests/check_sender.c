@@ -5,6 +5,11 @@
  * read-only topics, every bad input, delayed messages, writer errors and
  * flush timeouts, batches, send-backs to the retry topic and the DLQ, a
  * busy writer and a stop with requests in flight.
+ *
+ * Sends travel as the listener hands them over (EncodedRequest), their
+ * records are read back with commitlog_parse() and their answers decoded
+ * with protobuf-c: what the sender lays out and encodes by hand is what
+ * the writer and a client read.
  */
 #include "config.h"
 
@@ -15,6 +20,9 @@
 
 #include "actor.h"
 #include "broker.h"
+#include "commitlog.h"
+#include "store_le.h"
+#include "storemsg.h"
 #include "log.h"
 #include "msg.h"
 #include "broker_testutil.h"
@@ -26,6 +34,7 @@
 #include "proto/brokerd.pb-c.h"
 #include "proto/namesrv.pb-c.h"
 #include "proto/store.pb-c.h"
+#include "proto/transport.pb-c.h"
 
 #define TPORT		10911
 
@@ -78,24 +87,80 @@ tanswer(const struct envelope *env, void *m)
 	actor_run_pending(snd);
 }
 
+/*
+ * A request as the listener hands it over: a send undecoded, as the
+ * broker routes it, anything else as it is.
+ */
+static void *
+tencode(void *req)
+{
+	Petrel__EncodedRequest	*er;
+	ProtobufCMessage	*m = req;
+
+	if (!msg_is(m, &petrel__send_message_request__descriptor) &&
+	    !msg_is(m, &petrel__send_batch_request__descriptor))
+		return (req);
+	er = msg_new(&petrel__encoded_request__descriptor);
+	er->code = msg_is(m, &petrel__send_batch_request__descriptor) ?
+	    PETREL__REQUEST_CODE__CODE_SEND_BATCH :
+	    PETREL__REQUEST_CODE__CODE_SEND_MESSAGE;
+	er->body.len = protobuf_c_message_get_packed_size(m);
+	er->body.data = xmalloc(er->body.len + 1);
+	protobuf_c_message_pack(m, er->body.data);
+	msg_free(m);
+	return (er);
+}
+
 /* Post req to the sender as the listener would, and run it. */
 static void
 tpost(void *req)
 {
-	struct envelope	env = { client, ++tcookie, 7 };
+	struct envelope		 env = { client, ++tcookie, 7 };
 
-	ck_assert_int_eq(actor_post(snd, req, &env), 0);
+	ck_assert_int_eq(actor_post(snd, tencode(req), &env), 0);
 	actor_run_pending(snd);
+}
+
+/*
+ * The client's next answer, of type desc; env gets its envelope.  The
+ * answer to a send comes encoded (EncodedAnswer): it is decoded as a
+ * client would.
+ */
+static void *
+tdecode(const ProtobufCMessageDescriptor *desc, struct envelope *env)
+{
+	Petrel__EncodedAnswer	*ea;
+	ProtobufCMessage	*m;
+	uint8_t			*buf;
+	size_t			 i, len = 0;
+
+	if (desc != &petrel__send_message_response__descriptor &&
+	    desc != &petrel__send_batch_response__descriptor)
+		return (tpop(client, desc, env));
+	ea = tpop(client, &petrel__encoded_answer__descriptor, env);
+	for (i = 0; i < ea->n_parts; i++)
+		len += ea->parts[i].len;
+	buf = xmalloc(len + 1);
+	for (i = 0, len = 0; i < ea->n_parts; i++) {
+		memcpy(buf + len, ea->parts[i].data, ea->parts[i].len);
+		len += ea->parts[i].len;
+	}
+	m = msg_unpack(desc, buf, len);
+	ck_assert_msg(m != NULL, "the answer does not decode as %s",
+	    desc->name);
+	free(buf);
+	msg_free(ea);
+	return (m);
 }
 
 /* The client's next answer, for the last request posted. */
 static void *
 tresp(const ProtobufCMessageDescriptor *desc)
 {
-	struct envelope	 env;
-	void		*m;
+	struct envelope		 env;
+	void			*m;
 
-	m = tpop(client, desc, &env);
+	m = tdecode(desc, &env);
 	ck_assert_uint_eq(env.cookie, tcookie);
 	return (m);
 }
@@ -204,13 +269,34 @@ tsend_req(const char *topic, int32_t qid, const char *body)
 	return (r);
 }
 
-/* The writer's next PutRequest, with n messages; env for the answer. */
+/*
+ * The writer's next PutRequest, with n messages; env for the answer.  Its
+ * records, read back as the writer reads them, become its messages.
+ */
 static Petrel__PutRequest *
 tput(size_t n, struct envelope *env)
 {
 	Petrel__PutRequest	*put;
+	struct commitlog_msg	 cm;
+	const uint8_t		*p;
+	size_t			 i, left;
+	char			*cause = NULL;
 
 	put = tpop(writer, &petrel__put_request__descriptor, env);
+	p = put->records.data;
+	left = put->records.len;
+	for (i = 0; i < put->n_records; i++) {
+		ck_assert_uint_ge(left, 4);
+		ck_assert_msg(commitlog_parse(p, le32dec(p), &cm, &cause) == 0,
+		    "record %zu: %s", i, cause);
+		ck_assert_uint_eq(cm.queue_offset, 0);
+		ck_assert_uint_eq(cm.store_ts, 0);
+		msg_array_add((void ***)&put->messages, &put->n_messages,
+		    storemsg_from_record(&cm));
+		p += cm.size;
+		left -= cm.size;
+	}
+	ck_assert_uint_eq(left, 0);
 	ck_assert_uint_eq(put->n_messages, n);
 	return (put);
 }
@@ -386,10 +472,8 @@ START_TEST(test_park)
 	msg_free(put);
 	tstored(&wenv[0], 0, 1, 0, 0);
 	tstored(&wenv[1], 0, 1, 0, 50);
-	msg_free(tpop(client, &petrel__send_message_response__descriptor,
-	    NULL));
-	msg_free(tpop(client, &petrel__send_message_response__descriptor,
-	    NULL));
+	msg_free(tdecode(&petrel__send_message_response__descriptor, NULL));
+	msg_free(tdecode(&petrel__send_message_response__descriptor, NULL));
 
 	/* Now known: no lookup. */
 	tpost(tsend_req("N", -1, "c"));
@@ -431,6 +515,18 @@ START_TEST(test_not_writable)
 	terr(PETREL__STATUS__STATUS_NOT_WRITABLE, "topic RO is not writable");
 }
 END_TEST
+
+/* A send of code whose body is the len bytes at body, as they are. */
+static Petrel__EncodedRequest *
+tbody(uint32_t code, const char *body, size_t len)
+{
+	Petrel__EncodedRequest	*er;
+
+	er = msg_new(&petrel__encoded_request__descriptor);
+	er->code = code;
+	msg_set_bytes(&er->body, body, len);
+	return (er);
+}
 
 static void
 tbad(void *req, const char *want)
@@ -478,11 +574,28 @@ START_TEST(test_bad_input)
 	terr(PETREL__STATUS__STATUS_MESSAGE_ILLEGAL,
 	    "tags must be one tag of at most 255 bytes without \"||\"");
 
-	/* "" is a fine born host. */
+	/* "" is a fine born host; one too long for a host is not. */
 	r = tsend_req("T", 1, "a");
 	msg_set_string(&r->born_host, "");
 	tpost(r);
 	msg_free(tput(1, NULL));
+	r = tsend_req("T", -1, "a");
+	r->born_host = xrealloc(r->born_host, 400);
+	memset(r->born_host, '1', 399);
+	memcpy(r->born_host, "1.2.3.4:80", 10);
+	r->born_host[399] = '\0';
+	tbad(r, "born_host \"-\" is not host:port");
+
+	/* Bodies that do not decode, whole or in a message. */
+	tbad(tbody(PETREL__REQUEST_CODE__CODE_SEND_MESSAGE, "\x12\x05T", 3),
+	    "request body does not decode");
+	tbad(tbody(PETREL__REQUEST_CODE__CODE_SEND_BATCH,
+	    "\x2a\x02\x08\x01", 4), "request body does not decode");
+	tbad(tbody(PETREL__REQUEST_CODE__CODE_SEND_MESSAGE, "\x18\x01\x2a\x00"
+	    "\x2a\x00", 6), "request body does not decode");
+	tpost(tbody(PETREL__REQUEST_CODE__CODE_PULL_MESSAGE, "", 0));
+	terr(PETREL__STATUS__STATUS_REQUEST_CODE_NOT_SUPPORTED,
+	    "request code 210 is not a send");
 }
 END_TEST
 
@@ -1001,7 +1114,8 @@ START_TEST(test_config)
 	Petrel__Configured	*ack;
 
 	s2 = actor_spawn(NULL, &sender_actor, "sender2");
-	ck_assert_int_eq(actor_post(s2, tsend_req("T", -1, "a"), &env), 0);
+	ck_assert_int_eq(actor_post(s2, tencode(tsend_req("T", -1, "a")),
+	    &env), 0);
 	actor_run_pending(s2);
 	terr(PETREL__STATUS__STATUS_SERVICE_NOT_AVAILABLE,
 	    "sender not configured");

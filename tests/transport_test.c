@@ -221,6 +221,8 @@ tserver_listen(struct tserver *ts, struct actor *listener, const char *host,
 	tserver_route(cfg, PETREL__REQUEST_CODE__CODE_KV_DELETE, ts->echo);
 	tserver_route(cfg, PETREL__REQUEST_CODE__CODE_KV_LIST, ts->echo);
 	tserver_route(cfg, PETREL__REQUEST_CODE__CODE_GET_ROUTE, ts->slow);
+	tserver_route(cfg, PETREL__REQUEST_CODE__CODE_SEND_MESSAGE, ts->slow);
+	cfg->routes[cfg->n_routes - 1]->encoded = 1;
 	cfg->watchers = xcalloc(1, sizeof *cfg->watchers);
 	cfg->watchers[0] = actor_ref(ts->watcher);
 	cfg->n_watchers = 1;

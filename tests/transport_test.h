@@ -40,7 +40,8 @@ struct tserver {
 	struct actor	*echo;
 	struct actor	*probe;		/* detached: asks, gets answers */
 	struct actor	*watcher;	/* detached: ConnectionClosed */
-	struct actor	*slow;		/* detached: GET_ROUTE */
+	struct actor	*slow;		/* detached: GET_ROUTE, SEND_MESSAGE
+					   (encoded) */
 	struct actor	*extra;		/* a second listener, if any */
 	uint32_t	 max_unsent;	/* for tserver_listen() */
 	uint16_t	 port;
