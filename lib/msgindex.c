@@ -31,6 +31,12 @@
  * process had not written is after its last checkpoint (a checkpoint
  * flushes the index first), so recovery adds it again.
  *
+ * An add waits in a ring of MSGINDEX_AHEAD while the memory it needs is
+ * fetched (its overlay cell and the file's slot, then the pending slot
+ * the cell names): on a large index those are cache misses, and taken one
+ * at a time they were most of the dispatcher's time.  Whatever reads or
+ * writes the index places the waiting adds first.
+ *
  * Nothing here trusts the disk: a slot or chain link that points outside
  * the entries in use, or a link that does not go strictly backwards, ends
  * the walk, so a damaged file yields fewer hits, never a crash or a loop.
@@ -55,11 +61,20 @@
 #define MSGINDEX_PENDING	65536	/* entries kept before a write */
 #define MSGINDEX_OVERLAY	(2 * MSGINDEX_PENDING)	/* power of two */
 #define MSGINDEX_PAGE		4096	/* slots are written a page at once */
+#define MSGINDEX_AHEAD		8	/* adds waiting for their memory */
 
 struct msgindex_file {
 	uint64_t	 name;
 	uint8_t		*base;
 	int		 bad;		/* header did not check out */
+};
+
+/* An add waiting in the ring. */
+struct msgindex_wait {
+	uint32_t	 hash;
+	uint32_t	 size;
+	uint64_t	 phys;
+	uint64_t	 ts;
 };
 
 /* A slot's new value, not yet written. */
@@ -88,11 +103,18 @@ struct msgindex {
 	struct msgindex_slot	*pslots;	/* slot updates */
 	size_t			 npslots;
 	uint32_t		*overlay;	/* slot -> pslots index + 1 */
+
+	struct msgindex_wait	 ahead[MSGINDEX_AHEAD];	/* adds waiting */
+	size_t			 first;		/* the oldest */
+	size_t			 nahead;
 };
 
-/* Hash of kind, topic and key. */
 static int	msgindex_take(struct msgindex *, char **);
+static int	msgindex_place(struct msgindex *, char **);
+static int	msgindex_write_out(struct msgindex *, char **);
+static int	msgindex_sync(struct msgindex *, char **);
 
+/* Hash of kind, topic and key. */
 static uint32_t
 msgindex_hash(int kind, const char *topic, size_t tl, const char *key,
     size_t kl)
@@ -301,6 +323,15 @@ msgindex_write_slots(struct msgindex *ix, char **cause)
 int
 msgindex_write(struct msgindex *ix, char **cause)
 {
+	if (msgindex_place(ix, cause) != 0)
+		return (-1);
+	return (msgindex_write_out(ix, cause));
+}
+
+/* msgindex_write() of what is placed, the adds waiting left waiting. */
+static int
+msgindex_write_out(struct msgindex *ix, char **cause)
+{
 	uint32_t	count;
 
 	if (ix->wfd == -1)
@@ -330,7 +361,7 @@ msgindex_new_file(struct msgindex *ix, uint64_t ts, uint64_t phys,
 
 	if (ix->nfiles > 0 && name <= ix->files[ix->nfiles - 1].name)
 		name = ix->files[ix->nfiles - 1].name + 1;
-	if (msgindex_flush(ix, cause) != 0)	/* the file it replaces */
+	if (msgindex_sync(ix, cause) != 0)	/* the file it replaces */
 		return (NULL);
 	base = mapfile_create(ix->dir, name, ix->filesize, 0, cause);
 	if (base == NULL)
@@ -390,44 +421,100 @@ msgindex_slot_set(struct msgindex *ix, uint32_t s, uint32_t v)
 	ix->overlay[h & (MSGINDEX_OVERLAY - 1)] = (uint32_t)++ix->npslots;
 }
 
-/* Index key of kind (MSGINDEX_KEY or MSGINDEX_ID) in topic at phys. */
-int
-msgindex_add(struct msgindex *ix, int kind, const char *topic, size_t tl,
-    const char *key, size_t kl, uint64_t phys, uint32_t size, uint64_t ts,
+/* Place the add w: its entry, and its slot pointing to it. */
+static int
+msgindex_put(struct msgindex *ix, const struct msgindex_wait *w,
     char **cause)
 {
 	struct msgindex_file	*f = NULL;
 	uint8_t			*h = ix->head, *e;
-	uint32_t		 hash, count, slot, prev;
+	uint32_t		 count, slot, prev;
 	uint64_t		 begin;
 
 	if (ix->wfd != -1) {
 		f = &ix->files[ix->nfiles - 1];
 		begin = le64dec(h + 8);
-		if (le32dec(h + 48) >= ix->entries || ts < begin ||
-		    ts - begin > UINT32_MAX)
+		if (le32dec(h + 48) >= ix->entries || w->ts < begin ||
+		    w->ts - begin > UINT32_MAX)
 			f = NULL;
 	}
-	if (f == NULL && (f = msgindex_new_file(ix, ts, phys, cause)) == NULL)
+	if (f == NULL && (f = msgindex_new_file(ix, w->ts, w->phys,
+	    cause)) == NULL)
 		return (-1);
-	hash = msgindex_hash(kind, topic, tl, key, kl);
 	count = le32dec(h + 48);
-	slot = hash % ix->slots;
+	slot = w->hash % ix->slots;
 	prev = msgindex_slot_get(ix, f->base, slot);
 	e = ix->pend + (size_t)(count - ix->written) * MSGINDEX_ENTRY;
-	le32enc(e, hash);
+	le32enc(e, w->hash);
 	le32enc(e + 4, prev < count ? prev : 0);
-	le64enc(e + 8, phys);
-	le32enc(e + 16, (uint32_t)(ts - le64dec(h + 8)));
-	le32enc(e + 20, size);
+	le64enc(e + 8, w->phys);
+	le32enc(e + 16, (uint32_t)(w->ts - le64dec(h + 8)));
+	le32enc(e + 20, w->size);
 	msgindex_slot_set(ix, slot, count);
 	le32enc(h + 48, count + 1);
-	if (ts > le64dec(h + 16))
-		le64enc(h + 16, ts);
-	if (phys > le64dec(h + 32))
-		le64enc(h + 32, phys);
+	if (w->ts > le64dec(h + 16))
+		le64enc(h + 16, w->ts);
+	if (w->phys > le64dec(h + 32))
+		le64enc(h + 32, w->phys);
 	if (count + 1 - ix->written == MSGINDEX_PENDING)
-		return (msgindex_write(ix, cause));
+		return (msgindex_write_out(ix, cause));
+	return (0);
+}
+
+/* Place every add waiting, oldest first. */
+static int
+msgindex_place(struct msgindex *ix, char **cause)
+{
+	struct msgindex_wait	w;
+
+	while (ix->nahead > 0) {
+		w = ix->ahead[ix->first];
+		ix->first = (ix->first + 1) % MSGINDEX_AHEAD;
+		ix->nahead--;
+		if (msgindex_put(ix, &w, cause) != 0)
+			return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Index key of kind (MSGINDEX_KEY or MSGINDEX_ID) in topic at phys: it
+ * waits while its memory is fetched, and the oldest add waiting is
+ * placed.  An error may be that add's.
+ */
+int
+msgindex_add(struct msgindex *ix, int kind, const char *topic, size_t tl,
+    const char *key, size_t kl, uint64_t phys, uint32_t size, uint64_t ts,
+    char **cause)
+{
+	struct msgindex_wait	*w;
+	uint32_t		 slot, i;
+
+	if (ix->nahead == MSGINDEX_AHEAD) {
+		w = &ix->ahead[ix->first];
+		ix->first = (ix->first + 1) % MSGINDEX_AHEAD;
+		ix->nahead--;
+		if (msgindex_put(ix, w, cause) != 0)
+			return (-1);
+	}
+	w = &ix->ahead[(ix->first + ix->nahead++) % MSGINDEX_AHEAD];
+	w->hash = msgindex_hash(kind, topic, tl, key, kl);
+	w->phys = phys;
+	w->size = size;
+	w->ts = ts;
+	slot = w->hash % ix->slots;
+	__builtin_prefetch(&ix->overlay[slot & (MSGINDEX_OVERLAY - 1)]);
+	if (ix->wfd != -1)
+		__builtin_prefetch(ix->files[ix->nfiles - 1].base +
+		    msgindex_slot_at(ix, slot));
+	/* The add halfway through: its cell is in, fetch what it names. */
+	if (ix->nahead > MSGINDEX_AHEAD / 2) {
+		w = &ix->ahead[(ix->first + ix->nahead - 1 - MSGINDEX_AHEAD / 2) %
+		    MSGINDEX_AHEAD];
+		slot = w->hash % ix->slots;
+		if ((i = ix->overlay[slot & (MSGINDEX_OVERLAY - 1)]) != 0)
+			__builtin_prefetch(&ix->pslots[i - 1]);
+	}
 	return (0);
 }
 
@@ -496,7 +583,16 @@ msgindex_lookup(struct msgindex *ix, int kind, const char *topic, size_t tl,
 int
 msgindex_flush(struct msgindex *ix, char **cause)
 {
-	if (msgindex_write(ix, cause) != 0)
+	if (msgindex_place(ix, cause) != 0)
+		return (-1);
+	return (msgindex_sync(ix, cause));
+}
+
+/* msgindex_flush() of what is placed. */
+static int
+msgindex_sync(struct msgindex *ix, char **cause)
+{
+	if (msgindex_write_out(ix, cause) != 0)
 		return (-1);
 	if (!ix->dirty || ix->wfd == -1)
 		return (0);

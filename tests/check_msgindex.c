@@ -115,6 +115,38 @@ START_TEST(test_add_lookup)
 }
 END_TEST
 
+/*
+ * The last few adds wait for their memory: a lookup sees them at once,
+ * and a flush writes them, so a reopened index has them too.
+ */
+START_TEST(test_waiting)
+{
+	char			*dir = test_tmpdir();
+	struct msgindex		*ix = open_ix(dir);
+	struct msgindex_hit	 hits[8];
+	char			*cause = NULL;
+	int			 i;
+
+	for (i = 0; i < 3; i++)
+		add(ix, MSGINDEX_ID, "T", i == 1 ? "b" : "a", 10 + i, 5000 + i);
+	ck_assert_uint_eq(find(ix, MSGINDEX_ID, "T", "b", 0, UINT64_MAX, hits,
+	    8), 1);
+	ck_assert_uint_eq(hits[0].phys, 11);
+	add(ix, MSGINDEX_ID, "T", "c", 20, 5010);
+	add(ix, MSGINDEX_ID, "T", "c", 21, 5011);
+	ck_assert_int_eq(msgindex_flush(ix, &cause), 0);
+	msgindex_close(ix);
+	ix = open_ix(dir);
+	ck_assert_uint_eq(find(ix, MSGINDEX_ID, "T", "c", 0, UINT64_MAX, hits,
+	    8), 2);
+	ck_assert_uint_eq(hits[0].phys, 21);
+	ck_assert_uint_eq(find(ix, MSGINDEX_ID, "T", "a", 0, UINT64_MAX, hits,
+	    8), 2);
+	msgindex_close(ix);
+	test_rmdir(dir);
+}
+END_TEST
+
 START_TEST(test_duplicates)
 {
 	char			*dir = test_tmpdir();
@@ -255,6 +287,7 @@ msgindex_suite(void)
 
 	tc = tcase_create("msgindex");
 	tcase_add_test(tc, test_add_lookup);
+	tcase_add_test(tc, test_waiting);
 	tcase_add_test(tc, test_duplicates);
 	tcase_add_test(tc, test_killed);
 	tcase_add_test(tc, test_pages);
