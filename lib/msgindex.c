@@ -461,17 +461,23 @@ msgindex_put(struct msgindex *ix, const struct msgindex_wait *w,
 	return (0);
 }
 
+/* Place the oldest add waiting. */
+static int
+msgindex_place_one(struct msgindex *ix, char **cause)
+{
+	struct msgindex_wait	w = ix->ahead[ix->first];
+
+	ix->first = (ix->first + 1) % MSGINDEX_AHEAD;
+	ix->nahead--;
+	return (msgindex_put(ix, &w, cause));
+}
+
 /* Place every add waiting, oldest first. */
 static int
 msgindex_place(struct msgindex *ix, char **cause)
 {
-	struct msgindex_wait	w;
-
 	while (ix->nahead > 0) {
-		w = ix->ahead[ix->first];
-		ix->first = (ix->first + 1) % MSGINDEX_AHEAD;
-		ix->nahead--;
-		if (msgindex_put(ix, &w, cause) != 0)
+		if (msgindex_place_one(ix, cause) != 0)
 			return (-1);
 	}
 	return (0);
@@ -490,13 +496,8 @@ msgindex_add(struct msgindex *ix, int kind, const char *topic, size_t tl,
 	struct msgindex_wait	*w;
 	uint32_t		 slot, i;
 
-	if (ix->nahead == MSGINDEX_AHEAD) {
-		w = &ix->ahead[ix->first];
-		ix->first = (ix->first + 1) % MSGINDEX_AHEAD;
-		ix->nahead--;
-		if (msgindex_put(ix, w, cause) != 0)
-			return (-1);
-	}
+	if (ix->nahead == MSGINDEX_AHEAD && msgindex_place_one(ix, cause) != 0)
+		return (-1);
 	w = &ix->ahead[(ix->first + ix->nahead++) % MSGINDEX_AHEAD];
 	w->hash = msgindex_hash(kind, topic, tl, key, kl);
 	w->phys = phys;
