@@ -44,6 +44,7 @@
 #include "actor.h"
 #include "broker.h"
 #include "clock.h"
+#include "commitlog.h"
 #include "daemon.h"
 #include "log.h"
 #include "msg.h"
@@ -91,19 +92,30 @@ static const struct actor_type bench_actor = {
 static const struct actor_type bench_main = { "main", 0, NULL, NULL, NULL };
 static int		bench_done[2] = { -1, -1 };	/* a pipe */
 
-/* Ask the writer to store one more message; the cookie is the time. */
+/*
+ * Ask the writer to store one more message, laid out as a record as the
+ * broker's sender lays out what it is sent; the cookie is the time.
+ */
 static void
 bench_send(struct bench_client *c)
 {
 	Petrel__PutRequest	*req;
-	Petrel__StoreMessage	*m;
+	struct commitlog_msg	 cm;
+	uint32_t		 size;
 
+	memset(&cm, 0, sizeof cm);
+	cm.topic = "BenchTopic";
+	cm.topic_len = strlen(cm.topic);
+	cm.queue_id = (uint32_t)(c->sent % 8);
+	cm.born_ts = clock_wall_ms();
+	cm.body = c->body;
+	cm.body_len = c->size;
+	size = (uint32_t)(COMMITLOG_FIXED + cm.topic_len + 2 + 4 + c->size);
 	req = msg_new(&petrel__put_request__descriptor);
-	m = msg_new(&petrel__store_message__descriptor);
-	msg_set_string(&m->topic, "BenchTopic");
-	m->queue_id = (uint32_t)(c->sent % 8);
-	msg_set_bytes(&m->body, c->body, c->size);
-	msg_array_add((void ***)&req->messages, &req->n_messages, m);
+	req->records.data = xmalloc(size);
+	req->records.len = size;
+	req->n_records = 1;
+	commitlog_encode(req->records.data, &cm, size, 0);
 	c->sent++;
 	actor_ask(c->writer, req, c->self, clock_mono_ns());
 }
