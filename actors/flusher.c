@@ -222,9 +222,12 @@ flusher_prepare(struct flusher *f)
 	f->prepared = next;
 }
 
-/* A sync of the log up to end is done (error set if it failed). */
+/*
+ * A sync of the log up to end is done (error set if it failed); told: the
+ * writer heard it from the syncer.
+ */
 static void
-flusher_synced(struct flusher *f, uint64_t end, const char *error)
+flusher_synced(struct flusher *f, uint64_t end, const char *error, int told)
 {
 	if (error != NULL && *error != '\0') {
 		log_warnx("flusher: %s", error);
@@ -234,7 +237,8 @@ flusher_synced(struct flusher *f, uint64_t end, const char *error)
 	if (end > f->durable) {
 		f->durable = end;
 		f->flushes++;
-		flusher_done(f->writer, f->durable, NULL);
+		if (!told)
+			flusher_done(f->writer, f->durable, NULL);
 		flusher_done(f->dispatcher, f->durable, NULL);
 	}
 	flusher_prepare(f);
@@ -260,12 +264,12 @@ flusher_flush(struct flusher *f)
 		if (f->written > f->durable) {
 			commitlog_follow(f->cl, f->written);
 			if (commitlog_flush(f->cl, &cause) != 0) {
-				flusher_synced(f, f->durable, cause);
+				flusher_synced(f, f->durable, cause, 0);
 				free(cause);
 				return;
 			}
 		}
-		flusher_synced(f, commitlog_flushed(f->cl), NULL);
+		flusher_synced(f, commitlog_flushed(f->cl), NULL, 0);
 		return;
 	}
 	from = f->asked > f->durable ? f->asked : f->durable;
@@ -282,6 +286,7 @@ flusher_flush(struct flusher *f)
 	sr->segment_size = commitlog_segment_size(f->cl);
 	sr->from = f->durable;
 	sr->to = f->written;
+	sr->writer = actor_ref(f->writer);
 	f->busy[i] = 1;
 	f->asked = f->written;
 	f->wanted = 0;
@@ -476,7 +481,7 @@ flusher_on_synced(void *state, ProtobufCMessage *m,
 	f->busy[env->cookie] = 0;
 	if (*fd->error != '\0' && f->asked > f->durable)
 		f->asked = f->durable;	/* try that range again */
-	flusher_synced(f, fd->durable, fd->error);
+	flusher_synced(f, fd->durable, fd->error, f->writer != NULL);
 	if (f->wanted)
 		flusher_flush(f);
 	return (0);
@@ -517,8 +522,10 @@ flusher_syncer_on_range(void *state, ProtobufCMessage *m,
 	if (cause != NULL) {
 		msg_set_string(&fd->error, cause);
 		free(cause);
-	} else
+	} else {
 		fd->durable = sr->to;
+		flusher_done(actor_deref(sr->writer), sr->to, NULL);
+	}
 	actor_reply(env, fd);
 	return (0);
 }
