@@ -117,7 +117,10 @@ append(struct fixture *f, size_t n, int sync)
 	return (lw->end);
 }
 
-/* FlushDone messages waiting at a; *durable gets the last one's. */
+/*
+ * FlushDone messages waiting at a; *durable gets the largest durable end
+ * said (syncers tell the writer in the order they finish).
+ */
 static size_t
 dones(struct actor *a, uint64_t *durable)
 {
@@ -127,7 +130,8 @@ dones(struct actor *a, uint64_t *durable)
 	while ((m = actor_pop(a, NULL)) != NULL) {
 		ck_assert(msg_is(m, &petrel__flush_done__descriptor));
 		ck_assert_str_eq(((Petrel__FlushDone *)m)->error, "");
-		*durable = ((Petrel__FlushDone *)m)->durable;
+		if (((Petrel__FlushDone *)m)->durable > *durable)
+			*durable = ((Petrel__FlushDone *)m)->durable;
 		msg_free(m);
 		n++;
 	}
@@ -147,7 +151,8 @@ stop(struct fixture *f)
 	actor_ask(f->flusher, msg_new(&petrel__stop__descriptor),
 	    f->dispatcher, 7);
 	actor_run_pending(f->flusher);
-	ck_assert_uint_eq(dones(f->writer, &durable), 1);
+	/* One, or more if a syncer finished late. */
+	ck_assert_uint_ge(dones(f->writer, &durable), 1);
 	ck_assert_uint_eq(durable, end);
 	return (end);
 }
@@ -254,10 +259,15 @@ START_TEST(test_syncers)
 	while (dones(f.dispatcher, &durable) > 0)
 		;
 	ck_assert_uint_eq(durable, end);
-	/* Nothing more written: a tick syncs nothing and says nothing. */
+	/*
+	 * Nothing more written: a tick syncs nothing, so the writer hears of
+	 * nothing past end (only, maybe, of a sync that finished late).
+	 */
 	actor_send(f.flusher, msg_new(&petrel__tick__descriptor));
 	actor_run_pending(f.flusher);
-	ck_assert_uint_eq(dones(f.writer, &durable), 0);
+	durable = 0;
+	dones(f.writer, &durable);
+	ck_assert_uint_le(durable, end);
 	/* An answer from no helper asked is refused, not counted. */
 	fd = msg_new(&petrel__flush_done__descriptor);
 	fd->durable = UINT64_MAX;
@@ -265,7 +275,8 @@ START_TEST(test_syncers)
 	env.cookie = 99;
 	actor_post(f.flusher, fd, &env);
 	actor_run_pending(f.flusher);
-	ck_assert_uint_eq(dones(f.writer, &durable), 0);
+	dones(f.writer, &durable);
+	ck_assert_uint_le(durable, end);
 	/* Async: the tick hands the sync to a helper. */
 	end = append(&f, 3, 0);
 	actor_send(f.flusher, msg_new(&petrel__tick__descriptor));
