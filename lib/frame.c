@@ -22,6 +22,14 @@
 
 /* Tag of Frame.body: field 7, length-delimited. */
 #define FRAME_BODY_TAG	((7 << 3) | 2)
+/* Field numbers of Frame. */
+#define FRAME_F_VERSION	1
+#define FRAME_F_CODE	2
+#define FRAME_F_ID	3
+#define FRAME_F_FLAGS	4
+#define FRAME_F_STATUS	5
+#define FRAME_F_BODY	7
+#define FRAME_HEAD_MAX	48	/* bytes of fields before the body */
 
 static uint8_t	*frame_put_header(uint8_t *, size_t);
 static int	frame_reserve(struct evbuffer *, size_t, struct evbuffer_iovec *);
@@ -45,6 +53,82 @@ frame_peek(struct evbuffer *in, size_t *len)
 	*len = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 |
 	    (size_t)hdr[2] << 8 | hdr[3];
 	return (1);
+}
+
+/*
+ * Read the frame of len bytes at the front of in (after its header) the
+ * quick way, if it is the common shape: varint fields, then the body,
+ * ending the frame.  The body is copied once, straight out of the chains
+ * into its own allocation, with no evbuffer_pullup() copy before it; what
+ * is left of the frame's bytes is taken off in.  NULL, with nothing taken
+ * off, for any other shape (an error text, fields after the body, a bad
+ * field), which protobuf-c then decodes, or refuses, as it would anyway.
+ */
+static Petrel__Frame *
+frame_read_quick(struct evbuffer *in, size_t len)
+{
+	uint8_t			 head[FRAME_HEADER_SIZE + FRAME_HEAD_MAX];
+	const uint8_t		*p, *end;
+	struct msg_field	 fl;
+	Petrel__Frame		*f;
+	uint64_t		 blen = 0;
+	size_t			 have, at;
+	int			 shift;
+
+	have = len < FRAME_HEAD_MAX ? len : FRAME_HEAD_MAX;
+	if (evbuffer_copyout(in, head, FRAME_HEADER_SIZE + have) !=
+	    (ev_ssize_t)(FRAME_HEADER_SIZE + have))
+		fatalx("%s: evbuffer_copyout short", __func__);
+	p = head + FRAME_HEADER_SIZE;
+	end = p + have;
+	f = msg_new(&petrel__frame__descriptor);
+	while (p < end && *p != FRAME_BODY_TAG) {
+		if (msg_wire_next(&p, end, &fl) != 1 ||
+		    fl.wire != PROTOBUF_C_WIRE_TYPE_VARINT)
+			goto slow;
+		switch (fl.number) {
+		case FRAME_F_VERSION:
+			f->version = (uint32_t)fl.value;
+			break;
+		case FRAME_F_CODE:
+			f->code = (uint32_t)fl.value;
+			break;
+		case FRAME_F_ID:
+			f->id = fl.value;
+			break;
+		case FRAME_F_FLAGS:
+			f->flags = (uint32_t)fl.value;
+			break;
+		case FRAME_F_STATUS:
+			f->status = (uint32_t)fl.value;
+			break;
+		default:
+			goto slow;
+		}
+	}
+	/* The body's tag, its length (a varint of 1-4 bytes), its bytes. */
+	if (p == end)
+		goto slow;
+	for (p++, shift = 0;; p++, shift += 7) {
+		if (p == end || shift == 28)
+			goto slow;
+		blen |= (uint64_t)(*p & 0x7f) << shift;
+		if (*p < 0x80)
+			break;
+	}
+	p++;
+	at = (size_t)(p - head);
+	if (blen == 0 || at - FRAME_HEADER_SIZE + blen != len)
+		goto slow;	/* not the body ending the frame */
+	evbuffer_drain(in, at);
+	f->body.data = xmalloc(blen);
+	f->body.len = blen;
+	if (evbuffer_remove(in, f->body.data, blen) != (int)blen)
+		fatalx("%s: evbuffer_remove short", __func__);
+	return (f);
+slow:
+	msg_free(f);
+	return (NULL);
 }
 
 /*
@@ -76,6 +160,8 @@ frame_read(struct evbuffer *in, size_t max, Petrel__Frame **frame,
 	if (evbuffer_get_length(in) - FRAME_HEADER_SIZE < len)
 		return (0);
 
+	if ((f = frame_read_quick(in, len)) != NULL)
+		goto check;
 	if (len == 0)
 		data = empty;
 	else if ((data = evbuffer_pullup(in, FRAME_HEADER_SIZE + len)) == NULL)
@@ -89,6 +175,7 @@ frame_read(struct evbuffer *in, size_t max, Petrel__Frame **frame,
 		xasprintf(cause, "undecodable frame of %zu bytes", len);
 		return (-1);
 	}
+check:
 	if (f->version != PETREL__PROTOCOL_VERSION__PROTOCOL_VERSION_1) {
 		xasprintf(cause, "protocol version %u is not supported",
 		    f->version);

@@ -1,5 +1,6 @@
 /*
- * Tests of lib/frame.c: round trips, a need-more answer for every
+ * Tests of lib/frame.c: round trips, frames of every shape read the quick
+ * way or through protobuf-c alike, a need-more answer for every
  * truncation, limits checked before allocation, garbage, versions, and
  * that frame_write_msg() packs exactly what frame_write() would.
  */
@@ -146,6 +147,73 @@ START_TEST(test_body_decodes)
 	msg_free(g);
 	msg_free(r);
 	evbuffer_free(b);
+}
+END_TEST
+
+/*
+ * Frames of every shape read the same, the quick way (varints, then the
+ * body ending the frame) or through protobuf-c: bodies of 1 byte to 300
+ * KiB (lengths of one to three bytes), ids of one to ten bytes, an error
+ * text, a field after the body, an unknown field, each frame split over
+ * chains at a random place, with the next frame left whole behind it.
+ */
+START_TEST(test_shapes)
+{
+	unsigned int	 seed = 31;
+	Petrel__Frame	 fr = PETREL__FRAME__INIT, *got, *want;
+	struct evbuffer	*b;
+	uint8_t		*buf, *body, extra[4] = { 0x40, 0x01 };
+	size_t		 i, len, cut, blen;
+	char		*cause = NULL;
+
+	body = malloc(300 * 1024);
+	for (i = 0; i < 300 * 1024; i++)
+		body[i] = (uint8_t)rand_r(&seed);
+	buf = malloc(301 * 1024);
+	for (i = 0; i < 400; i++) {
+		fr.version = PETREL__PROTOCOL_VERSION__PROTOCOL_VERSION_1;
+		fr.code = (uint32_t)rand_r(&seed) % 400;
+		fr.id = i % 3 == 0 ? (uint64_t)i : (uint64_t)rand_r(&seed) << 40;
+		fr.flags = (uint32_t)i % 4;
+		fr.status = i % 5 == 0 ? 17 : 0;
+		fr.error = i % 7 == 0 ? (char *)"went wrong" : (char *)"";
+		blen = i % 3 == 0 ? (size_t)rand_r(&seed) % 100 :
+		    i % 3 == 1 ? (size_t)rand_r(&seed) % 20000 :
+		    (size_t)rand_r(&seed) % (300 * 1024);
+		fr.body.data = body;
+		fr.body.len = blen;
+		len = protobuf_c_message_pack(&fr.base, buf);
+		if (i % 11 == 0) {		/* a field after the body */
+			memcpy(buf + len, extra, 2);
+			len += 2;
+		}
+		want = (Petrel__Frame *)protobuf_c_message_unpack(
+		    &petrel__frame__descriptor, NULL, len, buf);
+		ck_assert_ptr_nonnull(want);
+		b = evbuffer_new();
+		cut = len == 0 ? 0 : (size_t)rand_r(&seed) % len;
+		put_raw(b, (uint32_t)len, buf, cut);
+		evbuffer_add(b, buf + cut, len - cut);
+		put_raw(b, 0, NULL, 0);
+		ck_assert_int_eq(frame_read(b, FRAME_MAX_DEFAULT, &got, &cause),
+		    1);
+		ck_assert_uint_eq(got->code, want->code);
+		ck_assert_uint_eq(got->id, want->id);
+		ck_assert_uint_eq(got->flags, want->flags);
+		ck_assert_uint_eq(got->status, want->status);
+		ck_assert_str_eq(got->error, want->error);
+		ck_assert_uint_eq(got->body.len, want->body.len);
+		if (want->body.len != 0)
+			ck_assert_mem_eq(got->body.data, want->body.data,
+			    want->body.len);
+		/* Exactly this frame was taken: the empty one is next. */
+		ck_assert_uint_eq(evbuffer_get_length(b), 4);
+		msg_free(got);
+		protobuf_c_message_free_unpacked(&want->base, NULL);
+		evbuffer_free(b);
+	}
+	free(buf);
+	free(body);
 }
 END_TEST
 
@@ -341,6 +409,7 @@ frame_suite(void)
 	tcase_add_test(tc, test_body_decodes);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("frame_read");
+	tcase_add_test(tc, test_shapes);
 	tcase_add_test(tc, test_truncations);
 	tcase_add_test(tc, test_two_frames);
 	tcase_add_test(tc, test_over_limit);
