@@ -102,6 +102,8 @@ struct msgindex {
 	uint8_t			*pend;		/* entries after those */
 	struct msgindex_slot	*pslots;	/* slot updates */
 	size_t			 npslots;
+	struct msgindex_slot	*psorted;	/* them by page, to write */
+	uint32_t		*pagecount;	/* updates of each page */
 	uint32_t		*overlay;	/* slot -> pslots index + 1 */
 
 	struct msgindex_wait	 ahead[MSGINDEX_AHEAD];	/* adds waiting */
@@ -111,6 +113,7 @@ struct msgindex {
 
 static int	msgindex_take(struct msgindex *, char **);
 static int	msgindex_place(struct msgindex *, char **);
+static size_t	msgindex_page_of(const struct msgindex *, uint32_t);
 static int	msgindex_write_out(struct msgindex *, char **);
 static int	msgindex_sync(struct msgindex *, char **);
 
@@ -177,6 +180,7 @@ msgindex_open(const char *root, uint32_t slots, uint32_t entries,
 	ix->wfd = -1;
 	ix->pend = xreallocarray(NULL, MSGINDEX_PENDING, MSGINDEX_ENTRY);
 	ix->pslots = xcalloc(MSGINDEX_PENDING, sizeof *ix->pslots);
+	ix->psorted = xcalloc(MSGINDEX_PENDING, sizeof *ix->psorted);
 	ix->overlay = xcalloc(MSGINDEX_OVERLAY, sizeof *ix->overlay);
 	xasprintf(&ix->dir, "%s/index", root);
 	ix->slots = slots ? slots : MSGINDEX_SLOTS_DEFAULT;
@@ -186,6 +190,8 @@ msgindex_open(const char *root, uint32_t slots, uint32_t entries,
 		goto fail;
 	}
 	ix->filesize = msgindex_size(ix->slots, ix->entries);
+	ix->pagecount = xcalloc(msgindex_page_of(ix, ix->slots - 1) + 1,
+	    sizeof *ix->pagecount);
 	if (mapfile_mkdirs(ix->dir, cause) != 0 ||
 	    mapfile_list(ix->dir, 1, &list, &n, cause) != 0)
 		goto fail;
@@ -222,6 +228,8 @@ msgindex_close(struct msgindex *ix)
 		mapfile_unmap(ix->files[i].base, ix->filesize);
 	free(ix->pend);
 	free(ix->pslots);
+	free(ix->psorted);
+	free(ix->pagecount);
 	free(ix->overlay);
 	free(ix->files);
 	free(ix->dir);
@@ -249,6 +257,13 @@ msgindex_slot_at(const struct msgindex *ix, uint32_t s)
 	return (MSGINDEX_HEADER + (uint64_t)s * MSGINDEX_SLOT);
 }
 
+/* The page of the file slot s falls in. */
+static size_t
+msgindex_page_of(const struct msgindex *ix, uint32_t s)
+{
+	return ((size_t)(msgindex_slot_at(ix, s) / MSGINDEX_PAGE));
+}
+
 /*
  * Take the last file for writing: open it and start from its header.
  * A file whose header did not check out takes nothing (the next entry
@@ -272,13 +287,33 @@ msgindex_take(struct msgindex *ix, char **cause)
 	return (0);
 }
 
-/* Order slot updates by slot. */
-static int
-msgindex_cmp_slot(const void *a, const void *b)
+/*
+ * Order the pending slot updates by the page of the file they fall in,
+ * the order within a page being of no matter: a counting sort, two passes
+ * over the updates and one over the pages.
+ */
+static void
+msgindex_order(struct msgindex *ix)
 {
-	const struct msgindex_slot	*sa = a, *sb = b;
+	struct msgindex_slot	*t;
+	size_t			 npages = msgindex_page_of(ix, ix->slots - 1) + 1;
+	size_t			 i;
+	uint32_t		 sum = 0, n;
 
-	return (sa->slot < sb->slot ? -1 : sa->slot > sb->slot);
+	memset(ix->pagecount, 0, npages * sizeof *ix->pagecount);
+	for (i = 0; i < ix->npslots; i++)
+		ix->pagecount[msgindex_page_of(ix, ix->pslots[i].slot)]++;
+	for (i = 0; i < npages; i++) {
+		n = ix->pagecount[i];
+		ix->pagecount[i] = sum;
+		sum += n;
+	}
+	for (i = 0; i < ix->npslots; i++)
+		ix->psorted[ix->pagecount[msgindex_page_of(ix,
+		    ix->pslots[i].slot)]++] = ix->pslots[i];
+	t = ix->pslots;
+	ix->pslots = ix->psorted;
+	ix->psorted = t;
 }
 
 /*
@@ -293,7 +328,7 @@ msgindex_write_slots(struct msgindex *ix, char **cause)
 	uint64_t	 at, off;
 	size_t		 i, len;
 
-	qsort(ix->pslots, ix->npslots, sizeof *ix->pslots, msgindex_cmp_slot);
+	msgindex_order(ix);
 	for (i = 0; i < ix->npslots; i++)	/* the overlay follows */
 		ix->overlay[ix->pslots[i].at] = (uint32_t)(i + 1);
 	for (i = 0; i < ix->npslots; ) {
