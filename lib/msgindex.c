@@ -117,14 +117,25 @@ static size_t	msgindex_page_of(const struct msgindex *, uint32_t);
 static int	msgindex_write_out(struct msgindex *, char **);
 static int	msgindex_sync(struct msgindex *, char **);
 
-/* Hash of kind, topic and key. */
+/*
+ * Hash of kind, topic and key: the CRC-32C of kind, topic, '#' and key
+ * one after another, in one call where they fit in a buffer (a call
+ * costs more than hashing the few bytes of each part).
+ */
 static uint32_t
 msgindex_hash(int kind, const char *topic, size_t tl, const char *key,
     size_t kl)
 {
-	uint8_t		k = (uint8_t)kind, sep = '#';
+	uint8_t		buf[256], k = (uint8_t)kind, sep = '#';
 	uint32_t	h;
 
+	if (tl + kl + 2 <= sizeof buf) {
+		buf[0] = k;
+		memcpy(buf + 1, topic, tl);
+		buf[1 + tl] = sep;
+		memcpy(buf + 2 + tl, key, kl);
+		return (crc32c(0, buf, tl + kl + 2));
+	}
 	h = crc32c(0, &k, 1);
 	h = crc32c(h, topic, tl);
 	h = crc32c(h, &sep, 1);
