@@ -490,6 +490,7 @@ client_gate_init(struct client_gate *g, size_t max)
 	memset(g, 0, sizeof *g);
 	client_cond_init(&g->lock, &g->cond);
 	g->max = max;
+	g->tail = &g->head;
 }
 
 void
@@ -499,14 +500,13 @@ client_gate_fini(struct client_gate *g)
 	pthread_mutex_destroy(&g->lock);
 }
 
-/* Wait up to ms (UINT32_MAX: forever) for room; 0 or -1. */
-int
-client_gate_enter(struct client_gate *g, uint32_t ms)
+/* Wait up to ms (UINT32_MAX: forever) for room and take it; 0 or -1. */
+static int
+client_gate_room(struct client_gate *g, uint32_t ms)
 {
 	struct timespec	ts;
 	int		rc = 0;
 
-	pthread_mutex_lock(&g->lock);
 	if (g->inflight >= g->max) {
 		client_deadline(&ts, ms);
 		g->waiting++;
@@ -523,8 +523,59 @@ client_gate_enter(struct client_gate *g, uint32_t ms)
 	}
 	if (rc == 0)
 		g->inflight++;
+	return (rc);
+}
+
+/* Wait up to ms (UINT32_MAX: forever) for room; 0 or -1. */
+int
+client_gate_enter(struct client_gate *g, uint32_t ms)
+{
+	int	rc;
+
+	pthread_mutex_lock(&g->lock);
+	rc = client_gate_room(g, ms);
 	pthread_mutex_unlock(&g->lock);
 	return (rc);
+}
+
+/*
+ * Queue s for the loop, after the sends queued before it; a counted one
+ * (async, one-way) first waits up to ms for room as client_gate_enter()
+ * does, under the same lock.  1 if nothing was queued before (the caller
+ * wakes the loop, which takes them all), 0 if something was, -1 if there
+ * was no room in time (s is still the caller's).
+ */
+int
+client_gate_post(struct client_gate *g, struct client_send *s, int counted,
+    uint32_t ms)
+{
+	int	rc = 0;
+
+	s->next = NULL;
+	pthread_mutex_lock(&g->lock);
+	if (counted && client_gate_room(g, ms) != 0)
+		rc = -1;
+	else {
+		rc = g->head == NULL;
+		*g->tail = s;
+		g->tail = &s->next;
+	}
+	pthread_mutex_unlock(&g->lock);
+	return (rc);
+}
+
+/* Take every send queued, oldest first, linked by next; NULL if none. */
+struct client_send *
+client_gate_take(struct client_gate *g)
+{
+	struct client_send	*s;
+
+	pthread_mutex_lock(&g->lock);
+	s = g->head;
+	g->head = NULL;
+	g->tail = &g->head;
+	pthread_mutex_unlock(&g->lock);
+	return (s);
 }
 
 /* One left the gate. */
