@@ -142,7 +142,7 @@ static char		client_ipstr[INET_ADDRSTRLEN];
 static char		client_born[INET_ADDRSTRLEN + 8];	/* ip:0 */
 static uint32_t		client_random;
 static uint32_t		client_pid;	/* getpid() once, not per id */
-static uint64_t		client_start_ms;
+static uint64_t		client_start_ms;	/* wall clock */
 static uint64_t		client_busy_poll_us;	/* PETREL_BUSY_POLL */
 static _Atomic uint32_t	client_counter;
 static _Atomic uint32_t	client_instances;
@@ -225,7 +225,7 @@ client_once_init(void)
 	client_random = (uint32_t)ts.tv_nsec ^ (client_pid << 16) ^
 	    (uint32_t)ts.tv_sec;
 	client_random = client_random * 2654435761U + 0x9e3779b9U;
-	client_start_ms = clock_mono_ms();
+	client_start_ms = clock_wall_ms();
 	client_busy_poll_us = client_busy_poll(getenv("PETREL_BUSY_POLL"));
 }
 
@@ -293,6 +293,17 @@ client_name_ok(const char *s, int percent_ok)
 void
 client_unique_id(char *buf, size_t len)
 {
+	client_unique_id_at(buf, len, clock_wall_ms());
+}
+
+/*
+ * client_unique_id() for a sender that read the clock already: now_ms is
+ * the time since the epoch in ms (a sent message's born time), so one
+ * clock read serves both.
+ */
+void
+client_unique_id_at(char *buf, size_t len, uint64_t now_ms)
+{
 	static const char	 hex[] = "0123456789ABCDEF";
 	uint8_t			 b[16];
 	uint32_t		 pid, ms, n;
@@ -300,7 +311,7 @@ client_unique_id(char *buf, size_t len)
 
 	pthread_once(&client_once, client_once_init);
 	pid = client_pid;
-	ms = (uint32_t)(clock_mono_ms() - client_start_ms);
+	ms = (uint32_t)(now_ms - client_start_ms);
 	n = atomic_fetch_add_explicit(&client_counter, 1, memory_order_relaxed);
 	memcpy(b, client_ip, 4);
 	b[4] = pid >> 8;

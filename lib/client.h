@@ -166,6 +166,7 @@ void			 client_error(struct petrel_error *, int, const char *,
 int		 client_name_ok(const char *, int);
 void		 client_copy(char *, size_t, const char *);
 void			 client_unique_id(char *, size_t);
+void			 client_unique_id_at(char *, size_t, uint64_t);
 
 void			 client_wait_init(struct client_wait *, void *,
 			     size_t);

@@ -766,6 +766,10 @@ client_send_new(const struct petrel_msg *const *msgs, size_t n,
 	size_t			 i, len = 0, bodies = 0, tlen;
 	char			 id[CLIENT_UNIQUE_ID_LEN + 1];
 
+	if (n == 0) {
+		client_error(err, PETREL_E_BAD_REQUEST, "no message");
+		return (NULL);
+	}
 	if (n > 1)
 		outs = xcalloc(n, sizeof *outs);
 	born = clock_wall_ms();
@@ -785,7 +789,7 @@ client_send_new(const struct petrel_msg *const *msgs, size_t n,
 	s->len = len;
 	s->data = p = (uint8_t *)(s + 1);
 	for (i = 0; i < n; i++) {
-		client_unique_id(id, sizeof id);
+		client_unique_id_at(id, sizeof id, born);
 		if (i == 0)
 			memcpy(s->unique_id, id, sizeof id);
 		p = msg_out_put(p, &outs[i], id, born);
