@@ -272,10 +272,12 @@ producer_results(struct producer_req *req, size_t *n)
 /*
  * A send is over with code (PETREL_OK and the broker's status, or an
  * error and text), its results decoded already if decoded, else none:
- * answer its caller and forget it.
+ * answer its caller and forget it.  Returns 1 if it was counted in the
+ * gate (async, one-way), for the caller to leave it, after the callback
+ * as petrel_producer_flush() promises; 0 if not.
  */
-static void
-producer_answer(struct producer_req *req, int code, const char *text,
+static int
+producer_reply(struct producer_req *req, int code, const char *text,
     uint32_t status, int decoded)
 {
 	struct producer			*p = req->p;
@@ -283,6 +285,7 @@ producer_answer(struct producer_req *req, int code, const char *text,
 	struct petrel_send_result	*results, *r;
 	struct petrel_error		 err;
 	size_t				 i, n;
+	int				 counted = 1;
 
 	results = producer_results(req, &n);
 	for (i = 0; i < n; i++) {
@@ -295,6 +298,7 @@ producer_answer(struct producer_req *req, int code, const char *text,
 	switch (s->mode) {
 	case PETREL__SEND_MODE__SEND_SYNC:
 		client_wait_done(s->waiter, code, text);
+		counted = 0;
 		break;
 	case PETREL__SEND_MODE__SEND_ASYNC:
 		r = &req->res;
@@ -308,17 +312,26 @@ producer_answer(struct producer_req *req, int code, const char *text,
 		}
 		if (s->cb != NULL)
 			s->cb(r, code != PETREL_OK ? &err : NULL, s->cb_arg);
-		client_gate_leave(p->gate);
-		break;
-	default:
-		client_gate_leave(p->gate);
 		break;
 	}
 	free(s);
 	*(struct producer_req **)req = p->spare;
 	p->spare = req;
+	/* A closer comes only once nothing counted is in flight. */
 	if (--p->inflight == 0 && p->closer != NULL)
 		producer_closed(p);
+	return (counted);
+}
+
+/* producer_reply() and leave the gate for it. */
+static void
+producer_answer(struct producer_req *req, int code, const char *text,
+    uint32_t status, int decoded)
+{
+	struct client_gate	*gate = req->p->gate;
+
+	if (producer_reply(req, code, text, status, decoded))
+		client_gate_leave(gate);
 }
 
 /* producer_answer() of a send that failed with code before any answer. */
@@ -453,8 +466,9 @@ producer_batch_sent(uint32_t status, const char *error, const uint8_t *data,
 	struct producer_topic		*t = b->t;
 	struct producer			*p = t->p;
 	struct petrel_send_result	**outs;
+	struct client_gate		*gate = p->gate;
 	uint32_t			 sent;
-	size_t				 i, n, count;
+	size_t				 i, n, count, left = 0;
 
 	t->inflight--;
 	producer_flush(t);
@@ -472,9 +486,11 @@ producer_batch_sent(uint32_t status, const char *error, const uint8_t *data,
 			status = PETREL_E_PROTOCOL;
 			error = "the broker answered a batch with another count";
 		} else {
+			/* One lock of the gate for the batch, not one each. */
 			for (i = 0; i < b->n; i++)
-				producer_answer(b->reqs[i], PETREL_OK, NULL,
-				    sent, 1);
+				left += producer_reply(b->reqs[i], PETREL_OK,
+				    NULL, sent, 1);
+			client_gate_leave_n(gate, left);
 			goto out;
 		}
 	} else

@@ -593,10 +593,19 @@ client_gate_take(struct client_gate *g)
 void
 client_gate_leave(struct client_gate *g)
 {
+	client_gate_leave_n(g, 1);
+}
+
+/* n left the gate at once (one lock for a batch of answers). */
+void
+client_gate_leave_n(struct client_gate *g, size_t n)
+{
+	if (n == 0)
+		return;
 	pthread_mutex_lock(&g->lock);
-	if (g->inflight == 0)
+	if (g->inflight < n)
 		fatalx("%s: gate underflow", __func__);
-	g->inflight--;
+	g->inflight -= n;
 	if (g->waiting != 0)
 		pthread_cond_broadcast(&g->cond);
 	pthread_mutex_unlock(&g->lock);

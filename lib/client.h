@@ -181,6 +181,7 @@ int			 client_gate_post(struct client_gate *,
 			     struct client_send *, int, uint32_t);
 struct client_send	*client_gate_take(struct client_gate *);
 void			 client_gate_leave(struct client_gate *);
+void			 client_gate_leave_n(struct client_gate *, size_t);
 int			 client_gate_drain(struct client_gate *, uint32_t);
 
 /* lib/client.c: loop */
