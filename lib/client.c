@@ -143,6 +143,8 @@ static char		client_born[INET_ADDRSTRLEN + 8];	/* ip:0 */
 static uint32_t		client_random;
 static uint32_t		client_pid;	/* getpid() once, not per id */
 static uint64_t		client_start_ms;	/* wall clock */
+static char		client_id_head[21];	/* of unique ids: IP, pid,
+						   random in hex */
 static uint64_t		client_busy_poll_us;	/* PETREL_BUSY_POLL */
 static _Atomic uint32_t	client_counter;
 static _Atomic uint32_t	client_instances;
@@ -225,6 +227,9 @@ client_once_init(void)
 	client_random = (uint32_t)ts.tv_nsec ^ (client_pid << 16) ^
 	    (uint32_t)ts.tv_sec;
 	client_random = client_random * 2654435761U + 0x9e3779b9U;
+	snprintf(client_id_head, sizeof client_id_head, "%02X%02X%02X%02X"
+	    "%04X%08X", client_ip[0], client_ip[1], client_ip[2], client_ip[3],
+	    client_pid & 0xffff, client_random);
 	client_start_ms = clock_wall_ms();
 	client_busy_poll_us = client_busy_poll(getenv("PETREL_BUSY_POLL"));
 }
@@ -305,32 +310,26 @@ void
 client_unique_id_at(char *buf, size_t len, uint64_t now_ms)
 {
 	static const char	 hex[] = "0123456789ABCDEF";
-	uint8_t			 b[16];
-	uint32_t		 pid, ms, n;
+	uint8_t			 b[6];
+	uint32_t		 ms, n;
 	size_t			 i;
 
 	pthread_once(&client_once, client_once_init);
-	pid = client_pid;
-	ms = (uint32_t)(now_ms - client_start_ms);
-	n = atomic_fetch_add_explicit(&client_counter, 1, memory_order_relaxed);
-	memcpy(b, client_ip, 4);
-	b[4] = pid >> 8;
-	b[5] = pid;
-	b[6] = client_random >> 24;
-	b[7] = client_random >> 16;
-	b[8] = client_random >> 8;
-	b[9] = client_random;
-	b[10] = ms >> 24;
-	b[11] = ms >> 16;
-	b[12] = ms >> 8;
-	b[13] = ms;
-	b[14] = n >> 8;
-	b[15] = n;
 	if (len < 33)
 		fatalx("%s: buffer of %zu bytes", __func__, len);
-	for (i = 0; i < 16; i++) {
-		buf[2 * i] = hex[b[i] >> 4];
-		buf[2 * i + 1] = hex[b[i] & 0xf];
+	ms = (uint32_t)(now_ms - client_start_ms);
+	n = atomic_fetch_add_explicit(&client_counter, 1, memory_order_relaxed);
+	b[0] = ms >> 24;
+	b[1] = ms >> 16;
+	b[2] = ms >> 8;
+	b[3] = ms;
+	b[4] = n >> 8;
+	b[5] = n;
+	/* IP, pid and random are the process's: written out once. */
+	memcpy(buf, client_id_head, 20);
+	for (i = 0; i < 6; i++) {
+		buf[20 + 2 * i] = hex[b[i] >> 4];
+		buf[20 + 2 * i + 1] = hex[b[i] & 0xf];
 	}
 	buf[32] = '\0';
 }
