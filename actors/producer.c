@@ -484,7 +484,8 @@ producer_batch_sent(uint32_t status, const char *error, const uint8_t *data,
 			    status, error);
 		} else if (count != b->n) {
 			status = PETREL_E_PROTOCOL;
-			error = "the broker answered a batch with another count";
+			error = "the broker answered a batch with another "
+			    "count";
 		} else {
 			/* One lock of the gate for the batch, not one each. */
 			for (i = 0; i < b->n; i++)

@@ -90,7 +90,7 @@ struct client_send {
 	struct client_wait	*waiter;	/* SEND_SYNC */
 	petrel_send_cb		 cb;		/* SEND_ASYNC */
 	void			*cb_arg;
-	int			 sharded;	/* queue: shard_hash mod queues */
+	int			 sharded;	/* queue: shard_hash mod n */
 	uint64_t		 shard_hash;
 	petrel_selector		 selector;	/* or NULL */
 	void			*selector_arg;

@@ -74,12 +74,12 @@ void	*msg_array_add(void ***, size_t *, void *);
 #define OUT_F_UNIQUE_ID		6
 #define OUT_F_DELAY_LEVEL	7
 #define OUT_F_BORN_MS		8
-#define SEND_F_GROUP		1	/* SendMessageRequest, SendBatchRequest */
+#define SEND_F_GROUP		1	/* SendMessageRequest, SendBatch... */
 #define SEND_F_TOPIC		2
 #define SEND_F_QUEUE_ID		3
 #define SEND_F_BORN_HOST	4
 #define SEND_F_MESSAGES		5	/* message, or repeated messages */
-#define SENT_F_STATUS		1	/* SendMessageResponse, SendBatchResponse */
+#define SENT_F_STATUS		1	/* SendMessageResponse, SendBatch... */
 #define SENT_F_RESULTS		2	/* result, or repeated results */
 #define RESULT_F_MSG_ID		1	/* SendResult */
 #define RESULT_F_UNIQUE_ID	2

@@ -678,11 +678,12 @@ msg_out_prepare(const struct petrel_msg *msg, uint32_t compress_over,
 		else {
 			o->body = o->cbody = cbody;
 			o->blen = clen;
-			o->flags = PETREL__MESSAGE_FLAG__MESSAGE_FLAG_COMPRESSED;
+			o->flags =
+			    PETREL__MESSAGE_FLAG__MESSAGE_FLAG_COMPRESSED;
 		}
 	}
 
-	/* Field by field as protobuf-c packs them: proto3 leaves out 0 and "". */
+	/* As protobuf-c packs it: proto3 leaves out 0 and "". */
 	len = msg_wire_bytes_len(OUT_F_UNIQUE_ID, CLIENT_UNIQUE_ID_LEN);
 	if (o->blen != 0)
 		len += msg_wire_bytes_len(OUT_F_BODY, o->blen);
@@ -817,7 +818,8 @@ client_send_head(uint8_t *buf, size_t size, const char *group,
     const char *topic, int32_t queue_id, const char *born_host)
 {
 	const char	*str[3] = { group, topic, born_host };
-	uint32_t	 num[3] = { SEND_F_GROUP, SEND_F_TOPIC, SEND_F_BORN_HOST };
+	uint32_t	 num[3] = { SEND_F_GROUP, SEND_F_TOPIC,
+	    SEND_F_BORN_HOST };
 	size_t		 len = 0, slen[3];
 	uint8_t		*p = buf;
 	int		 i;

@@ -21,9 +21,10 @@
  *
  * Answers are decoded for their callback, but for rpc_call_raw() and
  * rpc_call_parts(), whose callback reads the encoding in place (a
- * consumer's pulls, hundreds of messages an answer; a producer's sends).  A frame larger than a read is read into one chain
- * made for it while only its start is in (rpc_make_room()), so that
- * evbuffer_pullup() need not copy it together.
+ * consumer's pulls, hundreds of messages an answer; a producer's
+ * sends).  A frame larger than a read is read into one chain made for it
+ * while only its start is in (rpc_make_room()), so that evbuffer_pullup()
+ * need not copy it together.
  *
  * The server may send requests too (a broker tells its consumers their
  * group changed): they go to the rpc_on_request() callback, decoded, and

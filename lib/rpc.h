@@ -28,9 +28,9 @@ struct rpc;
 typedef void (*rpc_cb)(uint32_t, const char *, ProtobufCMessage *, void *);
 
 /*
- * As rpc_cb, for rpc_call_raw() and rpc_call_parts(): instead of a decoded body, the len bytes
- * of its encoding at data (len 0 and data NULL unless STATUS_OK), valid
- * only during the call.
+ * As rpc_cb, for rpc_call_raw() and rpc_call_parts(): instead of a
+ * decoded body, the len bytes of its encoding at data (len 0 and data
+ * NULL unless STATUS_OK), valid only during the call.
  */
 typedef void (*rpc_raw_cb)(uint32_t, const char *, const uint8_t *, size_t,
     void *);

@@ -979,7 +979,8 @@ outgoing_ref(const struct petrel_msg *msg, uint32_t compress_over,
 		else {
 			o->body.data = cbody;
 			o->body.len = clen;
-			o->flags |= PETREL__MESSAGE_FLAG__MESSAGE_FLAG_COMPRESSED;
+			o->flags |=
+			    PETREL__MESSAGE_FLAG__MESSAGE_FLAG_COMPRESSED;
 		}
 	}
 	if (o->body.data == NULL)
@@ -1101,8 +1102,9 @@ START_TEST(test_send_encode)
 
 		/* Our ids and times, read back, go into the reference. */
 		if (isbatch) {
-			rbatch = msg_unpack(&petrel__send_batch_request__descriptor,
-			    wire, len);
+			rbatch = msg_unpack(
+			    &petrel__send_batch_request__descriptor, wire,
+			    len);
 			ck_assert_ptr_nonnull(rbatch);
 			ck_assert_uint_eq(rbatch->n_messages, n);
 			mine = rbatch->messages;
