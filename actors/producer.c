@@ -1,10 +1,17 @@
 /*
- * Producer: one per petrel_producer, on its client's loop.  Takes
- * ProducerSend messages from the API (lib/petrel_producer.c), chooses a
- * write queue of the topic's route (lib/client.c) and calls that queue's
+ * Producer: one per petrel_producer, on its client's loop.  Takes the
+ * sends the API (lib/petrel_producer.c) queued on its gate, encoded
+ * already (struct client_send), when a Tick says there are some; chooses
+ * a write queue of the topic's route (lib/client.c) and calls that queue's
  * broker (CODE_SEND_MESSAGE or CODE_SEND_BATCH), then answers the waiting
  * caller (SEND_SYNC), calls the callback (SEND_ASYNC) or, for SEND_ONEWAY,
  * nothing.
+ *
+ * No protobuf-c structure is built for a send: the request is the fields
+ * client_send_head() encodes for the queue chosen, then the messages as
+ * the API encoded them, copied into the connection's output
+ * (rpc_call_parts()); the answer is read in place (client_send_decode())
+ * straight into each caller's results.
  *
  * Queues: round robin over the write queues of every master, skipping the
  * broker whose send failed last for CLIENT_AVOID_MS while another has
@@ -49,20 +56,23 @@
 
 #include "proto/client.pb-c.h"
 #include "proto/frame.pb-c.h"
+#include "proto/runtime.pb-c.h"
 
 #define PRODUCER_PIPELINE	4	/* plain requests in flight a topic */
 #define PRODUCER_BATCH_MAX	1024
 #define PRODUCER_BATCH_BYTES	(4U << 20)
 
+#define PRODUCER_HEAD_MAX	512	/* fields 1-4 of a send request */
+
 /* One send in flight. */
 struct producer_req {
 	struct producer			*p;
-	Petrel__ProducerSend		*m;
-	const char			*topic;
+	struct client_send		*s;
 	struct producer_topic		*t;	/* counted in t->inflight */
 	uint32_t			 tries;
 	uint64_t			 deadline;	/* monotonic ms */
 	char				 broker[PETREL_NAME_MAX];
+	struct petrel_send_result	 res;	/* but SEND_SYNC's */
 	TAILQ_ENTRY(producer_req)	 entry;
 };
 TAILQ_HEAD(producer_reqs, producer_req);
@@ -100,15 +110,17 @@ struct producer {
 	size_t			 inflight;
 	struct client_wait	*closer;
 	struct producer_req	*spare;
-	Petrel__OutgoingMessage	**bmsgs;	/* a batch being encoded */
-	size_t			 capbmsgs;
+	ProtobufCBinaryData	*parts;		/* a batch being written */
+	size_t			 capparts;
+	struct petrel_send_result **outs;	/* an answer being read */
+	size_t			 capouts;
 };
 
 static int	producer_init(struct actor *, void *);
 static void	producer_fini(void *);
 static int	producer_on_config(void *, ProtobufCMessage *,
 		    const struct envelope *);
-static int	producer_on_send(void *, ProtobufCMessage *,
+static int	producer_on_tick(void *, ProtobufCMessage *,
 		    const struct envelope *);
 static int	producer_on_close(void *, ProtobufCMessage *,
 		    const struct envelope *);
@@ -120,7 +132,7 @@ static int	producer_pick(struct producer *, struct producer_req *,
 
 static const struct actor_handler producer_handlers[] = {
 	{ &petrel__producer_config__descriptor, producer_on_config },
-	{ &petrel__producer_send__descriptor, producer_on_send },
+	{ &petrel__tick__descriptor, producer_on_tick },
 	{ &petrel__producer_close__descriptor, producer_on_close },
 	{ NULL, NULL }
 };
@@ -156,7 +168,7 @@ producer_topic_free(void *arg)
 
 	while ((req = TAILQ_FIRST(&t->queued)) != NULL) {
 		TAILQ_REMOVE(&t->queued, req, entry);
-		msg_free(req->m);
+		free(req->s);
 		free(req);
 	}
 	free(t);
@@ -170,7 +182,7 @@ producer_fini(void *state)
 
 	while ((req = TAILQ_FIRST(&p->waiting)) != NULL) {
 		TAILQ_REMOVE(&p->waiting, req, entry);
-		msg_free(req->m);
+		free(req->s);
 		free(req);
 	}
 	while ((req = p->spare) != NULL) {
@@ -179,7 +191,8 @@ producer_fini(void *state)
 	}
 	strmap_free(p->asking, NULL);
 	strmap_free(p->topics, producer_topic_free);
-	free(p->bmsgs);
+	free(p->parts);
+	free(p->outs);
 	free(p->group);
 }
 
@@ -242,114 +255,111 @@ producer_closed(struct producer *p)
 	client_wait_done(w, PETREL_OK, NULL);
 }
 
-/* Copy a SendResult into r. */
-static void
-producer_result(struct petrel_send_result *r, uint32_t status,
-    const char *broker, const Petrel__SendResult *sr)
+/* The results of req: *n of them, where its caller reads them. */
+static struct petrel_send_result *
+producer_results(struct producer_req *req, size_t *n)
 {
-	memset(r, 0, sizeof *r);
-	r->status = (int)status;
-	client_copy(r->broker, sizeof r->broker, broker);
-	if (sr == NULL)
-		return;
-	client_copy(r->msg_id, sizeof r->msg_id, sr->msg_id);
-	client_copy(r->unique_id, sizeof r->unique_id, sr->unique_id);
-	r->queue_id = sr->queue_id;
-	r->queue_offset = sr->queue_offset;
+	struct client_wait	*w = req->s->waiter;
+
+	if (req->s->mode == PETREL__SEND_MODE__SEND_SYNC) {
+		*n = w->n;
+		return (w->arg);
+	}
+	*n = 1;
+	return (&req->res);
 }
 
 /*
- * A send is over with code (PETREL_OK and the broker's status and results
- * of its nres messages, or an error and text): answer its caller and
- * forget it.
+ * A send is over with code (PETREL_OK and the broker's status, or an
+ * error and text), its results decoded already if decoded, else none:
+ * answer its caller and forget it.  Returns 1 if it was counted in the
+ * gate (async, one-way), for the caller to leave it, after the callback
+ * as petrel_producer_flush() promises; 0 if not.
  */
-static void
-producer_answer(struct producer_req *req, int code, const char *text,
-    uint32_t status, Petrel__SendResult *const *res, size_t nres)
+static int
+producer_reply(struct producer_req *req, int code, const char *text,
+    uint32_t status, int decoded)
 {
 	struct producer			*p = req->p;
-	Petrel__ProducerSend		*m = req->m;
-	struct client_wait		*w;
-	struct petrel_send_result	*results, r;
+	struct client_send		*s = req->s;
+	struct petrel_send_result	*results, *r;
 	struct petrel_error		 err;
-	petrel_send_cb			 cb;
 	size_t				 i, n;
+	int				 counted = 1;
 
-	switch (m->mode) {
+	results = producer_results(req, &n);
+	for (i = 0; i < n; i++) {
+		r = &results[i];
+		if (!decoded)
+			memset(r, 0, sizeof *r);
+		r->status = (int)status;
+		client_copy(r->broker, sizeof r->broker, req->broker);
+	}
+	switch (s->mode) {
 	case PETREL__SEND_MODE__SEND_SYNC:
-		w = (struct client_wait *)(uintptr_t)m->waiter;
-		results = w->arg;
-		n = w->n;
-		for (i = 0; i < n; i++) {
-			producer_result(&results[i], status, req->broker,
-			    i < nres ? res[i] : NULL);
-		}
-		if (nres != n && code == PETREL_OK) {
-			code = PETREL_E_PROTOCOL;
-			text = "the broker answered a batch with another count";
-		}
-		client_wait_done(w, code, text);
+		client_wait_done(s->waiter, code, text);
+		counted = 0;
 		break;
 	case PETREL__SEND_MODE__SEND_ASYNC:
-		cb = (petrel_send_cb)(uintptr_t)m->callback;
-		producer_result(&r, status, req->broker, nres > 0 ? res[0] :
-		    NULL);
-		if (m->one != NULL && m->one->message != NULL && r.unique_id[0] ==
-		    '\0')
-			snprintf(r.unique_id, sizeof r.unique_id, "%s",
-			    m->one->message->unique_id);
+		r = &req->res;
+		if (r->unique_id[0] == '\0')
+			memcpy(r->unique_id, s->unique_id, sizeof s->unique_id);
 		if (code != PETREL_OK) {
 			err.code = code;
 			snprintf(err.text, sizeof err.text, "%s",
 			    text != NULL && *text != '\0' ? text :
 			    petrel_strerror(code));
 		}
-		if (cb != NULL)
-			cb(&r, code != PETREL_OK ? &err : NULL,
-			    (void *)(uintptr_t)m->callback_arg);
-		client_gate_leave(p->gate);
-		break;
-	default:
-		client_gate_leave(p->gate);
+		if (s->cb != NULL)
+			s->cb(r, code != PETREL_OK ? &err : NULL, s->cb_arg);
 		break;
 	}
-	msg_free(req->m);
+	free(s);
 	*(struct producer_req **)req = p->spare;
 	p->spare = req;
+	/* A closer comes only once nothing counted is in flight. */
 	if (--p->inflight == 0 && p->closer != NULL)
 		producer_closed(p);
+	return (counted);
 }
 
-/* producer_answer() with the broker's answer resp (or none), then free it. */
+/* producer_reply() and leave the gate for it. */
 static void
-producer_finish(struct producer_req *req, int code, const char *text,
-    ProtobufCMessage *resp)
+producer_answer(struct producer_req *req, int code, const char *text,
+    uint32_t status, int decoded)
 {
-	Petrel__SendMessageResponse	*one;
-	Petrel__SendBatchResponse	*batch;
+	struct client_gate	*gate = req->p->gate;
 
-	if (resp == NULL)
-		producer_answer(req, code, text, (uint32_t)code, NULL, 0);
-	else if (msg_is(resp, &petrel__send_message_response__descriptor)) {
-		one = (Petrel__SendMessageResponse *)resp;
-		producer_answer(req, code, text, one->status, &one->result, 1);
-	} else {
-		batch = (Petrel__SendBatchResponse *)resp;
-		producer_answer(req, code, text, batch->status, batch->results,
-		    batch->n_results);
+	if (producer_reply(req, code, text, status, decoded))
+		client_gate_leave(gate);
+}
+
+/* producer_answer() of a send that failed with code before any answer. */
+static void
+producer_finish(struct producer_req *req, int code, const char *text)
+{
+	producer_answer(req, code, text, (uint32_t)code, 0);
+}
+
+/* Room for n result pointers in p->outs. */
+static struct petrel_send_result **
+producer_outs(struct producer *p, size_t n)
+{
+	if (n > p->capouts) {
+		p->outs = xreallocarray(p->outs, n, sizeof *p->outs);
+		p->capouts = n;
 	}
-	msg_free(resp);
+	return (p->outs);
 }
 
 /* Whether req may travel in one batch with other sends of its topic. */
 static int
 producer_plain(const struct producer_req *req)
 {
-	const Petrel__ProducerSend	*m = req->m;
+	const struct client_send	*s = req->s;
 
-	return (m->one != NULL && m->one->message != NULL &&
-	    m->one->message->delay_level == 0 && m->selector == 0 &&
-	    !m->sharded && m->mode != PETREL__SEND_MODE__SEND_ONEWAY);
+	return (!s->batch && s->delay_level == 0 && s->selector == NULL &&
+	    !s->sharded && s->mode != PETREL__SEND_MODE__SEND_ONEWAY);
 }
 
 /* The state of topic's plain sends. */
@@ -390,13 +400,13 @@ producer_failed(struct producer_req *req, uint32_t status, const char *error)
 	struct producer	*p = req->p;
 
 	if (producer_retriable(status) && req->tries < p->retries &&
-	    req->m->selector == 0 && !req->m->sharded &&
+	    req->s->selector == NULL && !req->s->sharded &&
 	    clock_mono_ms() < req->deadline) {
 		req->tries++;
 		producer_dispatch(req);
 		return;
 	}
-	producer_answer(req, (int)status, error, status, NULL, 0);
+	producer_answer(req, (int)status, error, status, 0);
 }
 
 /* Remember that broker failed sends of topic. */
@@ -410,52 +420,99 @@ producer_avoid(struct producer *p, const char *broker, const char *topic,
 	client_route_stale(p->c, topic);
 }
 
-/* A broker answered a send, or the send failed. */
+/* A broker answered a send (its answer encoded at data), or it failed. */
 static void
-producer_sent(uint32_t status, const char *error, ProtobufCMessage *body,
-    void *arg)
+producer_sent(uint32_t status, const char *error, const uint8_t *data,
+    size_t len, void *arg)
 {
-	struct producer_req	*req = arg;
+	struct producer_req		*req = arg;
+	struct producer			*p = req->p;
+	struct petrel_send_result	*results, **outs;
+	uint32_t			 sent;
+	size_t				 n, i, count;
 
 	producer_release(req);
 	if (status == PETREL__STATUS__STATUS_OK) {
-		producer_finish(req, PETREL_OK, NULL, body);
-		return;
+		results = producer_results(req, &n);
+		outs = producer_outs(p, n);
+		for (i = 0; i < n; i++)
+			outs[i] = &results[i];
+		if (client_send_decode(data, len, req->s->batch, &sent, outs,
+		    n, &count) == 0) {
+			if (count == n)
+				producer_answer(req, PETREL_OK, NULL, sent, 1);
+			else
+				producer_answer(req, PETREL_E_PROTOCOL, "the "
+				    "broker answered a batch with another "
+				    "count", sent, 1);
+			return;
+		}
+		status = PETREL__STATUS__STATUS_PROTOCOL_ERROR;
+		error = "undecodable response body";
 	}
-	producer_avoid(req->p, req->broker, req->topic, status, error);
+	producer_avoid(p, req->broker, req->s->topic, status, error);
 	producer_failed(req, status, error);
 }
 
-/* A broker answered a batch of coalesced sends, or the batch failed. */
+/*
+ * A broker answered a batch of coalesced sends (its answer encoded at
+ * data), or the batch failed.
+ */
 static void
-producer_batch_sent(uint32_t status, const char *error,
-    ProtobufCMessage *body, void *arg)
+producer_batch_sent(uint32_t status, const char *error, const uint8_t *data,
+    size_t len, void *arg)
 {
 	struct producer_batch		*b = arg;
 	struct producer_topic		*t = b->t;
-	Petrel__SendBatchResponse	*resp = (Petrel__SendBatchResponse *)body;
-	size_t				 i;
+	struct producer			*p = t->p;
+	struct petrel_send_result	**outs;
+	struct client_gate		*gate = p->gate;
+	uint32_t			 sent;
+	size_t				 i, n, count, left = 0;
 
 	t->inflight--;
 	producer_flush(t);
-	if (status == PETREL__STATUS__STATUS_OK && resp->n_results != b->n) {
-		status = PETREL_E_PROTOCOL;
-		error = "the broker answered a batch with another count";
-	} else if (status == PETREL__STATUS__STATUS_OK) {
-		for (i = 0; i < b->n; i++) {
-			producer_answer(b->reqs[i], PETREL_OK, NULL,
-			    resp->status, resp->results + i, 1);
+	if (status == PETREL__STATUS__STATUS_OK) {
+		outs = producer_outs(p, b->n);
+		for (i = 0; i < b->n; i++)
+			outs[i] = producer_results(b->reqs[i], &n);
+		if (client_send_decode(data, len, 1, &sent, outs, b->n,
+		    &count) != 0) {
+			status = PETREL__STATUS__STATUS_PROTOCOL_ERROR;
+			error = "undecodable response body";
+			producer_avoid(p, b->broker, b->reqs[0]->s->topic,
+			    status, error);
+		} else if (count != b->n) {
+			status = PETREL_E_PROTOCOL;
+			error = "the broker answered a batch with another "
+			    "count";
+		} else {
+			/* One lock of the gate for the batch, not one each. */
+			for (i = 0; i < b->n; i++)
+				left += producer_reply(b->reqs[i], PETREL_OK,
+				    NULL, sent, 1);
+			client_gate_leave_n(gate, left);
+			goto out;
 		}
-		goto out;
 	} else
-		producer_avoid(t->p, b->broker, b->reqs[0]->topic, status,
+		producer_avoid(p, b->broker, b->reqs[0]->s->topic, status,
 		    error);
 	/* The last answer may free the producer: touch nothing after. */
 	for (i = 0; i < b->n; i++)
 		producer_failed(b->reqs[i], status, error);
 out:
-	msg_free(body);
 	free(b);
+}
+
+/* Room for n parts in p->parts. */
+static ProtobufCBinaryData *
+producer_parts(struct producer *p, size_t n)
+{
+	if (n > p->capparts) {
+		p->parts = xreallocarray(p->parts, n, sizeof *p->parts);
+		p->capparts = n;
+	}
+	return (p->parts);
 }
 
 /*
@@ -470,13 +527,14 @@ producer_send_batch(struct producer_topic *t)
 	struct producer_req		*req = TAILQ_FIRST(&t->queued);
 	struct producer_batch		*b;
 	const struct client_route	*r;
-	Petrel__SendBatchRequest	 br = PETREL__SEND_BATCH_REQUEST__INIT;
+	ProtobufCBinaryData		*parts;
 	struct rpc			*rpc;
 	uint64_t			 now, deadline = UINT64_MAX;
-	size_t				 n, bytes, i;
+	size_t				 n, bytes, i, hlen;
+	uint8_t				 head[PRODUCER_HEAD_MAX];
 	int				 q;
 
-	if ((r = client_route_get(p->c, req->topic)) == NULL ||
+	if ((r = client_route_get(p->c, req->s->topic)) == NULL ||
 	    (q = producer_pick(p, req, r)) == -1 ||
 	    (rpc = client_conn(p->c, r->queues[q].address)) == NULL) {
 		/* Alone, it finds its route or its error. */
@@ -489,40 +547,37 @@ producer_send_batch(struct producer_topic *t)
 	b = xmalloc(sizeof *b + n * sizeof *b->reqs);
 	b->t = t;
 	client_copy(b->broker, sizeof b->broker, r->queues[q].broker);
-	if (n > p->capbmsgs) {
-		p->bmsgs = xreallocarray(p->bmsgs, n, sizeof *p->bmsgs);
-		p->capbmsgs = n;
-	}
+	hlen = client_send_head(head, sizeof head, p->group, req->s->topic,
+	    (int32_t)r->queues[q].queue_id, client_host(p->c));
+	parts = producer_parts(p, n + 1);
+	parts[0].data = head;
+	parts[0].len = hlen;
 	for (i = 0, bytes = 0; i < n; i++) {
 		req = TAILQ_FIRST(&t->queued);
-		bytes += req->m->one->message->body.len;
+		bytes += req->s->bodies;
 		if (i > 0 && bytes > PRODUCER_BATCH_BYTES)
 			break;
 		TAILQ_REMOVE(&t->queued, req, entry);
 		t->nqueued--;
 		client_copy(req->broker, sizeof req->broker, b->broker);
 		b->reqs[i] = req;
-		p->bmsgs[i] = req->m->one->message;
+		parts[i + 1].data = req->s->data;
+		parts[i + 1].len = req->s->len;
 		if (req->deadline < deadline)
 			deadline = req->deadline;
 	}
 	b->n = i;
-	br.producer_group = p->group;
-	br.topic = (char *)b->reqs[0]->topic;
-	br.queue_id = (int32_t)r->queues[q].queue_id;
-	br.born_host = (char *)client_host(p->c);
-	br.n_messages = b->n;
-	br.messages = p->bmsgs;
 	now = clock_mono_ms();
 	t->inflight++;
-	if (rpc_call(rpc, PETREL__REQUEST_CODE__CODE_SEND_BATCH, &br.base,
+	if (hlen != 0 && rpc_call_parts(rpc,
+	    PETREL__REQUEST_CODE__CODE_SEND_BATCH, parts, b->n + 1,
 	    deadline > now ? (uint32_t)(deadline - now) : 1,
 	    producer_batch_sent, b) == 0)
 		return (0);
 	t->inflight--;
 	for (i = 0; i < b->n; i++) {
-		producer_answer(b->reqs[i], PETREL_E_NOT_SENT,
-		    "the request cannot be sent", PETREL_E_NOT_SENT, NULL, 0);
+		producer_finish(b->reqs[i], PETREL_E_NOT_SENT,
+		    "the request cannot be sent");
 	}
 	free(b);
 	return (-1);
@@ -557,7 +612,7 @@ producer_routed(const char *topic, const struct client_route *r,
 	TAILQ_INIT(&list);
 	for (req = TAILQ_FIRST(&p->waiting); req != NULL; req = next) {
 		next = TAILQ_NEXT(req, entry);
-		if (strcmp(req->topic, topic) != 0)
+		if (strcmp(req->s->topic, topic) != 0)
 			continue;
 		TAILQ_REMOVE(&p->waiting, req, entry);
 		TAILQ_INSERT_TAIL(&list, req, entry);
@@ -569,7 +624,7 @@ producer_routed(const char *topic, const struct client_route *r,
 			producer_dispatch(req);
 		else
 			producer_finish(req, (int)status, *error != '\0' ?
-			    error : "no route", NULL);
+			    error : "no route");
 	}
 }
 
@@ -578,20 +633,17 @@ static int
 producer_pick(struct producer *p, struct producer_req *req,
     const struct client_route *r)
 {
-	Petrel__ProducerSend	*m = req->m;
-	petrel_selector		 fn;
-	const char		*avoid = NULL;
-	uint32_t		 n = (uint32_t)r->nqueues;
+	const struct client_send	*s = req->s;
+	const char			*avoid = NULL;
+	uint32_t			 n = (uint32_t)r->nqueues;
 
 	if (n == 0)
 		return (-1);
-	if (m->selector != 0) {
-		fn = (petrel_selector)(uintptr_t)m->selector;
-		return ((int)(fn(n, (const struct petrel_msg *)(uintptr_t)
-		    m->selector_msg, (void *)(uintptr_t)m->selector_arg) % n));
-	}
-	if (m->sharded)
-		return ((int)(m->shard_hash % n));
+	if (s->selector != NULL)
+		return ((int)(s->selector(n, s->selector_msg,
+		    s->selector_arg) % n));
+	if (s->sharded)
+		return ((int)(s->shard_hash % n));
 	if (p->avoid[0] != '\0' && clock_mono_ms() < p->avoid_until)
 		avoid = p->avoid;
 	return (client_route_pick(r, &p->next, avoid));
@@ -602,26 +654,27 @@ static void
 producer_dispatch(struct producer_req *req)
 {
 	struct producer			*p = req->p;
-	Petrel__ProducerSend		*m = req->m;
+	struct client_send		*s = req->s;
 	const struct client_route	*r;
 	const struct client_queue	*q;
-	const ProtobufCMessage		*body;
 	struct producer_topic		*t = NULL;
+	ProtobufCBinaryData		 parts[2];
 	struct rpc			*rpc;
 	uint64_t			 now;
 	uint32_t			 code, timeout;
+	uint8_t				 head[PRODUCER_HEAD_MAX];
 	int				 i, rc;
 
-	if ((r = client_route_get(p->c, req->topic)) == NULL) {
+	if ((r = client_route_get(p->c, s->topic)) == NULL) {
 		TAILQ_INSERT_TAIL(&p->waiting, req, entry);
-		if (strmap_get(p->asking, req->topic) == NULL) {
-			strmap_put(p->asking, req->topic, p);
-			client_route(p->c, req->topic, 0, producer_routed, p);
+		if (strmap_get(p->asking, s->topic) == NULL) {
+			strmap_put(p->asking, s->topic, p);
+			client_route(p->c, s->topic, 0, producer_routed, p);
 		}
 		return;
 	}
 	if (producer_plain(req)) {
-		t = producer_topic(p, req->topic);
+		t = producer_topic(p, s->topic);
 		if (t->inflight >= PRODUCER_PIPELINE) {
 			TAILQ_INSERT_TAIL(&t->queued, req, entry);
 			t->nqueued++;
@@ -630,84 +683,78 @@ producer_dispatch(struct producer_req *req)
 	}
 	if ((i = producer_pick(p, req, r)) == -1) {
 		producer_finish(req, PETREL_E_TOPIC_NOT_EXIST,
-		    "no broker has a writable queue of the topic", NULL);
+		    "no broker has a writable queue of the topic");
 		return;
 	}
 	q = &r->queues[i];
 	client_copy(req->broker, sizeof req->broker, q->broker);
 	if ((rpc = client_conn(p->c, q->address)) == NULL) {
-		producer_finish(req, PETREL_E_NOT_SENT, "bad broker address",
-		    NULL);
+		producer_finish(req, PETREL_E_NOT_SENT, "bad broker address");
 		return;
 	}
 	now = clock_mono_ms();
 	timeout = req->deadline > now ? (uint32_t)(req->deadline - now) : 1;
 
-	/* The group and host are ours, lent for the encoding only. */
-	if (m->one != NULL) {
-		m->one->queue_id = (int32_t)q->queue_id;
-		m->one->producer_group = p->group;
-		m->one->born_host = (char *)client_host(p->c);
-		code = PETREL__REQUEST_CODE__CODE_SEND_MESSAGE;
-		body = &m->one->base;
-	} else {
-		m->batch->queue_id = (int32_t)q->queue_id;
-		m->batch->producer_group = p->group;
-		m->batch->born_host = (char *)client_host(p->c);
-		code = PETREL__REQUEST_CODE__CODE_SEND_BATCH;
-		body = &m->batch->base;
-	}
+	code = s->batch ? PETREL__REQUEST_CODE__CODE_SEND_BATCH :
+	    PETREL__REQUEST_CODE__CODE_SEND_MESSAGE;
+	parts[0].data = head;
+	parts[0].len = client_send_head(head, sizeof head, p->group, s->topic,
+	    (int32_t)q->queue_id, client_host(p->c));
+	parts[1].data = s->data;
+	parts[1].len = s->len;
 	if (t != NULL) {
 		req->t = t;
 		t->inflight++;
 	}
-	if (m->mode == PETREL__SEND_MODE__SEND_ONEWAY)
-		rc = rpc_oneway(rpc, code, body);
+	if (parts[0].len == 0)
+		rc = -1;
+	else if (s->mode == PETREL__SEND_MODE__SEND_ONEWAY)
+		rc = rpc_oneway_parts(rpc, code, parts, 2);
 	else
-		rc = rpc_call(rpc, code, body, timeout, producer_sent, req);
-	if (m->one != NULL) {
-		m->one->producer_group = (char *)protobuf_c_empty_string;
-		m->one->born_host = (char *)protobuf_c_empty_string;
-	} else {
-		m->batch->producer_group = (char *)protobuf_c_empty_string;
-		m->batch->born_host = (char *)protobuf_c_empty_string;
-	}
+		rc = rpc_call_parts(rpc, code, parts, 2, timeout, producer_sent,
+		    req);
 	if (rc != 0) {
 		producer_release(req);
 		producer_finish(req, PETREL_E_NOT_SENT,
-		    "the request cannot be sent", NULL);
-	}
-	else if (m->mode == PETREL__SEND_MODE__SEND_ONEWAY)
-		producer_finish(req, PETREL_OK, NULL, NULL);
+		    "the request cannot be sent");
+	} else if (s->mode == PETREL__SEND_MODE__SEND_ONEWAY)
+		producer_finish(req, PETREL_OK, NULL);
 }
 
+/*
+ * The API queued sends on the gate: take them all, each with a deadline
+ * of now plus the producer's timeout.  The producer cannot close while
+ * they are taken: it closes only once the API has nothing in flight.
+ */
 static int
-producer_on_send(void *state, ProtobufCMessage *m,
+producer_on_tick(void *state, ProtobufCMessage *m,
     const struct envelope *env)
 {
 	struct producer		*p = state;
-	Petrel__ProducerSend	*s = (Petrel__ProducerSend *)m;
+	Petrel__Tick		*tick = (Petrel__Tick *)m;
 	struct producer_req	*req;
+	struct client_send	*s, *next;
+	uint64_t		 deadline;
 
-	if ((req = p->spare) != NULL)
-		p->spare = *(struct producer_req **)req;
-	else
-		req = xmalloc(sizeof *req);
-	memset(req, 0, sizeof *req);
-	req->p = p;
-	req->m = s;
-	req->deadline = clock_mono_ms() + p->timeout_ms;
-	p->inflight++;
-	if (!p->configured || (s->one == NULL) == (s->batch == NULL) ||
-	    s->mode > PETREL__SEND_MODE__SEND_ONEWAY) {
-		req->topic = "";
-		producer_finish(req, PETREL_E_NOT_SENT, "bad send request",
-		    NULL);
-		return (ACTOR_KEPT);
+	if (!p->configured || tick->id != CLIENT_TICK_SENDS) {
+		log_warnx("%s: tick %u unexpected", __func__, tick->id);
+		return (-1);
 	}
-	req->topic = s->one != NULL ? s->one->topic : s->batch->topic;
-	producer_dispatch(req);
-	return (ACTOR_KEPT);
+	deadline = clock_mono_ms() + p->timeout_ms;
+	for (s = client_gate_take(p->gate); s != NULL; s = next) {
+		next = s->next;
+		if ((req = p->spare) != NULL)
+			p->spare = *(struct producer_req **)req;
+		else
+			req = xmalloc(sizeof *req);
+		memset(req, 0, sizeof *req);
+		req->p = p;
+		req->s = s;
+		req->deadline = deadline;
+		p->inflight++;
+		producer_dispatch(req);
+	}
+	return (0);
 }
 
 static int

@@ -67,12 +67,14 @@ struct bench_thread {
 	uint32_t		 inflight;
 	int			 waiting;	/* for inflight <= wake_at */
 	uint32_t		 wake_at;
+	struct bench_slot	*free;		/* of its window's slots */
 };
 
 /* An async send: when it left. */
 struct bench_slot {
 	struct bench_thread	*t;
 	uint64_t		 start_ns;
+	struct bench_slot	*next;		/* on t->free */
 };
 
 struct bench {
@@ -126,8 +128,9 @@ bench_answered(const struct petrel_send_result *r,
 	struct bench_thread	*t = s->t;
 
 	bench_record(t->b, s->start_ns, e != NULL);
-	free(s);
 	pthread_mutex_lock(&t->lock);
+	s->next = t->free;
+	t->free = s;
 	t->inflight--;
 	if (t->waiting && t->inflight <= t->wake_at)
 		pthread_cond_signal(&t->cond);
@@ -140,11 +143,19 @@ bench_main(void *arg)
 {
 	struct bench_thread	*t = arg;
 	struct bench		*b = t->b;
-	struct bench_slot	*s;
+	struct bench_slot	*s, *slots;
 	struct petrel_msg	*m;
 	struct petrel_error	 err;
 	uint64_t		 start;
+	uint32_t		 i;
 
+	/* A slot a send in flight, taken and given back under t->lock. */
+	slots = xcalloc(b->window, sizeof *slots);
+	for (i = 0; i < b->window; i++) {
+		slots[i].t = t;
+		slots[i].next = t->free;
+		t->free = &slots[i];
+	}
 	m = petrel_msg_new(b->topic, b->body, b->size);
 	while (bench_take(b)) {
 		if (b->window <= 1) {
@@ -162,14 +173,15 @@ bench_main(void *arg)
 			t->waiting = 0;
 		}
 		t->inflight++;
+		s = t->free;
+		t->free = s->next;
 		pthread_mutex_unlock(&t->lock);
-		s = xmalloc(sizeof *s);
-		s->t = t;
 		s->start_ns = clock_mono_ns();
 		if (petrel_send_async(b->p, m, bench_answered, s, &err) != 0) {
 			bench_record(b, s->start_ns, 1);
-			free(s);
 			pthread_mutex_lock(&t->lock);
+			s->next = t->free;
+			t->free = s;
 			t->inflight--;
 			pthread_mutex_unlock(&t->lock);
 		}
@@ -181,6 +193,7 @@ bench_main(void *arg)
 		pthread_cond_wait(&t->cond, &t->lock);
 	pthread_mutex_unlock(&t->lock);
 	petrel_msg_free(m);
+	free(slots);
 	return (NULL);
 }
 

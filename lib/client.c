@@ -142,7 +142,9 @@ static char		client_ipstr[INET_ADDRSTRLEN];
 static char		client_born[INET_ADDRSTRLEN + 8];	/* ip:0 */
 static uint32_t		client_random;
 static uint32_t		client_pid;	/* getpid() once, not per id */
-static uint64_t		client_start_ms;
+static uint64_t		client_start_ms;	/* wall clock */
+static char		client_id_head[21];	/* of unique ids: IP, pid,
+						   random in hex */
 static uint64_t		client_busy_poll_us;	/* PETREL_BUSY_POLL */
 static _Atomic uint32_t	client_counter;
 static _Atomic uint32_t	client_instances;
@@ -225,7 +227,10 @@ client_once_init(void)
 	client_random = (uint32_t)ts.tv_nsec ^ (client_pid << 16) ^
 	    (uint32_t)ts.tv_sec;
 	client_random = client_random * 2654435761U + 0x9e3779b9U;
-	client_start_ms = clock_mono_ms();
+	snprintf(client_id_head, sizeof client_id_head, "%02X%02X%02X%02X"
+	    "%04X%08X", client_ip[0], client_ip[1], client_ip[2], client_ip[3],
+	    client_pid & 0xffff, client_random);
+	client_start_ms = clock_wall_ms();
 	client_busy_poll_us = client_busy_poll(getenv("PETREL_BUSY_POLL"));
 }
 
@@ -293,33 +298,38 @@ client_name_ok(const char *s, int percent_ok)
 void
 client_unique_id(char *buf, size_t len)
 {
+	client_unique_id_at(buf, len, clock_wall_ms());
+}
+
+/*
+ * client_unique_id() for a sender that read the clock already: now_ms is
+ * the time since the epoch in ms (a sent message's born time), so one
+ * clock read serves both.
+ */
+void
+client_unique_id_at(char *buf, size_t len, uint64_t now_ms)
+{
 	static const char	 hex[] = "0123456789ABCDEF";
-	uint8_t			 b[16];
-	uint32_t		 pid, ms, n;
+	uint8_t			 b[6];
+	uint32_t		 ms, n;
 	size_t			 i;
 
 	pthread_once(&client_once, client_once_init);
-	pid = client_pid;
-	ms = (uint32_t)(clock_mono_ms() - client_start_ms);
-	n = atomic_fetch_add_explicit(&client_counter, 1, memory_order_relaxed);
-	memcpy(b, client_ip, 4);
-	b[4] = pid >> 8;
-	b[5] = pid;
-	b[6] = client_random >> 24;
-	b[7] = client_random >> 16;
-	b[8] = client_random >> 8;
-	b[9] = client_random;
-	b[10] = ms >> 24;
-	b[11] = ms >> 16;
-	b[12] = ms >> 8;
-	b[13] = ms;
-	b[14] = n >> 8;
-	b[15] = n;
 	if (len < 33)
 		fatalx("%s: buffer of %zu bytes", __func__, len);
-	for (i = 0; i < 16; i++) {
-		buf[2 * i] = hex[b[i] >> 4];
-		buf[2 * i + 1] = hex[b[i] & 0xf];
+	ms = (uint32_t)(now_ms - client_start_ms);
+	n = atomic_fetch_add_explicit(&client_counter, 1, memory_order_relaxed);
+	b[0] = ms >> 24;
+	b[1] = ms >> 16;
+	b[2] = ms >> 8;
+	b[3] = ms;
+	b[4] = n >> 8;
+	b[5] = n;
+	/* IP, pid and random are the process's: written out once. */
+	memcpy(buf, client_id_head, 20);
+	for (i = 0; i < 6; i++) {
+		buf[20 + 2 * i] = hex[b[i] >> 4];
+		buf[20 + 2 * i + 1] = hex[b[i] & 0xf];
 	}
 	buf[32] = '\0';
 }
@@ -490,6 +500,7 @@ client_gate_init(struct client_gate *g, size_t max)
 	memset(g, 0, sizeof *g);
 	client_cond_init(&g->lock, &g->cond);
 	g->max = max;
+	g->tail = &g->head;
 }
 
 void
@@ -499,14 +510,13 @@ client_gate_fini(struct client_gate *g)
 	pthread_mutex_destroy(&g->lock);
 }
 
-/* Wait up to ms (UINT32_MAX: forever) for room; 0 or -1. */
-int
-client_gate_enter(struct client_gate *g, uint32_t ms)
+/* Wait up to ms (UINT32_MAX: forever) for room and take it; 0 or -1. */
+static int
+client_gate_room(struct client_gate *g, uint32_t ms)
 {
 	struct timespec	ts;
 	int		rc = 0;
 
-	pthread_mutex_lock(&g->lock);
 	if (g->inflight >= g->max) {
 		client_deadline(&ts, ms);
 		g->waiting++;
@@ -523,18 +533,78 @@ client_gate_enter(struct client_gate *g, uint32_t ms)
 	}
 	if (rc == 0)
 		g->inflight++;
+	return (rc);
+}
+
+/* Wait up to ms (UINT32_MAX: forever) for room; 0 or -1. */
+int
+client_gate_enter(struct client_gate *g, uint32_t ms)
+{
+	int	rc;
+
+	pthread_mutex_lock(&g->lock);
+	rc = client_gate_room(g, ms);
 	pthread_mutex_unlock(&g->lock);
 	return (rc);
+}
+
+/*
+ * Queue s for the loop, after the sends queued before it; a counted one
+ * (async, one-way) first waits up to ms for room as client_gate_enter()
+ * does, under the same lock.  1 if nothing was queued before (the caller
+ * wakes the loop, which takes them all), 0 if something was, -1 if there
+ * was no room in time (s is still the caller's).
+ */
+int
+client_gate_post(struct client_gate *g, struct client_send *s, int counted,
+    uint32_t ms)
+{
+	int	rc = 0;
+
+	s->next = NULL;
+	pthread_mutex_lock(&g->lock);
+	if (counted && client_gate_room(g, ms) != 0)
+		rc = -1;
+	else {
+		rc = g->head == NULL;
+		*g->tail = s;
+		g->tail = &s->next;
+	}
+	pthread_mutex_unlock(&g->lock);
+	return (rc);
+}
+
+/* Take every send queued, oldest first, linked by next; NULL if none. */
+struct client_send *
+client_gate_take(struct client_gate *g)
+{
+	struct client_send	*s;
+
+	pthread_mutex_lock(&g->lock);
+	s = g->head;
+	g->head = NULL;
+	g->tail = &g->head;
+	pthread_mutex_unlock(&g->lock);
+	return (s);
 }
 
 /* One left the gate. */
 void
 client_gate_leave(struct client_gate *g)
 {
+	client_gate_leave_n(g, 1);
+}
+
+/* n left the gate at once (one lock for a batch of answers). */
+void
+client_gate_leave_n(struct client_gate *g, size_t n)
+{
+	if (n == 0)
+		return;
 	pthread_mutex_lock(&g->lock);
-	if (g->inflight == 0)
+	if (g->inflight < n)
 		fatalx("%s: gate underflow", __func__);
-	g->inflight--;
+	g->inflight -= n;
 	if (g->waiting != 0)
 		pthread_cond_broadcast(&g->cond);
 	pthread_mutex_unlock(&g->lock);

@@ -12,7 +12,8 @@
  * stack, hands its address to an actor inside a message and calls
  * client_wait_for(); the actor answers exactly once with
  * client_wait_done().  A struct client_gate bounds what an API handle has
- * in flight (async sends) and lets a caller wait for it to drain.
+ * in flight (async sends), lets a caller wait for it to drain and carries
+ * a producer's sends to its actor.
  */
 #ifndef CLIENT_H
 #define CLIENT_H
@@ -70,6 +71,40 @@ struct client_pull {
 	size_t			 nmsgs;
 };
 
+#define CLIENT_UNIQUE_ID_LEN	32	/* hex digits of a unique id */
+#define CLIENT_TICK_SENDS	1	/* a producer's Tick: take the sends
+					   on its gate */
+
+/*
+ * One send from the API (lib/petrel_producer.c) to a producer actor: its
+ * messages encoded by client_send_new(), each as field 5 of a
+ * SendMessageRequest or SendBatchRequest (client_send_head() encodes the
+ * fields before it), in one block with the topic.  It waits on the
+ * producer's gate for the actor, which frees it with free(3) once
+ * answered.
+ */
+struct client_send {
+	struct client_send	*next;		/* on the gate */
+	uint32_t		 mode;		/* a SendMode */
+	int			 batch;		/* CODE_SEND_BATCH */
+	struct client_wait	*waiter;	/* SEND_SYNC */
+	petrel_send_cb		 cb;		/* SEND_ASYNC */
+	void			*cb_arg;
+	int			 sharded;	/* queue: shard_hash mod n */
+	uint64_t		 shard_hash;
+	petrel_selector		 selector;	/* or NULL */
+	void			*selector_arg;
+	const struct petrel_msg	*selector_msg;
+	uint32_t		 delay_level;	/* of the first message */
+	size_t			 nmsgs;
+	size_t			 bodies;	/* bytes of bodies as sent */
+	char			 unique_id[CLIENT_UNIQUE_ID_LEN + 1]; /* the
+						   first message's */
+	const char		*topic;		/* in this block */
+	uint8_t			*data;		/* in this block */
+	size_t			 len;
+};
+
 /* One write queue of a route: of a broker with a master. */
 struct client_queue {
 	const char	*broker;	/* name, in the route's response */
@@ -107,13 +142,18 @@ struct client_wait {
 	size_t			 n;		/* its entries */
 };
 
-/* What a handle has in flight, bounded. */
+/*
+ * What a handle has in flight, bounded, and the sends it posted that its
+ * actor has not taken yet.
+ */
 struct client_gate {
 	pthread_mutex_t		 lock;
 	pthread_cond_t		 cond;
 	size_t			 inflight;
 	size_t			 max;
 	int			 waiting;
+	struct client_send	*head;		/* for the loop, oldest first */
+	struct client_send	**tail;
 };
 
 /* lib/client.c: any thread */
@@ -126,6 +166,7 @@ void			 client_error(struct petrel_error *, int, const char *,
 int		 client_name_ok(const char *, int);
 void		 client_copy(char *, size_t, const char *);
 void			 client_unique_id(char *, size_t);
+void			 client_unique_id_at(char *, size_t, uint64_t);
 
 void			 client_wait_init(struct client_wait *, void *,
 			     size_t);
@@ -136,7 +177,11 @@ int			 client_wait_for(struct client_wait *,
 void			 client_gate_init(struct client_gate *, size_t);
 void			 client_gate_fini(struct client_gate *);
 int			 client_gate_enter(struct client_gate *, uint32_t);
+int			 client_gate_post(struct client_gate *,
+			     struct client_send *, int, uint32_t);
+struct client_send	*client_gate_take(struct client_gate *);
 void			 client_gate_leave(struct client_gate *);
+void			 client_gate_leave_n(struct client_gate *, size_t);
 int			 client_gate_drain(struct client_gate *, uint32_t);
 
 /* lib/client.c: loop */
@@ -174,9 +219,13 @@ struct petrel_msg	*client_msg_decode(const uint8_t *, size_t,
 int			 client_msg_decompress(struct petrel_msg *, char **);
 int			 client_pull_decode(struct client_pull *,
 			     const uint8_t *, size_t, const char *, size_t);
-int			 client_msg_outgoing(const struct petrel_msg *,
-			     uint32_t, Petrel__OutgoingMessage **,
-			     struct petrel_error *);
+struct client_send	*client_send_new(const struct petrel_msg *const *,
+			     size_t, uint32_t, struct petrel_error *);
+size_t			 client_send_head(uint8_t *, size_t, const char *,
+			     const char *, int32_t, const char *);
+int			 client_send_decode(const uint8_t *, size_t, int,
+			     uint32_t *, struct petrel_send_result *const *,
+			     size_t, size_t *);
 uint64_t		 client_shard_hash(const char *);
 
 /* actors/producer.c */

@@ -8,7 +8,9 @@
  * msg_wire_next() reads an encoding field by field, in place, for callers
  * that decode a hot message themselves (lib/petrel_msg.c);
  * msg_wire_varint_len() and msg_wire_varint_put() are what encoders by
- * hand write varints with (lib/frame.c, actors/brokermsg.c).
+ * hand write varints with (lib/frame.c, actors/brokermsg.c), and
+ * msg_wire_bytes_*() and msg_wire_uint_*() whole fields
+ * (lib/petrel_msg.c).
  */
 #include "config.h"
 
@@ -248,4 +250,49 @@ msg_wire_varint_put(uint8_t *p, uint64_t v)
 	}
 	*p++ = (uint8_t)v;
 	return (p);
+}
+
+/* Bytes of field number as a length-delimited field of len bytes. */
+size_t
+msg_wire_bytes_len(uint32_t number, size_t len)
+{
+	return (msg_wire_varint_len((uint64_t)number << 3 |
+	    PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED) + msg_wire_varint_len(len) +
+	    len);
+}
+
+/*
+ * Write field number, length-delimited, of the len bytes at data (NULL
+ * if len is 0) at p; returns the byte after it.
+ */
+uint8_t *
+msg_wire_bytes_put(uint8_t *p, uint32_t number, const void *data, size_t len)
+{
+	p = msg_wire_varint_put(p, (uint64_t)number << 3 |
+	    PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED);
+	p = msg_wire_varint_put(p, len);
+	if (len != 0)
+		memcpy(p, data, len);
+	return (p + len);
+}
+
+/* Bytes of field number as a varint field of value v. */
+size_t
+msg_wire_uint_len(uint32_t number, uint64_t v)
+{
+	return (msg_wire_varint_len((uint64_t)number << 3 |
+	    PROTOBUF_C_WIRE_TYPE_VARINT) + msg_wire_varint_len(v));
+}
+
+/*
+ * Write field number as a varint field of value v at p (an int32 below 0
+ * goes as its 64-bit sign extension, as protobuf-c writes it); returns the
+ * byte after it.
+ */
+uint8_t *
+msg_wire_uint_put(uint8_t *p, uint32_t number, uint64_t v)
+{
+	p = msg_wire_varint_put(p, (uint64_t)number << 3 |
+	    PROTOBUF_C_WIRE_TYPE_VARINT);
+	return (msg_wire_varint_put(p, v));
 }

@@ -7,7 +7,9 @@
  * msg_wire_next() reads an encoding field by field, in place, for a
  * decoder of its own where protobuf-c's generic one costs too much (a
  * consumer's pulls, lib/petrel_msg.c); msg_wire_varint_len() and
- * msg_wire_varint_put() serve the encoders of frames and pull answers.
+ * msg_wire_varint_put() serve the encoders of frames and pull answers,
+ * msg_wire_bytes_*() and msg_wire_uint_*() whole fields for a producer's
+ * sends.
  */
 #ifndef MSG_H
 #define MSG_H
@@ -60,6 +62,31 @@ void	*msg_array_add(void ***, size_t *, void *);
 #define PULL_F_MIN_OFFSET	4
 #define PULL_F_MAX_OFFSET	5
 
+/*
+ * A producer's sends are coded by hand too (lib/petrel_msg.c): the
+ * requests encoded, the answers decoded.
+ */
+#define OUT_F_BODY		1	/* OutgoingMessage */
+#define OUT_F_FLAGS		2
+#define OUT_F_TAGS		3
+#define OUT_F_KEYS		4
+#define OUT_F_PROPERTIES	5
+#define OUT_F_UNIQUE_ID		6
+#define OUT_F_DELAY_LEVEL	7
+#define OUT_F_BORN_MS		8
+#define SEND_F_GROUP		1	/* SendMessageRequest, SendBatch... */
+#define SEND_F_TOPIC		2
+#define SEND_F_QUEUE_ID		3
+#define SEND_F_BORN_HOST	4
+#define SEND_F_MESSAGES		5	/* message, or repeated messages */
+#define SENT_F_STATUS		1	/* SendMessageResponse, SendBatch... */
+#define SENT_F_RESULTS		2	/* result, or repeated results */
+#define RESULT_F_MSG_ID		1	/* SendResult */
+#define RESULT_F_UNIQUE_ID	2
+#define RESULT_F_QUEUE_ID	3
+#define RESULT_F_QUEUE_OFFSET	4
+#define RESULT_F_COMMIT_LOG_OFFSET 5
+
 /* One field of an encoding, as msg_wire_next() finds it. */
 struct msg_field {
 	uint32_t	 number;
@@ -73,5 +100,9 @@ int	 msg_wire_next(const uint8_t **, const uint8_t *,
 	    struct msg_field *);
 size_t	 msg_wire_varint_len(uint64_t);
 uint8_t	*msg_wire_varint_put(uint8_t *, uint64_t);
+size_t	 msg_wire_bytes_len(uint32_t, size_t);
+uint8_t	*msg_wire_bytes_put(uint8_t *, uint32_t, const void *, size_t);
+size_t	 msg_wire_uint_len(uint32_t, uint64_t);
+uint8_t	*msg_wire_uint_put(uint8_t *, uint32_t, uint64_t);
 
 #endif /* MSG_H */

@@ -1,9 +1,18 @@
 /*
  * libpetrel's messages (struct petrel_msg, lib/client.h): built by the
  * application to be sent, or made by a consumer from a Message a broker
- * handed out.  client_msg_outgoing() checks a message against the limits
- * of proto/broker.proto and turns it into the OutgoingMessage of a send,
- * with a fresh unique id and, past a size, an LZ4-compressed body.
+ * handed out.
+ *
+ * Sending is the hot path of a producer, so a send is encoded by hand,
+ * without protobuf-c's structures: client_send_new() checks messages
+ * against the limits of proto/broker.proto and encodes each as the
+ * OutgoingMessage of a send request, with a fresh unique id and, past a
+ * size, an LZ4-compressed body, all in one block on the application's
+ * thread; the producer actor puts client_send_head() before them for
+ * the queue it chose, and reads the broker's answer in place with
+ * client_send_decode() straight into the caller's results.  The bytes
+ * are protobuf-c's own (tests/check_petrel_msg.c compares them, and the
+ * decoder's verdicts, with protobuf-c's).
  *
  * Receiving is the hot path of a consumer draining a backlog, so it
  * allocates once a message and decodes by hand: client_pull_decode() reads
@@ -25,6 +34,7 @@
 #include "client.h"
 #include "clock.h"
 #include "compress.h"
+#include "log.h"
 #include "msg.h"
 #include "xmalloc.h"
 
@@ -597,23 +607,45 @@ msg_topic_ok(const char *topic)
 	return (client_name_ok(topic, 0));
 }
 
-/*
- * The OutgoingMessage of msg in *out (caller frees): checked, with a new
- * unique id, compressed if the body is over compress_over bytes (0: never).
- * 0, or -1 with err filled in.
- */
-int
-client_msg_outgoing(const struct petrel_msg *msg, uint32_t compress_over,
-    Petrel__OutgoingMessage **out, struct petrel_error *err)
-{
-	Petrel__OutgoingMessage	*o;
-	Petrel__Property	*p;
-	const Petrel__Message	*m = msg->m;
-	size_t			 i, props = 0, clen;
-	void			*cbody;
-	char			 id[40], *cause = NULL;
+/* One message of a send, checked, as it will be encoded. */
+struct msg_out {
+	const Petrel__Message	*m;
+	const uint8_t		*body;		/* as sent */
+	size_t			 blen;
+	void			*cbody;		/* compressed: to free */
+	uint32_t		 flags;
+	uint32_t		 delay_level;
+	size_t			 olen;		/* of the OutgoingMessage */
+};
 
-	*out = NULL;
+/* Bytes of the Property of name and value, proto3: "" is left out. */
+static size_t
+msg_prop_len(const Petrel__Property *p)
+{
+	size_t	len = 0, n;
+
+	if ((n = strlen(p->name)) != 0)
+		len += msg_wire_bytes_len(PROP_F_NAME, n);
+	if ((n = strlen(p->value)) != 0)
+		len += msg_wire_bytes_len(PROP_F_VALUE, n);
+	return (len);
+}
+
+/*
+ * Check msg and fill in o for it: its body compressed if over
+ * compress_over bytes (0: never) and it shrinks, and the length of its
+ * OutgoingMessage with a unique id and born. 0, or -1 with err filled in.
+ */
+static int
+msg_out_prepare(const struct petrel_msg *msg, uint32_t compress_over,
+    uint64_t born, struct msg_out *o, struct petrel_error *err)
+{
+	const Petrel__Message	*m = msg->m;
+	size_t			 i, props = 0, len, clen;
+	void			*cbody;
+	char			*cause = NULL;
+
+	memset(o, 0, sizeof *o);
 	if (!msg_topic_ok(m->topic)) {
 		client_error(err, PETREL_E_BAD_REQUEST, "bad topic name \"%s\"",
 		    m->topic);
@@ -633,7 +665,10 @@ client_msg_outgoing(const struct petrel_msg *msg, uint32_t compress_over,
 		    "bytes are over %d", props, MSG_PROPS_MAX);
 		return (-1);
 	}
-	o = msg_new(&petrel__outgoing_message__descriptor);
+	o->m = m;
+	o->body = m->body.data;
+	o->blen = m->body.len;
+	o->delay_level = msg->delay_level;
 	if (compress_over != 0 && m->body.len > compress_over) {
 		if (compress_lz4(m->body.data, m->body.len, &cbody, &clen,
 		    &cause) != 0)
@@ -641,37 +676,293 @@ client_msg_outgoing(const struct petrel_msg *msg, uint32_t compress_over,
 		else if (clen >= m->body.len)
 			free(cbody);		/* did not shrink */
 		else {
-			o->body.data = cbody;
-			o->body.len = clen;
-			o->flags |= PETREL__MESSAGE_FLAG__MESSAGE_FLAG_COMPRESSED;
+			o->body = o->cbody = cbody;
+			o->blen = clen;
+			o->flags =
+			    PETREL__MESSAGE_FLAG__MESSAGE_FLAG_COMPRESSED;
 		}
 	}
-	if (o->body.data == NULL)
-		msg_set_bytes(&o->body, m->body.data, m->body.len);
-	msg_set_string(&o->tags, m->tags);
-	if (m->n_keys != 0) {
-		o->keys = xcalloc(m->n_keys, sizeof *o->keys);
-		for (i = 0; i < m->n_keys; i++)
-			o->keys[i] = xstrdup(m->keys[i]);
-		o->n_keys = m->n_keys;
+
+	/* As protobuf-c packs it: proto3 leaves out 0 and "". */
+	len = msg_wire_bytes_len(OUT_F_UNIQUE_ID, CLIENT_UNIQUE_ID_LEN);
+	if (o->blen != 0)
+		len += msg_wire_bytes_len(OUT_F_BODY, o->blen);
+	if (o->flags != 0)
+		len += msg_wire_uint_len(OUT_F_FLAGS, o->flags);
+	if (*m->tags != '\0')
+		len += msg_wire_bytes_len(OUT_F_TAGS, strlen(m->tags));
+	for (i = 0; i < m->n_keys; i++)
+		len += msg_wire_bytes_len(OUT_F_KEYS, strlen(m->keys[i]));
+	for (i = 0; i < m->n_properties; i++) {
+		len += msg_wire_bytes_len(OUT_F_PROPERTIES,
+		    msg_prop_len(m->properties[i]));
 	}
-	if (m->n_properties != 0) {
-		o->properties = xcalloc(m->n_properties,
-		    sizeof *o->properties);
-		for (i = 0; i < m->n_properties; i++) {
-			p = msg_new(&petrel__property__descriptor);
-			msg_set_string(&p->name, m->properties[i]->name);
-			msg_set_string(&p->value, m->properties[i]->value);
-			o->properties[i] = p;
-		}
-		o->n_properties = m->n_properties;
-	}
-	client_unique_id(id, sizeof id);
-	msg_set_string(&o->unique_id, id);
-	o->delay_level = msg->delay_level;
-	o->born_timestamp_ms = clock_wall_ms();
-	*out = o;
+	if (o->delay_level != 0)
+		len += msg_wire_uint_len(OUT_F_DELAY_LEVEL, o->delay_level);
+	if (born != 0)
+		len += msg_wire_uint_len(OUT_F_BORN_MS, born);
+	o->olen = len;
 	return (0);
+}
+
+/*
+ * Write the message of o at p as field 5 of a send request: its
+ * OutgoingMessage with unique id id and born.  Returns the byte after it.
+ */
+static uint8_t *
+msg_out_put(uint8_t *p, const struct msg_out *o, const char *id,
+    uint64_t born)
+{
+	const Petrel__Message	*m = o->m;
+	const Petrel__Property	*prop;
+	size_t			 i, n;
+
+	p = msg_wire_varint_put(p, (uint64_t)SEND_F_MESSAGES << 3 |
+	    PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED);
+	p = msg_wire_varint_put(p, o->olen);
+	if (o->blen != 0)
+		p = msg_wire_bytes_put(p, OUT_F_BODY, o->body, o->blen);
+	if (o->flags != 0)
+		p = msg_wire_uint_put(p, OUT_F_FLAGS, o->flags);
+	if (*m->tags != '\0')
+		p = msg_wire_bytes_put(p, OUT_F_TAGS, m->tags, strlen(m->tags));
+	for (i = 0; i < m->n_keys; i++) {
+		p = msg_wire_bytes_put(p, OUT_F_KEYS, m->keys[i],
+		    strlen(m->keys[i]));
+	}
+	for (i = 0; i < m->n_properties; i++) {
+		prop = m->properties[i];
+		p = msg_wire_varint_put(p, (uint64_t)OUT_F_PROPERTIES << 3 |
+		    PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED);
+		p = msg_wire_varint_put(p, msg_prop_len(prop));
+		if ((n = strlen(prop->name)) != 0)
+			p = msg_wire_bytes_put(p, PROP_F_NAME, prop->name, n);
+		if ((n = strlen(prop->value)) != 0)
+			p = msg_wire_bytes_put(p, PROP_F_VALUE, prop->value, n);
+	}
+	p = msg_wire_bytes_put(p, OUT_F_UNIQUE_ID, id, CLIENT_UNIQUE_ID_LEN);
+	if (o->delay_level != 0)
+		p = msg_wire_uint_put(p, OUT_F_DELAY_LEVEL, o->delay_level);
+	if (born != 0)
+		p = msg_wire_uint_put(p, OUT_F_BORN_MS, born);
+	return (p);
+}
+
+/*
+ * A send of the n messages at msgs (1 or more, of msgs[0]'s topic), each
+ * checked and encoded as an OutgoingMessage with a new unique id, its
+ * body compressed if over compress_over bytes (0: never), in one block
+ * the caller frees with free(3); mode and the rest zeroed for the caller
+ * to fill in.  The encoding is byte for byte what protobuf-c packs for
+ * the same message.  NULL with err filled in if a message is refused.
+ */
+struct client_send *
+client_send_new(const struct petrel_msg *const *msgs, size_t n,
+    uint32_t compress_over, struct petrel_error *err)
+{
+	struct msg_out		 one, *outs = &one;
+	struct client_send	*s = NULL;
+	uint64_t		 born;
+	uint8_t			*p;
+	size_t			 i, len = 0, bodies = 0, tlen;
+	char			 id[CLIENT_UNIQUE_ID_LEN + 1];
+
+	if (n == 0) {
+		client_error(err, PETREL_E_BAD_REQUEST, "no message");
+		return (NULL);
+	}
+	if (n > 1)
+		outs = xcalloc(n, sizeof *outs);
+	born = clock_wall_ms();
+	for (i = 0; i < n; i++) {
+		if (msg_out_prepare(msgs[i], compress_over, born, &outs[i],
+		    err) != 0)
+			goto out;
+		len += msg_wire_bytes_len(SEND_F_MESSAGES, outs[i].olen);
+		bodies += outs[i].blen;
+	}
+	tlen = strlen(msgs[0]->m->topic) + 1;
+	s = xmalloc(sizeof *s + len + tlen);
+	memset(s, 0, sizeof *s);
+	s->nmsgs = n;
+	s->delay_level = outs[0].delay_level;
+	s->bodies = bodies;
+	s->len = len;
+	s->data = p = (uint8_t *)(s + 1);
+	for (i = 0; i < n; i++) {
+		client_unique_id_at(id, sizeof id, born);
+		if (i == 0)
+			memcpy(s->unique_id, id, sizeof id);
+		p = msg_out_put(p, &outs[i], id, born);
+	}
+	if ((size_t)(p - s->data) != len)
+		fatalx("%s: encoded %zu bytes, not %zu", __func__,
+		    (size_t)(p - s->data), len);
+	memcpy(p, msgs[0]->m->topic, tlen);
+	s->topic = (const char *)p;
+out:
+	for (i = 0; i < n; i++)
+		free(outs[i].cbody);
+	if (outs != &one)
+		free(outs);
+	return (s);
+}
+
+/*
+ * Encode fields 1 to 4 of a SendMessageRequest or SendBatchRequest (they
+ * share them) into buf of size bytes; the messages follow as field 5
+ * (client_send_new()).  Returns the length, or 0 if buf is too small.
+ */
+size_t
+client_send_head(uint8_t *buf, size_t size, const char *group,
+    const char *topic, int32_t queue_id, const char *born_host)
+{
+	const char	*str[3] = { group, topic, born_host };
+	uint32_t	 num[3] = { SEND_F_GROUP, SEND_F_TOPIC,
+	    SEND_F_BORN_HOST };
+	size_t		 len = 0, slen[3];
+	uint8_t		*p = buf;
+	int		 i;
+
+	for (i = 0; i < 3; i++) {
+		if ((slen[i] = strlen(str[i])) != 0)
+			len += msg_wire_bytes_len(num[i], slen[i]);
+	}
+	/* An int32 goes as a varint of its 64-bit sign extension. */
+	if (queue_id != 0)
+		len += msg_wire_uint_len(SEND_F_QUEUE_ID, (uint64_t)queue_id);
+	if (len > size)
+		return (0);
+	for (i = 0; i < 3; i++) {
+		if (i == 2 && queue_id != 0)
+			p = msg_wire_uint_put(p, SEND_F_QUEUE_ID,
+			    (uint64_t)queue_id);
+		if (slen[i] != 0)
+			p = msg_wire_bytes_put(p, num[i], str[i], slen[i]);
+	}
+	return ((size_t)(p - buf));
+}
+
+/* Copy a string field f into dst of size bytes, as client_copy() does. */
+static void
+msg_result_copy(char *dst, size_t size, const struct msg_field *f)
+{
+	size_t	len = strnlen((const char *)f->data, f->len < size - 1 ?
+	    f->len : size - 1);
+
+	memcpy(dst, f->data, len);
+	dst[len] = '\0';
+}
+
+/*
+ * Read the SendResult of len bytes at data into r (msg_id, unique_id,
+ * queue_id and queue_offset; strings cut as client_copy() cuts them).  0,
+ * or -1 if it is no SendResult.
+ */
+static int
+msg_result_read(const uint8_t *data, size_t len, struct petrel_send_result *r)
+{
+	const uint8_t		*p = data;
+	struct msg_field	 f;
+	uint32_t		 want;
+	int			 rc;
+
+	while ((rc = msg_wire_next(&p, data + len, &f)) == 1) {
+		if (f.number < RESULT_F_MSG_ID ||
+		    f.number > RESULT_F_COMMIT_LOG_OFFSET)
+			continue;
+		want = f.number <= RESULT_F_UNIQUE_ID ?
+		    PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED :
+		    PROTOBUF_C_WIRE_TYPE_VARINT;
+		if (f.wire != want)
+			return (-1);
+		switch (f.number) {
+		case RESULT_F_MSG_ID:
+			msg_result_copy(r->msg_id, sizeof r->msg_id, &f);
+			break;
+		case RESULT_F_UNIQUE_ID:
+			msg_result_copy(r->unique_id, sizeof r->unique_id, &f);
+			break;
+		case RESULT_F_QUEUE_ID:
+			r->queue_id = (uint32_t)f.value;
+			break;
+		case RESULT_F_QUEUE_OFFSET:
+			r->queue_offset = f.value;
+			break;
+		}
+	}
+	return (rc);
+}
+
+/* Clear what msg_result_read() fills in. */
+static void
+msg_result_clear(struct petrel_send_result *r)
+{
+	r->msg_id[0] = '\0';
+	r->unique_id[0] = '\0';
+	r->queue_id = 0;
+	r->queue_offset = 0;
+}
+
+/*
+ * Decode the SendMessageResponse (batch 0) or SendBatchResponse (batch 1)
+ * of len bytes at data: its status in *status, its results in order into
+ * *res[0] to *res[n - 1] (msg_id, unique_id, queue_id, queue_offset; the
+ * rest is the caller's) and how many it holds in *count (always 1 for a
+ * SendMessageResponse: no result is a result of zeroes).  Results past n
+ * are checked, not kept.  Checked as protobuf-c checks it: bytes that are
+ * no fields, a known field of the wrong wire type or a result that does
+ * not decode make it -1; unknown fields are skipped, the last of a field
+ * given twice wins and a SendMessageResponse's result given twice is
+ * merged as protobuf-c merges it (the later one's numbers, its strings
+ * where it has them).  0 if it decodes.
+ */
+int
+client_send_decode(const uint8_t *data, size_t len, int batch,
+    uint32_t *status, struct petrel_send_result *const *res, size_t n,
+    size_t *count)
+{
+	static const uint8_t		 empty[1];
+	struct petrel_send_result	 spare, *r;
+	struct msg_field		 f;
+	const uint8_t			*p;
+	size_t				 i;
+	uint32_t			 want;
+	int				 rc;
+
+	*status = 0;
+	*count = batch ? 0 : 1;
+	for (i = 0; i < n; i++)
+		msg_result_clear(res[i]);
+	msg_result_clear(&spare);
+	if (len == 0)
+		data = empty;
+	p = data;
+	while ((rc = msg_wire_next(&p, data + len, &f)) == 1) {
+		if (f.number != SENT_F_STATUS && f.number != SENT_F_RESULTS)
+			continue;
+		want = f.number == SENT_F_RESULTS ?
+		    PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED :
+		    PROTOBUF_C_WIRE_TYPE_VARINT;
+		if (f.wire != want)
+			return (-1);
+		if (f.number == SENT_F_STATUS) {
+			*status = (uint32_t)f.value;
+			continue;
+		}
+		if (batch) {
+			r = *count < n ? res[*count] : &spare;
+			msg_result_clear(r);
+			(*count)++;
+		} else {
+			r = n > 0 ? res[0] : &spare;
+			r->queue_id = 0;
+			r->queue_offset = 0;
+		}
+		if (msg_result_read(f.data, f.len, r) != 0)
+			return (-1);
+	}
+	return (rc);
 }
 
 /* The sharding hash of key: 64-bit FNV-1a. */

@@ -1,11 +1,15 @@
 /*
- * libpetrel's producer API: each call builds the send request on the
- * caller's thread (checks, unique id, compression: work that spreads over
- * the application's threads) and posts it as a ProducerSend to the
- * producer actor (actors/producer.c) on the client's loop.  Blocking calls
- * wait on a struct client_wait on their stack; async and one-way sends
- * pass a struct client_gate that bounds what is in flight, which is also
- * what petrel_producer_flush() and petrel_producer_free() wait on.
+ * libpetrel's producer API: each call encodes its messages on the caller's
+ * thread (checks, unique ids, compression, the encoding itself: work that
+ * spreads over the application's threads; client_send_new()) and queues
+ * the struct client_send on the producer's struct client_gate for the
+ * producer actor (actors/producer.c) on the client's loop.  The send that
+ * finds the queue empty wakes the actor with a Tick, and the actor then
+ * takes every send queued: a burst of sends costs one message through its
+ * mailbox, not one each.  Blocking calls wait on a struct client_wait on
+ * their stack; async and one-way sends count in the gate, which bounds
+ * what is in flight and is what petrel_producer_flush() and
+ * petrel_producer_free() wait on.
  */
 #include "config.h"
 
@@ -18,6 +22,7 @@
 #include "xmalloc.h"
 
 #include "proto/client.pb-c.h"
+#include "proto/runtime.pb-c.h"
 
 #define PRODUCER_BATCH_MAX	1024
 
@@ -132,39 +137,55 @@ producer_api_check(struct petrel_producer *p, struct petrel_error *err)
 	return (0);
 }
 
-/* A ProducerSend of msg in mode; NULL with err filled in. */
-static Petrel__ProducerSend *
+/* A send of msg in mode; NULL with err filled in. */
+static struct client_send *
 producer_api_one(struct petrel_producer *p, const struct petrel_msg *msg,
     uint32_t mode, struct petrel_error *err)
 {
-	Petrel__ProducerSend	*s;
-	Petrel__OutgoingMessage	*o;
+	struct client_send	*s;
 
 	if (msg == NULL) {
 		client_error(err, PETREL_E_BAD_REQUEST, "no message");
 		return (NULL);
 	}
-	if (client_msg_outgoing(msg, p->compress_over, &o, err) != 0)
+	if ((s = client_send_new(&msg, 1, p->compress_over, err)) == NULL)
 		return (NULL);
-	s = msg_new(&petrel__producer_send__descriptor);
 	s->mode = mode;
-	s->one = msg_new(&petrel__send_message_request__descriptor);
-	msg_set_string(&s->one->topic, msg->m->topic);
-	s->one->queue_id = -1;
-	s->one->message = o;
 	return (s);
+}
+
+/*
+ * Queue s for the actor, counted in the gate if it is async or one-way
+ * (waiting up to ms for room), and wake the actor if nothing was queued
+ * before it.  0, or -1 if there was no room in time (s is still ours).
+ */
+static int
+producer_api_post(struct petrel_producer *p, struct client_send *s,
+    uint32_t ms)
+{
+	Petrel__Tick	*tick;
+	int		 rc;
+
+	rc = client_gate_post(&p->gate, s, s->mode !=
+	    PETREL__SEND_MODE__SEND_SYNC, ms);
+	if (rc == 1) {
+		tick = msg_new(&petrel__tick__descriptor);
+		tick->id = CLIENT_TICK_SENDS;
+		actor_send(p->actor, tick);
+	}
+	return (rc == -1 ? -1 : 0);
 }
 
 /* Post s and wait for n results in res. */
 static int
-producer_api_wait(struct petrel_producer *p, Petrel__ProducerSend *s,
+producer_api_wait(struct petrel_producer *p, struct client_send *s,
     struct petrel_send_result *res, size_t n, struct petrel_error *err)
 {
 	struct client_wait	w;
 
 	client_wait_init(&w, res, n);
-	s->waiter = (uint64_t)(uintptr_t)&w;
-	actor_send(p->actor, s);
+	s->waiter = &w;
+	producer_api_post(p, s, 0);
 	return (client_wait_for(&w, err));
 }
 
@@ -174,7 +195,7 @@ petrel_send(struct petrel_producer *p, const struct petrel_msg *msg,
     struct petrel_send_result *res, struct petrel_error *err)
 {
 	struct petrel_send_result	 dummy;
-	Petrel__ProducerSend		*s;
+	struct client_send		*s;
 
 	if (producer_api_check(p, err) != 0)
 		return (-1);
@@ -185,28 +206,31 @@ petrel_send(struct petrel_producer *p, const struct petrel_msg *msg,
 }
 
 /*
- * A ProducerSend of msg in mode that does not wait for its answer, inside
- * the gate bounding the sends in flight; NULL with err filled in.
+ * Post a send of msg in mode that does not wait for its answer, inside
+ * the gate bounding the sends in flight, cb and arg its callback; 0, or
+ * -1 with err filled in.
  */
-static Petrel__ProducerSend *
+static int
 producer_api_enter(struct petrel_producer *p, const struct petrel_msg *msg,
-    uint32_t mode, struct petrel_error *err)
+    uint32_t mode, petrel_send_cb cb, void *arg, struct petrel_error *err)
 {
-	Petrel__ProducerSend	*s;
+	struct client_send	*s;
 
 	if (p == NULL) {
 		client_error(err, PETREL_E_BAD_REQUEST, "no producer");
-		return (NULL);
+		return (-1);
 	}
 	if ((s = producer_api_one(p, msg, mode, err)) == NULL)
-		return (NULL);
-	if (client_gate_enter(&p->gate, client_on_loop(p->c) ? 0 :
+		return (-1);
+	s->cb = cb;
+	s->cb_arg = arg;
+	if (producer_api_post(p, s, client_on_loop(p->c) ? 0 :
 	    p->timeout_ms) != 0) {
-		msg_free(s);
+		free(s);
 		client_error(err, PETREL_E_BUSY, "too many sends in flight");
-		return (NULL);
+		return (-1);
 	}
-	return (s);
+	return (0);
 }
 
 /* Send msg; cb(result, error or NULL, arg) runs on the library's thread. */
@@ -214,15 +238,8 @@ int
 petrel_send_async(struct petrel_producer *p, const struct petrel_msg *msg,
     petrel_send_cb cb, void *arg, struct petrel_error *err)
 {
-	Petrel__ProducerSend	*s;
-
-	if ((s = producer_api_enter(p, msg, PETREL__SEND_MODE__SEND_ASYNC,
-	    err)) == NULL)
-		return (-1);
-	s->callback = (uint64_t)(uintptr_t)cb;
-	s->callback_arg = (uint64_t)(uintptr_t)arg;
-	actor_send(p->actor, s);
-	return (0);
+	return (producer_api_enter(p, msg, PETREL__SEND_MODE__SEND_ASYNC, cb,
+	    arg, err));
 }
 
 /* Send msg without waiting for or expecting any answer. */
@@ -230,13 +247,8 @@ int
 petrel_send_oneway(struct petrel_producer *p, const struct petrel_msg *msg,
     struct petrel_error *err)
 {
-	Petrel__ProducerSend	*s;
-
-	if ((s = producer_api_enter(p, msg, PETREL__SEND_MODE__SEND_ONEWAY,
-	    err)) == NULL)
-		return (-1);
-	actor_send(p->actor, s);
-	return (0);
+	return (producer_api_enter(p, msg, PETREL__SEND_MODE__SEND_ONEWAY,
+	    NULL, NULL, err));
 }
 
 /* Send n messages of one topic to one queue, all or none. */
@@ -245,8 +257,7 @@ petrel_send_batch(struct petrel_producer *p,
     const struct petrel_msg *const *msgs, size_t n,
     struct petrel_send_result *res, struct petrel_error *err)
 {
-	Petrel__ProducerSend	*s;
-	Petrel__SendBatchRequest *b;
+	struct client_send	*s;
 	size_t			 i;
 
 	if (producer_api_check(p, err) != 0)
@@ -265,19 +276,10 @@ petrel_send_batch(struct petrel_producer *p,
 			return (-1);
 		}
 	}
-	s = msg_new(&petrel__producer_send__descriptor);
+	if ((s = client_send_new(msgs, n, p->compress_over, err)) == NULL)
+		return (-1);
 	s->mode = PETREL__SEND_MODE__SEND_SYNC;
-	s->batch = b = msg_new(&petrel__send_batch_request__descriptor);
-	msg_set_string(&b->topic, msgs[0]->m->topic);
-	b->queue_id = -1;
-	b->messages = xcalloc(n, sizeof *b->messages);
-	for (; b->n_messages < n; b->n_messages++) {
-		if (client_msg_outgoing(msgs[b->n_messages], p->compress_over,
-		    &b->messages[b->n_messages], err) != 0) {
-			msg_free(s);
-			return (-1);
-		}
-	}
+	s->batch = 1;
 	return (producer_api_wait(p, s, res, n, err));
 }
 
@@ -287,7 +289,7 @@ petrel_send_ordered(struct petrel_producer *p, const struct petrel_msg *msg,
     const char *key, struct petrel_send_result *res, struct petrel_error *err)
 {
 	struct petrel_send_result	 dummy;
-	Petrel__ProducerSend		*s;
+	struct client_send		*s;
 
 	if (producer_api_check(p, err) != 0)
 		return (-1);
@@ -310,7 +312,7 @@ petrel_send_select(struct petrel_producer *p, const struct petrel_msg *msg,
     struct petrel_error *err)
 {
 	struct petrel_send_result	 dummy;
-	Petrel__ProducerSend		*s;
+	struct client_send		*s;
 
 	if (producer_api_check(p, err) != 0)
 		return (-1);
@@ -321,9 +323,9 @@ petrel_send_select(struct petrel_producer *p, const struct petrel_msg *msg,
 	if ((s = producer_api_one(p, msg, PETREL__SEND_MODE__SEND_SYNC,
 	    err)) == NULL)
 		return (-1);
-	s->selector = (uint64_t)(uintptr_t)fn;
-	s->selector_arg = (uint64_t)(uintptr_t)arg;
-	s->selector_msg = (uint64_t)(uintptr_t)msg;
+	s->selector = fn;
+	s->selector_arg = arg;
+	s->selector_msg = msg;
 	return (producer_api_wait(p, s, res != NULL ? res : &dummy, 1, err));
 }
 

@@ -2,8 +2,9 @@
  * The client side of the wire: one connection to one server on the
  * caller's event_base.
  *
- * A request is packed into a buffer of its own (frame_write_msg()) and an
- * event, activated by the first request of a loop turn, writes the buffer
+ * A request is packed into a buffer of its own (frame_write_msg(), or
+ * frame_write_parts() for a body its caller encoded: rpc_call_parts()) and
+ * an event, activated by the first request of a loop turn, writes the buffer
  * to the socket at the end of that turn with one writev(2) straight from
  * it: every request made in one loop turn leaves in one write, and the
  * bufferevent arms EPOLLOUT only for what the socket did not take (two
@@ -18,11 +19,12 @@
  * the generation it was written on, and when that connection closes every
  * request of it fails at once, in id order.
  *
- * Answers are decoded for their callback, but for rpc_call_raw(), whose
- * callback reads the encoding in place (a consumer's pulls, hundreds of
- * messages an answer).  A frame larger than a read is read into one chain
- * made for it while only its start is in (rpc_make_room()), so that
- * evbuffer_pullup() need not copy it together.
+ * Answers are decoded for their callback, but for rpc_call_raw() and
+ * rpc_call_parts(), whose callback reads the encoding in place (a
+ * consumer's pulls, hundreds of messages an answer; a producer's
+ * sends).  A frame larger than a read is read into one chain made for it
+ * while only its start is in (rpc_make_room()), so that evbuffer_pullup()
+ * need not copy it together.
  *
  * The server may send requests too (a broker tells its consumers their
  * group changed): they go to the rpc_on_request() callback, decoded, and
@@ -137,7 +139,11 @@ static void	rpc_heap_push(struct rpc *, struct rpc_call *);
 static void	rpc_heap_remove(struct rpc *, struct rpc_call *);
 static void	rpc_arm(struct rpc *);
 static int	rpc_send(struct rpc *, uint32_t, const ProtobufCMessage *,
-		    uint32_t, rpc_cb, rpc_raw_cb, void *);
+		    const ProtobufCBinaryData *, size_t, uint32_t, rpc_cb,
+		    rpc_raw_cb, void *);
+static int	rpc_write(struct rpc *, uint32_t, uint64_t, uint32_t,
+		    const ProtobufCMessage *, const ProtobufCBinaryData *,
+		    size_t);
 static void	rpc_finish(struct rpc *, struct rpc_call *, uint32_t,
 		    const char *, ProtobufCMessage *,
 		    const ProtobufCBinaryData *);
@@ -687,7 +693,7 @@ int
 rpc_call(struct rpc *rpc, uint32_t code, const ProtobufCMessage *req,
     uint32_t timeout_ms, rpc_cb cb, void *arg)
 {
-	return (rpc_send(rpc, code, req, timeout_ms, cb, NULL, arg));
+	return (rpc_send(rpc, code, req, NULL, 0, timeout_ms, cb, NULL, arg));
 }
 
 /*
@@ -698,13 +704,42 @@ int
 rpc_call_raw(struct rpc *rpc, uint32_t code, const ProtobufCMessage *req,
     uint32_t timeout_ms, rpc_raw_cb cb, void *arg)
 {
-	return (rpc_send(rpc, code, req, timeout_ms, NULL, cb, arg));
+	return (rpc_send(rpc, code, req, NULL, 0, timeout_ms, NULL, cb, arg));
 }
 
-/* rpc_call() with cb, or rpc_call_raw() with rawcb. */
+/*
+ * As rpc_call_raw(), for a request body the caller encoded itself: the n
+ * parts one after another (copied; a producer's batch is a header and
+ * its messages encoded each on its own).  Nothing checks that they are
+ * the code's request.
+ */
+int
+rpc_call_parts(struct rpc *rpc, uint32_t code, const ProtobufCBinaryData *parts,
+    size_t n, uint32_t timeout_ms, rpc_raw_cb cb, void *arg)
+{
+	return (rpc_send(rpc, code, NULL, parts, n, timeout_ms, NULL, cb,
+	    arg));
+}
+
+/*
+ * Write a request of code and id with flags into this turn's output, its
+ * body req or, if parts is not NULL, the n parts.  0 or -1 (too large).
+ */
+static int
+rpc_write(struct rpc *rpc, uint32_t code, uint64_t id, uint32_t flags,
+    const ProtobufCMessage *req, const ProtobufCBinaryData *parts, size_t n)
+{
+	if (parts != NULL)
+		return (frame_write_parts(rpc_out(rpc), code, id, flags, 0,
+		    NULL, parts, n));
+	return (frame_write_msg(rpc_out(rpc), code, id, flags, 0, NULL, req));
+}
+
+/* rpc_call() with cb, or rpc_call_raw() or rpc_call_parts() with rawcb. */
 static int
 rpc_send(struct rpc *rpc, uint32_t code, const ProtobufCMessage *req,
-    uint32_t timeout_ms, rpc_cb cb, rpc_raw_cb rawcb, void *arg)
+    const ProtobufCBinaryData *parts, size_t n, uint32_t timeout_ms,
+    rpc_cb cb, rpc_raw_cb rawcb, void *arg)
 {
 	struct rpc_call	*call;
 	uint64_t	 id;
@@ -712,7 +747,7 @@ rpc_send(struct rpc *rpc, uint32_t code, const ProtobufCMessage *req,
 	if (rpc_check(rpc, code, req) != 0)
 		return (-1);
 	id = ++rpc->next_id;
-	if (frame_write_msg(rpc_out(rpc), code, id, 0, 0, NULL, req) != 0)
+	if (rpc_write(rpc, code, id, 0, req, parts, n) != 0)
 		return (-1);
 
 	if ((call = rpc->spare) != NULL)
@@ -745,8 +780,22 @@ rpc_oneway(struct rpc *rpc, uint32_t code, const ProtobufCMessage *req)
 {
 	if (rpc_check(rpc, code, req) != 0)
 		return (-1);
-	if (frame_write_msg(rpc_out(rpc), code, ++rpc->next_id,
-	    PETREL__FRAME_FLAG__FRAME_ONEWAY, 0, NULL, req) != 0)
+	if (rpc_write(rpc, code, ++rpc->next_id,
+	    PETREL__FRAME_FLAG__FRAME_ONEWAY, req, NULL, 0) != 0)
+		return (-1);
+	rpc->stats.oneways++;
+	return (0);
+}
+
+/* rpc_oneway() of a body encoded already, as rpc_call_parts() takes it. */
+int
+rpc_oneway_parts(struct rpc *rpc, uint32_t code,
+    const ProtobufCBinaryData *parts, size_t n)
+{
+	if (rpc_check(rpc, code, NULL) != 0)
+		return (-1);
+	if (rpc_write(rpc, code, ++rpc->next_id,
+	    PETREL__FRAME_FLAG__FRAME_ONEWAY, NULL, parts, n) != 0)
 		return (-1);
 	rpc->stats.oneways++;
 	return (0);

@@ -28,9 +28,9 @@ struct rpc;
 typedef void (*rpc_cb)(uint32_t, const char *, ProtobufCMessage *, void *);
 
 /*
- * As rpc_cb, for rpc_call_raw(): instead of a decoded body, the len bytes
- * of its encoding at data (len 0 and data NULL unless STATUS_OK), valid
- * only during the call.
+ * As rpc_cb, for rpc_call_raw() and rpc_call_parts(): instead of a
+ * decoded body, the len bytes of its encoding at data (len 0 and data
+ * NULL unless STATUS_OK), valid only during the call.
  */
 typedef void (*rpc_raw_cb)(uint32_t, const char *, const uint8_t *, size_t,
     void *);
@@ -63,7 +63,12 @@ int		 rpc_call(struct rpc *, uint32_t, const ProtobufCMessage *,
 		    uint32_t, rpc_cb, void *);
 int		 rpc_call_raw(struct rpc *, uint32_t,
 		    const ProtobufCMessage *, uint32_t, rpc_raw_cb, void *);
+int		 rpc_call_parts(struct rpc *, uint32_t,
+		    const ProtobufCBinaryData *, size_t, uint32_t, rpc_raw_cb,
+		    void *);
 int		 rpc_oneway(struct rpc *, uint32_t, const ProtobufCMessage *);
+int		 rpc_oneway_parts(struct rpc *, uint32_t,
+		    const ProtobufCBinaryData *, size_t);
 uint32_t	 rpc_call_sync(struct rpc *, uint32_t, const ProtobufCMessage *,
 		    uint32_t, ProtobufCMessage **, char **);
 void		 rpc_on_request(struct rpc *, rpc_request_cb, void *);

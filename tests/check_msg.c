@@ -12,6 +12,8 @@
 
 #include "msg.h"
 #include "runtime.pb-c.h"
+#include "proto/broker.pb-c.h"
+#include "proto/namesrv.pb-c.h"
 
 START_TEST(test_new_free)
 {
@@ -241,6 +243,48 @@ START_TEST(test_wire_next_edges)
 }
 END_TEST
 
+START_TEST(test_wire_put)
+{
+	Petrel__KvPutRequest	 put = PETREL__KV_PUT_REQUEST__INIT;
+	Petrel__SendResult	 sr = PETREL__SEND_RESULT__INIT;
+	uint8_t			 want[400], got[400], *p;
+	char			 value[300];
+	size_t			 len;
+
+	/* Fields as protobuf-c packs them: short and long, numbers large. */
+	memset(value, 'v', sizeof value - 1);
+	value[sizeof value - 1] = '\0';
+	put.namespace_ = (char *)"ns";
+	put.key = (char *)"";
+	put.value = value;
+	len = protobuf_c_message_pack(&put.base, want);
+	p = msg_wire_bytes_put(got, 1, "ns", 2);
+	p = msg_wire_bytes_put(p, 3, value, strlen(value));
+	ck_assert_uint_eq(msg_wire_bytes_len(1, 2) +
+	    msg_wire_bytes_len(3, strlen(value)), len);
+	ck_assert_uint_eq((size_t)(p - got), len);
+	ck_assert_mem_eq(got, want, len);
+
+	sr.queue_id = 300;
+	sr.queue_offset = UINT64_MAX;
+	sr.commit_log_offset = 1;
+	len = protobuf_c_message_pack(&sr.base, want);
+	p = msg_wire_uint_put(got, 3, 300);
+	p = msg_wire_uint_put(p, 4, UINT64_MAX);
+	p = msg_wire_uint_put(p, 5, 1);
+	ck_assert_uint_eq(msg_wire_uint_len(3, 300) +
+	    msg_wire_uint_len(4, UINT64_MAX) + msg_wire_uint_len(5, 1), len);
+	ck_assert_uint_eq((size_t)(p - got), len);
+	ck_assert_mem_eq(got, want, len);
+
+	/* A field number of two bytes of tag; an empty value. */
+	ck_assert_uint_eq(msg_wire_bytes_len(16, 0), 3);
+	p = msg_wire_bytes_put(got, 16, NULL, 0);
+	ck_assert_uint_eq((size_t)(p - got), 3);
+	ck_assert_mem_eq(got, "\x82\x01\x00", 3);
+}
+END_TEST
+
 Suite *
 msg_suite(void)
 {
@@ -256,6 +300,7 @@ msg_suite(void)
 	tcase_add_test(tc, test_unpack);
 	tcase_add_test(tc, test_wire_next);
 	tcase_add_test(tc, test_wire_next_edges);
+	tcase_add_test(tc, test_wire_put);
 	suite_add_tcase(s, tc);
 	return (s);
 }

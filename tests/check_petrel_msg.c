@@ -1,7 +1,10 @@
 /*
  * Tests of lib/petrel_msg.c: building messages within the limits of
  * proto/broker.proto, their OutgoingMessage (unique ids, compression),
- * received messages and the sharding hash.  The decoders of received
+ * received messages and the sharding hash.  Send requests encoded by hand
+ * are held byte for byte to protobuf-c's packing of the structures the
+ * library built before, and the decoder of send answers to protobuf-c's
+ * decoding as the pull decoders are.  The decoders of received
  * messages and pull answers are held to protobuf-c's own decoding, on
  * random messages with every field of the descriptor, merged encodings,
  * unknown fields, and cut or flipped bytes; a received message changed
@@ -109,6 +112,37 @@ START_TEST(test_unique_id)
 }
 END_TEST
 
+/*
+ * The OutgoingMessage client_send_new() encodes for msg, as protobuf-c
+ * decodes it, in *out (caller frees); 0, or -1 with *out NULL and err
+ * filled in if msg is refused.
+ */
+static int
+outgoing(const struct petrel_msg *msg, uint32_t compress_over,
+    Petrel__OutgoingMessage **out, struct petrel_error *err)
+{
+	struct client_send		*s;
+	Petrel__SendMessageRequest	*req;
+
+	*out = NULL;
+	if ((s = client_send_new(&msg, 1, compress_over, err)) == NULL)
+		return (-1);
+	ck_assert_uint_eq(s->nmsgs, 1);
+	ck_assert_str_eq(s->topic, msg->m->topic);
+	ck_assert_uint_eq(s->delay_level, msg->delay_level);
+	req = msg_unpack(&petrel__send_message_request__descriptor, s->data,
+	    s->len);
+	ck_assert_ptr_nonnull(req);
+	ck_assert_ptr_nonnull(req->message);
+	ck_assert_str_eq(req->message->unique_id, s->unique_id);
+	ck_assert_uint_eq(req->message->body.len, s->bodies);
+	*out = req->message;
+	req->message = NULL;
+	msg_free(req);
+	free(s);
+	return (0);
+}
+
 START_TEST(test_outgoing)
 {
 	struct petrel_msg	*m;
@@ -120,7 +154,7 @@ START_TEST(test_outgoing)
 	petrel_msg_add_key(m, "k1");
 	petrel_msg_set_property(m, "color", "red");
 	petrel_msg_set_delay_level(m, 3);
-	ck_assert_int_eq(client_msg_outgoing(m, 4096, &o, &err), 0);
+	ck_assert_int_eq(outgoing(m, 4096, &o, &err), 0);
 	ck_assert_uint_eq(o->body.len, 5);
 	ck_assert_mem_eq(o->body.data, "hello", 5);
 	ck_assert_uint_eq(o->flags, 0);
@@ -132,7 +166,7 @@ START_TEST(test_outgoing)
 	ck_assert_uint_eq(o->delay_level, 3);
 	ck_assert(is_hex32(o->unique_id));
 	ck_assert_uint_gt(o->born_timestamp_ms, 0);
-	ck_assert_int_eq(client_msg_outgoing(m, 4096, &o2, &err), 0);
+	ck_assert_int_eq(outgoing(m, 4096, &o2, &err), 0);
 	ck_assert_str_ne(o->unique_id, o2->unique_id);
 	msg_free(o);
 	msg_free(o2);
@@ -151,14 +185,14 @@ START_TEST(test_outgoing_bad)
 
 	for (i = 0; bad[i] != NULL; i++) {
 		m = petrel_msg_new(bad[i], "x", 1);
-		ck_assert_int_eq(client_msg_outgoing(m, 0, &o, &err), -1);
+		ck_assert_int_eq(outgoing(m, 0, &o, &err), -1);
 		ck_assert_int_eq(err.code, PETREL_E_BAD_REQUEST);
 		ck_assert_ptr_null(o);
 		petrel_msg_free(m);
 	}
 	big = xcalloc(1, 4 * 1024 * 1024 + 1);
 	m = petrel_msg_new("T", big, 4 * 1024 * 1024 + 1);
-	ck_assert_int_eq(client_msg_outgoing(m, 0, &o, &err), -1);
+	ck_assert_int_eq(outgoing(m, 0, &o, &err), -1);
 	ck_assert_int_eq(err.code, PETREL_E_MESSAGE_ILLEGAL);
 	petrel_msg_free(m);
 	free(big);
@@ -207,7 +241,7 @@ START_TEST(test_compress)
 		body[i] = 'a' + (char)(i % 5);
 	m = petrel_msg_new("T", body, 10000);
 	/* Over the threshold: compressed and flagged. */
-	ck_assert_int_eq(client_msg_outgoing(m, 4096, &o, &err), 0);
+	ck_assert_int_eq(outgoing(m, 4096, &o, &err), 0);
 	ck_assert_uint_eq(o->flags,
 	    PETREL__MESSAGE_FLAG__MESSAGE_FLAG_COMPRESSED);
 	ck_assert_uint_lt(o->body.len, 10000);
@@ -230,11 +264,11 @@ START_TEST(test_compress)
 	msg_free(in);
 	msg_free(o);
 	/* Compression off, or a body at the threshold: as is. */
-	ck_assert_int_eq(client_msg_outgoing(m, 0, &o, &err), 0);
+	ck_assert_int_eq(outgoing(m, 0, &o, &err), 0);
 	ck_assert_uint_eq(o->flags, 0);
 	ck_assert_uint_eq(o->body.len, 10000);
 	msg_free(o);
-	ck_assert_int_eq(client_msg_outgoing(m, 10000, &o, &err), 0);
+	ck_assert_int_eq(outgoing(m, 10000, &o, &err), 0);
 	ck_assert_uint_eq(o->flags, 0);
 	msg_free(o);
 	petrel_msg_free(m);
@@ -776,7 +810,7 @@ START_TEST(test_copy_on_write)
 		ck_assert_mem_eq(petrel_msg_body(r, &len), "payload", 7);
 		ck_assert_uint_eq(r->delay_level, 2);
 		/* A changed received message can be sent on. */
-		ck_assert_int_eq(client_msg_outgoing(r, 0, &o, &err), 0);
+		ck_assert_int_eq(outgoing(r, 0, &o, &err), 0);
 		ck_assert_str_eq(o->tags, r->m->tags);
 		msg_free(o);
 		/* And changed again, on the heap now. */
@@ -800,7 +834,7 @@ START_TEST(test_copy_on_write_compressed)
 
 	memset(body, 'z', sizeof body);
 	out = petrel_msg_new("T", body, sizeof body);
-	ck_assert_int_eq(client_msg_outgoing(out, 100, &o, &err), 0);
+	ck_assert_int_eq(outgoing(out, 100, &o, &err), 0);
 	in = msg_new(&petrel__message__descriptor);
 	msg_set_string(&in->topic, "T");
 	in->flags = o->flags;
@@ -919,6 +953,417 @@ START_TEST(test_pull_decode)
 }
 END_TEST
 
+/*
+ * The OutgoingMessage of msg as the library built it before it encoded
+ * sends by hand (unique id id, born time born): what the encoding is held
+ * to.
+ */
+static Petrel__OutgoingMessage *
+outgoing_ref(const struct petrel_msg *msg, uint32_t compress_over,
+    const char *id, uint64_t born)
+{
+	Petrel__OutgoingMessage	*o;
+	Petrel__Property	*p;
+	const Petrel__Message	*m = msg->m;
+	size_t			 i, clen;
+	void			*cbody;
+	char			*cause = NULL;
+
+	o = msg_new(&petrel__outgoing_message__descriptor);
+	if (compress_over != 0 && m->body.len > compress_over) {
+		if (compress_lz4(m->body.data, m->body.len, &cbody, &clen,
+		    &cause) != 0)
+			free(cause);
+		else if (clen >= m->body.len)
+			free(cbody);
+		else {
+			o->body.data = cbody;
+			o->body.len = clen;
+			o->flags |=
+			    PETREL__MESSAGE_FLAG__MESSAGE_FLAG_COMPRESSED;
+		}
+	}
+	if (o->body.data == NULL)
+		msg_set_bytes(&o->body, m->body.data, m->body.len);
+	msg_set_string(&o->tags, m->tags);
+	if (m->n_keys != 0) {
+		o->keys = xcalloc(m->n_keys, sizeof *o->keys);
+		for (i = 0; i < m->n_keys; i++)
+			o->keys[i] = xstrdup(m->keys[i]);
+		o->n_keys = m->n_keys;
+	}
+	if (m->n_properties != 0) {
+		o->properties = xcalloc(m->n_properties,
+		    sizeof *o->properties);
+		for (i = 0; i < m->n_properties; i++) {
+			p = msg_new(&petrel__property__descriptor);
+			msg_set_string(&p->name, m->properties[i]->name);
+			msg_set_string(&p->value, m->properties[i]->value);
+			o->properties[i] = p;
+		}
+		o->n_properties = m->n_properties;
+	}
+	msg_set_string(&o->unique_id, id);
+	o->delay_level = msg->delay_level;
+	o->born_timestamp_ms = born;
+	return (o);
+}
+
+/* A random string of 1 to max bytes of letters, digits and c. */
+static char *
+rnd_name(char *buf, size_t max, char c)
+{
+	static const char	 set[] = "abcXYZ019_-";
+	size_t			 len = 1 + rnd_below(max), i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = i % 7 == 3 ? c : set[rnd_below(sizeof set - 1)];
+	buf[len] = '\0';
+	return (buf);
+}
+
+/*
+ * A message to topic with random parts: an empty, small, compressible or
+ * random body, a tag or none, keys, properties (some with an empty
+ * value), a delay level or none.
+ */
+static struct petrel_msg *
+rnd_msg(const char *topic)
+{
+	struct petrel_msg	*m;
+	uint8_t			*body;
+	size_t			 len, i;
+	char			 a[300], b[300];
+	int			 kind = (int)rnd_below(4);
+
+	len = kind == 0 ? 0 : kind == 1 ? 1 + rnd_below(200) :
+	    4000 + rnd_below(3000);
+	body = xmalloc(len + 1);
+	for (i = 0; i < len; i++)
+		body[i] = kind == 2 ? (uint8_t)(i % 11) : (uint8_t)rnd();
+	m = petrel_msg_new(topic, body, len);
+	free(body);
+	if (rnd_below(2))
+		ck_assert_int_eq(petrel_msg_set_tag(m, rnd_name(a, 200,
+		    '.')), 0);
+	for (i = rnd_below(4); i > 0; i--)
+		ck_assert_int_eq(petrel_msg_add_key(m, rnd_name(a, 200,
+		    '#')), 0);
+	for (i = rnd_below(4); i > 0; i--) {
+		rnd_name(a, 20, 'p');
+		if (rnd_below(3) == 0)
+			b[0] = '\0';
+		else
+			rnd_name(b, 290, ' ');
+		ck_assert_int_eq(petrel_msg_set_property(m, a, b), 0);
+	}
+	if (rnd_below(2))
+		petrel_msg_set_delay_level(m, 1 + (int)rnd_below(18));
+	return (m);
+}
+
+START_TEST(test_send_encode)
+{
+	static const int32_t	 qids[] = { 0, 1, 7, 300, -1, INT32_MAX };
+	static const uint32_t	 overs[] = { 0, 100, 4096 };
+	struct petrel_msg	*msgs[6];
+	struct client_send	*s;
+	struct petrel_error	 err;
+	Petrel__SendMessageRequest one = PETREL__SEND_MESSAGE_REQUEST__INIT;
+	Petrel__SendBatchRequest batch = PETREL__SEND_BATCH_REQUEST__INIT;
+	Petrel__SendMessageRequest *rone = NULL;
+	Petrel__SendBatchRequest *rbatch = NULL;
+	Petrel__OutgoingMessage	*refs[6], **mine;
+	uint8_t			 head[512], *wire, *want;
+	size_t			 n, i, j, hlen, len, wlen, bodies;
+	uint32_t		 over;
+	int			 isbatch;
+
+	for (i = 0; i < 400; i++) {
+		n = rnd_below(3) == 0 ? 1 + rnd_below(6) : 1;
+		isbatch = n > 1 || rnd_below(2);
+		for (j = 0; j < n; j++)
+			msgs[j] = rnd_msg("Topic-x");
+		over = overs[rnd_below(nitems(overs))];
+		s = client_send_new((const struct petrel_msg *const *)msgs, n,
+		    over, &err);
+		ck_assert_ptr_nonnull(s);
+		ck_assert_uint_eq(s->nmsgs, n);
+		ck_assert_str_eq(s->topic, "Topic-x");
+		ck_assert(is_hex32(s->unique_id));
+		hlen = client_send_head(head, sizeof head, "group_A",
+		    s->topic, qids[i % nitems(qids)], i % 5 == 0 ? "" :
+		    "10.1.2.3:0");
+		ck_assert_uint_gt(hlen, 0);
+		len = hlen + s->len;
+		wire = xmalloc(len);
+		memcpy(wire, head, hlen);
+		memcpy(wire + hlen, s->data, s->len);
+
+		/* Our ids and times, read back, go into the reference. */
+		if (isbatch) {
+			rbatch = msg_unpack(
+			    &petrel__send_batch_request__descriptor, wire,
+			    len);
+			ck_assert_ptr_nonnull(rbatch);
+			ck_assert_uint_eq(rbatch->n_messages, n);
+			mine = rbatch->messages;
+		} else {
+			rone = msg_unpack(
+			    &petrel__send_message_request__descriptor, wire,
+			    len);
+			ck_assert_ptr_nonnull(rone);
+			mine = &rone->message;
+		}
+		for (j = 0, bodies = 0; j < n; j++) {
+			ck_assert(is_hex32(mine[j]->unique_id));
+			if (j > 0)
+				ck_assert_str_ne(mine[j]->unique_id,
+				    mine[j - 1]->unique_id);
+			ck_assert_uint_gt(mine[j]->born_timestamp_ms, 0);
+			refs[j] = outgoing_ref(msgs[j], over,
+			    mine[j]->unique_id, mine[j]->born_timestamp_ms);
+			bodies += refs[j]->body.len;
+		}
+		ck_assert_str_eq(s->unique_id, mine[0]->unique_id);
+		ck_assert_uint_eq(s->bodies, bodies);
+		ck_assert_uint_eq(s->delay_level, msgs[0]->delay_level);
+
+		/* Byte for byte what protobuf-c packs. */
+		if (isbatch) {
+			batch.producer_group = (char *)"group_A";
+			batch.topic = (char *)"Topic-x";
+			batch.queue_id = qids[i % nitems(qids)];
+			batch.born_host = (char *)(i % 5 == 0 ? "" :
+			    "10.1.2.3:0");
+			batch.n_messages = n;
+			batch.messages = refs;
+			want = pack(&batch, &wlen);
+			msg_free(rbatch);
+		} else {
+			one.producer_group = (char *)"group_A";
+			one.topic = (char *)"Topic-x";
+			one.queue_id = qids[i % nitems(qids)];
+			one.born_host = (char *)(i % 5 == 0 ? "" :
+			    "10.1.2.3:0");
+			one.message = refs[0];
+			want = pack(&one, &wlen);
+			msg_free(rone);
+		}
+		ck_assert_uint_eq(len, wlen);
+		ck_assert_mem_eq(wire, want, len);
+		free(want);
+		free(wire);
+		free(s);
+		for (j = 0; j < n; j++) {
+			msg_free(refs[j]);
+			petrel_msg_free(msgs[j]);
+		}
+	}
+
+	/* A header that does not fit is none. */
+	ck_assert_uint_eq(client_send_head(head, 10, "group_A", "Topic-x", 3,
+	    "10.1.2.3:0"), 0);
+	/* One bad message refuses the send. */
+	msgs[0] = petrel_msg_new("T", "x", 1);
+	msgs[1] = petrel_msg_new("bad topic", "x", 1);
+	ck_assert_ptr_null(client_send_new(
+	    (const struct petrel_msg *const *)msgs, 2, 0, &err));
+	ck_assert_int_eq(err.code, PETREL_E_BAD_REQUEST);
+	petrel_msg_free(msgs[0]);
+	petrel_msg_free(msgs[1]);
+}
+END_TEST
+
+/* Fail unless r holds what the producer took from sr (NULL: none). */
+static void
+assert_result(const struct petrel_send_result *r, const Petrel__SendResult *sr)
+{
+	char	id[PETREL_ID_MAX];
+
+	client_copy(id, sizeof id, sr != NULL ? sr->msg_id : "");
+	ck_assert_str_eq(r->msg_id, id);
+	client_copy(id, sizeof id, sr != NULL ? sr->unique_id : "");
+	ck_assert_str_eq(r->unique_id, id);
+	ck_assert_uint_eq(r->queue_id, sr != NULL ? sr->queue_id : 0);
+	ck_assert_uint_eq(r->queue_offset, sr != NULL ? sr->queue_offset : 0);
+}
+
+/*
+ * Decode len bytes as a SendBatchResponse (sent_batch) or a
+ * SendMessageResponse with protobuf-c and with client_send_decode() into
+ * sent_n results: both refuse them, or the status and every result kept
+ * are the same.
+ */
+static int	sent_batch;
+static size_t	sent_n;
+
+static void
+assert_sent_alike(const uint8_t *data, size_t len)
+{
+	struct petrel_send_result	 got[8], *outs[8];
+	Petrel__SendMessageResponse	*one;
+	Petrel__SendBatchResponse	*batch;
+	uint32_t			 status;
+	size_t				 i, count;
+	int				 rc;
+
+	ck_assert_uint_le(sent_n, 8);
+	for (i = 0; i < sent_n; i++) {
+		memset(&got[i], 0xa5, sizeof got[i]);	/* all overwritten */
+		got[i].msg_id[0] = got[i].unique_id[0] = 'x';
+		got[i].msg_id[1] = got[i].unique_id[1] = '\0';
+		outs[i] = &got[i];
+	}
+	rc = client_send_decode(data, len, sent_batch, &status, outs, sent_n,
+	    &count);
+	if (sent_batch) {
+		batch = msg_unpack(&petrel__send_batch_response__descriptor,
+		    data, len);
+		if (batch == NULL) {
+			ck_assert_int_eq(rc, -1);
+			return;
+		}
+		ck_assert_msg(rc == 0, "a response protobuf-c decodes is "
+		    "refused");
+		ck_assert_uint_eq(status, batch->status);
+		ck_assert_uint_eq(count, batch->n_results);
+		for (i = 0; i < sent_n; i++)
+			assert_result(&got[i], i < count ?
+			    batch->results[i] : NULL);
+		msg_free(batch);
+		return;
+	}
+	one = msg_unpack(&petrel__send_message_response__descriptor, data,
+	    len);
+	if (one == NULL) {
+		ck_assert_int_eq(rc, -1);
+		return;
+	}
+	ck_assert_msg(rc == 0, "a response protobuf-c decodes is refused");
+	ck_assert_uint_eq(status, one->status);
+	ck_assert_uint_eq(count, 1);
+	if (sent_n > 0)
+		assert_result(&got[0], one->result);
+	msg_free(one);
+}
+
+START_TEST(test_send_decode)
+{
+	const ProtobufCMessageDescriptor *d;
+	struct evbuffer			*b = evbuffer_new();
+	ProtobufCMessage		*m;
+	Petrel__SendMessageResponse	*one;
+	Petrel__SendResult		*sr;
+	uint8_t				*buf;
+	size_t				 len, i, j;
+
+	for (i = 0; i < 3000; i++) {
+		sent_batch = (int)(i % 2);
+		d = sent_batch ? &petrel__send_batch_response__descriptor :
+		    &petrel__send_message_response__descriptor;
+		m = msg_new(d);
+		rnd_fill(m, NULL);
+		if (sent_batch) {
+			/* As many results, one too few, one too many. */
+			sent_n = ((Petrel__SendBatchResponse *)m)->n_results;
+			if (sent_n > 0 && rnd_below(3) == 0)
+				sent_n--;
+			else if (rnd_below(3) == 0)
+				sent_n++;
+		} else
+			sent_n = 1;
+		buf = pack(m, &len);
+		assert_sent_alike(buf, len);
+		if (i % 10 == 0)
+			mangle(buf, len, 3, 20, assert_sent_alike);
+		free(buf);
+		msg_free(m);
+	}
+
+	/*
+	 * Merged: concatenated encodings with unknown fields between; a
+	 * SendMessageResponse's result given twice is merged.
+	 */
+	for (i = 0; i < 1000; i++) {
+		sent_batch = (int)(i % 2);
+		d = sent_batch ? &petrel__send_batch_response__descriptor :
+		    &petrel__send_message_response__descriptor;
+		for (j = 0; j < 1 + rnd_below(4); j++) {
+			m = msg_new(d);
+			rnd_fill(m, NULL);
+			buf = pack(m, &len);
+			evbuffer_add(b, buf, len);
+			free(buf);
+			msg_free(m);
+			if (rnd_below(2))
+				add_unknown(b);
+		}
+		len = evbuffer_get_length(b);
+		sent_n = sent_batch ? rnd_below(8) : 1;
+		assert_sent_alike(evbuffer_pullup(b, -1), len);
+		evbuffer_drain(b, len);
+	}
+
+	/* Strings longer than a result holds are cut. */
+	sent_batch = 0;
+	sent_n = 1;
+	one = msg_new(&petrel__send_message_response__descriptor);
+	one->result = sr = msg_new(&petrel__send_result__descriptor);
+	sr->msg_id = xmalloc(200);
+	memset(sr->msg_id, 'M', 199);
+	sr->msg_id[199] = '\0';
+	sr->queue_offset = UINT64_MAX;
+	buf = pack(one, &len);
+	assert_sent_alike(buf, len);
+	free(buf);
+	msg_free(one);
+
+	/* Nothing: status 0, for a SendMessageResponse a result of 0s. */
+	assert_sent_alike(NULL, 0);
+	sent_batch = 1;
+	sent_n = 2;
+	assert_sent_alike(NULL, 0);
+	evbuffer_free(b);
+}
+END_TEST
+
+START_TEST(test_send_decode_bad)
+{
+	static const struct {
+		const char	*what;
+		uint8_t		 data[16];
+		size_t		 len;
+	} bad[] = {
+		{ "status as bytes", { 0x0a, 0x00 }, 2 },
+		{ "status as 32 bits", { 0x0d, 1, 2, 3, 4 }, 5 },
+		{ "result as a varint", { 0x10, 0x01 }, 2 },
+		{ "result cut short", { 0x12, 0x05, 0x08 }, 3 },
+		{ "msg_id as a varint", { 0x12, 0x02, 0x08, 0x01 }, 4 },
+		{ "queue_id as bytes", { 0x12, 0x02, 0x1a, 0x00 }, 4 },
+		{ "queue_offset as 64 bits", { 0x12, 0x09, 0x21, 1, 2, 3, 4,
+		    5, 6, 7, 8 }, 11 },
+		{ "a varint too long", { 0x08, 0x80, 0x80, 0x80, 0x80, 0x80,
+		    0x80, 0x80, 0x80, 0x80, 0x80, 0x01 }, 12 },
+		{ "a tag of number 0", { 0x00, 0x01 }, 2 },
+		{ "a group", { 0x0b, 0x0c }, 2 },
+	};
+	struct petrel_send_result	 r, *out = &r;
+	uint32_t			 status;
+	size_t				 i, count;
+
+	for (i = 0; i < nitems(bad); i++) {
+		for (sent_batch = 0; sent_batch < 2; sent_batch++) {
+			ck_assert_msg(client_send_decode(bad[i].data,
+			    bad[i].len, sent_batch, &status, &out, 1,
+			    &count) == -1, "%s accepted", bad[i].what);
+			sent_n = 1;
+			assert_sent_alike(bad[i].data, bad[i].len);
+		}
+	}
+}
+END_TEST
+
 START_TEST(test_shard_hash)
 {
 	/* FNV-1a 64 of "a" and of "". */
@@ -956,6 +1401,12 @@ petrel_msg_suite(void)
 	tc = tcase_create("client_pull_decode");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_pull_decode);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("client_send");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_send_encode);
+	tcase_add_test(tc, test_send_decode);
+	tcase_add_test(tc, test_send_decode_bad);
 	suite_add_tcase(s, tc);
 	return (s);
 }

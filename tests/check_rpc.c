@@ -4,8 +4,9 @@
  * error statuses, timeouts, one-way requests, a closed connection failing
  * every pending request at once, reconnecting, connect failures, many
  * requests of one loop turn leaving in one write, requests the server
- * sends, and answers left encoded (rpc_call_raw()) in large frames that
- * arrive in pieces.
+ * sends, answers left encoded (rpc_call_raw()) in large frames that
+ * arrive in pieces, and requests whose body comes in parts
+ * (rpc_call_parts(), rpc_oneway_parts()).
  */
 #include "config.h"
 
@@ -1051,6 +1052,114 @@ START_TEST(test_call_raw)
 }
 END_TEST
 
+/* Read frames the client wrote on fd into in until it holds want bytes. */
+static void
+read_frames(struct event_base *base, int fd, struct evbuffer *in,
+    size_t want)
+{
+	uint64_t	deadline = test_now_ms() + TEST_WAIT_MS;
+
+	while (evbuffer_get_length(in) < want) {
+		ck_assert_uint_lt(test_now_ms(), deadline);
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		evbuffer_read(in, fd, 65536);
+	}
+}
+
+START_TEST(test_call_parts)
+{
+	struct event_base	*base = event_base_new();
+	struct evbuffer		*in = evbuffer_new(), *out = evbuffer_new();
+	struct rpc		*rpc;
+	struct raws		 r;
+	struct raw_slot		 slot;
+	struct rpc_stats	 st;
+	Petrel__Frame		*f;
+	Petrel__PullMessageRequest req = PETREL__PULL_MESSAGE_REQUEST__INIT;
+	ProtobufCBinaryData	 parts[4];
+	uint32_t		 code = PETREL__REQUEST_CODE__CODE_SEND_BATCH;
+	uint8_t			*packed, body[3] = { 1, 2, 3 };
+	size_t			 len, i;
+	char			*cause = NULL;
+	int			 lfd, fd, rc;
+
+	rpc = fake_server(base, &lfd);
+	memset(&r, 0, sizeof r);
+	slot.r = &r;
+	slot.i = 0;
+
+	/* A request as parts: its body is them, back to back. */
+	req.topic = (char *)"Parts";
+	req.queue_offset = 300;
+	len = protobuf_c_message_get_packed_size(&req.base);
+	packed = xmalloc(len);
+	protobuf_c_message_pack(&req.base, packed);
+	parts[0].data = packed;
+	parts[0].len = 3;
+	parts[1].data = NULL;
+	parts[1].len = 0;
+	parts[2].data = packed + 3;
+	parts[2].len = len - 3;
+	ck_assert_int_eq(rpc_call_parts(rpc,
+	    PETREL__REQUEST_CODE__CODE_PULL_MESSAGE, parts, 3, 20000,
+	    raw_record, &slot), 0);
+	ck_assert_int_eq(rpc_oneway_parts(rpc, code, parts, 3), 0);
+	ck_assert_int_eq(rpc_oneway_parts(rpc, code, NULL, 0), 0);
+	/* An unknown code is refused, as by rpc_call(). */
+	ck_assert_int_eq(rpc_call_parts(rpc, 0, parts, 3, 0, raw_record,
+	    &slot), -1);
+	ck_assert_int_eq(rpc_oneway_parts(rpc, 0, parts, 3), -1);
+	ck_assert_uint_eq(rpc_pending(rpc), 1);
+
+	fd = accept(lfd, NULL, NULL);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
+	for (i = 0; i < 3; i++) {
+		while ((rc = frame_read(in, FRAME_MAX_DEFAULT, &f,
+		    &cause)) == 0)
+			read_frames(base, fd, in, evbuffer_get_length(in) + 1);
+		ck_assert_int_eq(rc, 1);
+		ck_assert_uint_eq(f->id, i + 1);
+		if (i == 0) {
+			ck_assert_uint_eq(f->code,
+			    PETREL__REQUEST_CODE__CODE_PULL_MESSAGE);
+			ck_assert_uint_eq(f->flags, 0);
+			ck_assert_uint_eq(f->body.len, len);
+			ck_assert_mem_eq(f->body.data, packed, len);
+		} else {
+			ck_assert_uint_eq(f->code, code);
+			ck_assert_uint_eq(f->flags,
+			    PETREL__FRAME_FLAG__FRAME_ONEWAY);
+			ck_assert_uint_eq(f->body.len, i == 1 ? len : 0);
+		}
+		msg_free(f);
+	}
+
+	/* Its answer comes left encoded. */
+	raw_answer(out, PETREL__REQUEST_CODE__CODE_PULL_MESSAGE, 1, body,
+	    sizeof body);
+	ck_assert_int_gt(evbuffer_write(out, fd), 0);
+	ck_assert_uint_eq(evbuffer_get_length(out), 0);
+	run_until(base, &r.n, 1, TEST_WAIT_MS);
+	ck_assert_int_eq(r.n, 1);
+	ck_assert_uint_eq(r.status[0], 0);
+	ck_assert_uint_eq(r.len[0], sizeof body);
+	ck_assert_mem_eq(r.data[0], body, sizeof body);
+	rpc_stats(rpc, &st);
+	ck_assert_uint_eq(st.calls, 1);
+	ck_assert_uint_eq(st.oneways, 2);
+
+	free(r.data[0]);
+	free(packed);
+	close(fd);
+	close(lfd);
+	rpc_free(rpc);
+	evbuffer_free(in);
+	evbuffer_free(out);
+	event_base_free(base);
+}
+END_TEST
+
 Suite *
 rpc_suite(void)
 {
@@ -1067,6 +1176,7 @@ rpc_suite(void)
 	tcase_add_test(tc, test_connect_failed);
 	tcase_add_test(tc, test_bad_server);
 	tcase_add_test(tc, test_call_raw);
+	tcase_add_test(tc, test_call_parts);
 	tcase_add_test(tc, test_one_write);
 	tcase_add_test(tc, test_server_request);
 	tcase_add_test(tc, test_free_pending);
