@@ -34,13 +34,6 @@
 #define BROKERMSG_PVALUE_MAX	(32 * 1024)
 #define BROKERMSG_PROPS_MAX	(64 * 1024)
 
-/* Field numbers of the answer to a send, and of SendResult. */
-#define SEND_F_RESULTS		2
-#define SEND_F_MSG_ID		1
-#define SEND_F_UNIQUE_ID	2
-#define SEND_F_QUEUE_ID		3
-#define SEND_F_QUEUE_OFFSET	4
-#define SEND_F_COMMIT_OFFSET	5
 
 /* Milliseconds of each delay level; [0] is no delay. */
 const uint32_t brokermsg_delay_ms[BROKER_DELAY_LEVELS + 1] = {
@@ -345,16 +338,8 @@ brokermsg_check_prop(const struct brokermsg_pair *p, char *why, size_t len)
 	return (why);
 }
 
-/* Field numbers of OutgoingMessage (proto/broker.proto). */
-#define OUT_F_BODY		1
-#define OUT_F_FLAGS		2
-#define OUT_F_TAGS		3
-#define OUT_F_KEYS		4
-#define OUT_F_PROPERTIES	5
-#define OUT_F_UNIQUE_ID		6
-#define OUT_F_DELAY_LEVEL	7
-#define OUT_F_BORN_MS		8
-#define OUT_F_LAST		8
+/* The last field number of OutgoingMessage (msg.h has them all). */
+#define OUT_F_LAST		OUT_F_BORN_MS
 /* The length-delimited ones, as bits by number. */
 #define OUT_F_DELIMITED		(1U << OUT_F_BODY | 1U << OUT_F_TAGS | \
 	1U << OUT_F_KEYS | 1U << OUT_F_PROPERTIES | 1U << OUT_F_UNIQUE_ID)
@@ -679,41 +664,38 @@ struct brokermsg_wire {
 	uint32_t	 crc;
 };
 
-/* Count a varint of v, and write it at *out if out is set. */
-static size_t
-brokermsg_put_varint(uint8_t **out, uint64_t v)
-{
-	if (out != NULL)
-		*out = msg_wire_varint_put(*out, v);
-	return (msg_wire_varint_len(v));
-}
-
 /* Field number f of wire type varint, left out if v is 0. */
 static size_t
 brokermsg_put_uint(uint8_t **out, uint32_t f, uint64_t v)
 {
 	if (v == 0)
 		return (0);
-	return (brokermsg_put_varint(out, (uint64_t)f << 3) +
-	    brokermsg_put_varint(out, v));
+	if (out != NULL)
+		*out = msg_wire_uint_put(*out, f, v);
+	return (msg_wire_uint_len(f, v));
+}
+
+/* The tag and length of field number f, a message of len bytes to follow. */
+static size_t
+brokermsg_put_head(uint8_t **out, uint32_t f, size_t len)
+{
+	if (out != NULL) {
+		*out = msg_wire_varint_put(*out, (uint64_t)f << 3 |
+		    PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED);
+		*out = msg_wire_varint_put(*out, len);
+	}
+	return (msg_wire_bytes_len(f, len) - len);
 }
 
 /* Field number f of len bytes at s, left out if empty. */
 static size_t
 brokermsg_put_bytes(uint8_t **out, uint32_t f, const void *s, size_t len)
 {
-	size_t	n;
-
 	if (len == 0)
 		return (0);
-	n = brokermsg_put_varint(out, (uint64_t)f << 3 |
-	    PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED) +
-	    brokermsg_put_varint(out, len) + len;
-	if (out != NULL) {
-		memcpy(*out, s, len);
-		*out += len;
-	}
-	return (n);
+	if (out != NULL)
+		*out = msg_wire_bytes_put(*out, f, s, len);
+	return (msg_wire_bytes_len(f, len));
 }
 
 /*
@@ -744,12 +726,10 @@ brokermsg_put_props(uint8_t **out, const struct commitlog_msg *r,
 		}
 		if (pr.kind != STOREMSG_PROP_USER)
 			continue;
-		len = brokermsg_put_bytes(NULL, PROP_F_NAME, pr.name, pr.name_len) +
-		    brokermsg_put_bytes(NULL, PROP_F_VALUE, pr.value,
-		    pr.value_len);
-		n += brokermsg_put_varint(out, MSG_F_PROPERTIES << 3 |
-		    PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED) +
-		    brokermsg_put_varint(out, len) + len;
+		len = brokermsg_put_bytes(NULL, PROP_F_NAME, pr.name,
+		    pr.name_len) + brokermsg_put_bytes(NULL, PROP_F_VALUE,
+		    pr.value, pr.value_len);
+		n += brokermsg_put_head(out, MSG_F_PROPERTIES, len) + len;
 		brokermsg_put_bytes(out, PROP_F_NAME, pr.name, pr.name_len);
 		brokermsg_put_bytes(out, PROP_F_VALUE, pr.value, pr.value_len);
 	}
@@ -840,6 +820,22 @@ brokermsg_encode(const struct commitlog_msg *r, uint32_t field,
 	return (total);
 }
 
+/* Size (out NULL) or write the fields of r's SendResult, id idlen bytes. */
+static size_t
+brokermsg_result_fields(uint8_t **out, const struct brokermsg_result *r,
+    const char *id, size_t idlen)
+{
+	size_t	n;
+
+	n = brokermsg_put_bytes(out, RESULT_F_MSG_ID, id, idlen);
+	n += brokermsg_put_bytes(out, RESULT_F_UNIQUE_ID, r->uniq, r->uniq_len);
+	n += brokermsg_put_uint(out, RESULT_F_QUEUE_ID, r->queue_id);
+	n += brokermsg_put_uint(out, RESULT_F_QUEUE_OFFSET, r->queue_offset);
+	n += brokermsg_put_uint(out, RESULT_F_COMMIT_LOG_OFFSET,
+	    r->commit_offset);
+	return (n);
+}
+
 /*
  * Write at out (room for BROKERMSG_RESULT_MAX bytes) a SendResult as
  * field 2 of the answer to a send (SendMessageResponse.result and
@@ -853,25 +849,15 @@ brokermsg_put_result(uint8_t *out, const struct brokermsg_result *r,
 {
 	char		 id[BROKERMSG_ID_MAX];
 	uint8_t		*p = out;
-	size_t		 n, idlen = 0;
+	size_t		 idlen = 0;
 
 	if (r->stored) {
 		brokermsg_id(host, port, r->commit_offset, id);
 		idlen = strlen(id);
 	}
-	n = brokermsg_put_bytes(NULL, SEND_F_MSG_ID, id, idlen) +
-	    brokermsg_put_bytes(NULL, SEND_F_UNIQUE_ID, r->uniq, r->uniq_len) +
-	    brokermsg_put_uint(NULL, SEND_F_QUEUE_ID, r->queue_id) +
-	    brokermsg_put_uint(NULL, SEND_F_QUEUE_OFFSET, r->queue_offset) +
-	    brokermsg_put_uint(NULL, SEND_F_COMMIT_OFFSET, r->commit_offset);
-	brokermsg_put_varint(&p, SEND_F_RESULTS << 3 |
-	    PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED);
-	brokermsg_put_varint(&p, n);
-	brokermsg_put_bytes(&p, SEND_F_MSG_ID, id, idlen);
-	brokermsg_put_bytes(&p, SEND_F_UNIQUE_ID, r->uniq, r->uniq_len);
-	brokermsg_put_uint(&p, SEND_F_QUEUE_ID, r->queue_id);
-	brokermsg_put_uint(&p, SEND_F_QUEUE_OFFSET, r->queue_offset);
-	brokermsg_put_uint(&p, SEND_F_COMMIT_OFFSET, r->commit_offset);
+	brokermsg_put_head(&p, SENT_F_RESULTS,
+	    brokermsg_result_fields(NULL, r, id, idlen));
+	brokermsg_result_fields(&p, r, id, idlen);
 	return ((size_t)(p - out));
 }
 

@@ -54,14 +54,6 @@
 #define SENDER_BATCH_BODY_MAX	(4 * 1024 * 1024)	/* bodies of a batch */
 #define SENDER_DEFAULT_DELAY	3	/* send-back: 3 + reconsume times */
 
-/* Field numbers of SendMessageRequest and SendBatchRequest. */
-#define SEND_F_GROUP		1
-#define SEND_F_TOPIC		2
-#define SEND_F_QUEUE_ID		3
-#define SEND_F_BORN_HOST	4
-#define SEND_F_MESSAGES		5
-#define SEND_F_RECONSUME	6	/* SendMessageRequest only */
-#define SEND_F_MAX_RECONSUME	7
 
 enum sender_kind {
 	SENDER_SEND,
@@ -499,8 +491,8 @@ sender_build_records(struct sender *s, struct sender_req *r,
 	}
 	/* Room enough for all, so the buffer is allocated once. */
 	for (i = 0; i < r->nouts; i++)
-		cap += r->outs[i].enc_len + COMMITLOG_FIXED + 2 * strlen(topic) +
-		    160;
+		cap += r->outs[i].enc_len + COMMITLOG_FIXED +
+		    2 * strlen(topic) + 160;
 	buf = xmalloc(cap);
 	for (i = 0; i < r->nouts; i++) {
 		if (brokermsg_out_record(&r->outs[i], &pl, &buf, &len, &cap,
@@ -984,10 +976,8 @@ sender_encode_answer(struct sender *s, struct sender_req *r,
 	    pr->status != PETREL__STORE_STATUS__STORE_FLUSH_DISK_TIMEOUT))
 		return (NULL);
 	p = buf = xmalloc(2 * 10 + r->nouts * BROKERMSG_RESULT_MAX);
-	if (pr->status != 0) {
-		p = msg_wire_varint_put(p, 1 << 3);	/* status, a varint */
-		p = msg_wire_varint_put(p, pr->status);
-	}
+	if (pr->status != 0)
+		p = msg_wire_uint_put(p, SENT_F_STATUS, pr->status);
 	memset(&res, 0, sizeof res);
 	res.queue_id = r->queue;
 	res.stored = pr->n_results != 0;

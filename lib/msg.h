@@ -63,8 +63,9 @@ void	*msg_array_add(void ***, size_t *, void *);
 #define PULL_F_MAX_OFFSET	5
 
 /*
- * A producer's sends are coded by hand too (lib/petrel_msg.c): the
- * requests encoded, the answers decoded.
+ * Sends are coded by hand too: a producer encodes the requests and decodes
+ * the answers (lib/petrel_msg.c), the broker decodes the requests and
+ * encodes the answers (actors/brokermsg.c, actors/sender.c).
  */
 #define OUT_F_BODY		1	/* OutgoingMessage */
 #define OUT_F_FLAGS		2
@@ -79,6 +80,8 @@ void	*msg_array_add(void ***, size_t *, void *);
 #define SEND_F_QUEUE_ID		3
 #define SEND_F_BORN_HOST	4
 #define SEND_F_MESSAGES		5	/* message, or repeated messages */
+#define SEND_F_RECONSUME	6	/* SendMessageRequest only */
+#define SEND_F_MAX_RECONSUME	7
 #define SENT_F_STATUS		1	/* SendMessageResponse, SendBatch... */
 #define SENT_F_RESULTS		2	/* result, or repeated results */
 #define RESULT_F_MSG_ID		1	/* SendResult */

@@ -307,10 +307,10 @@ static void
 msgindex_order(struct msgindex *ix)
 {
 	struct msgindex_slot	*t;
-	size_t			 npages = msgindex_page_of(ix, ix->slots - 1) + 1;
-	size_t			 i;
+	size_t			 npages, i;
 	uint32_t		 sum = 0, n;
 
+	npages = msgindex_page_of(ix, ix->slots - 1) + 1;
 	memset(ix->pagecount, 0, npages * sizeof *ix->pagecount);
 	for (i = 0; i < ix->npslots; i++)
 		ix->pagecount[msgindex_page_of(ix, ix->pslots[i].slot)]++;
@@ -556,8 +556,8 @@ msgindex_add(struct msgindex *ix, int kind, const char *topic, size_t tl,
 		    msgindex_slot_at(ix, slot));
 	/* The add halfway through: its cell is in, fetch what it names. */
 	if (ix->nahead > MSGINDEX_AHEAD / 2) {
-		w = &ix->ahead[(ix->first + ix->nahead - 1 - MSGINDEX_AHEAD / 2) %
-		    MSGINDEX_AHEAD];
+		w = &ix->ahead[(ix->first + ix->nahead - 1 -
+		    MSGINDEX_AHEAD / 2) % MSGINDEX_AHEAD];
 		slot = w->hash % ix->slots;
 		if ((i = ix->overlay[slot & (MSGINDEX_OVERLAY - 1)]) != 0)
 			__builtin_prefetch(&ix->pslots[i - 1]);

@@ -564,7 +564,8 @@ START_TEST(test_out_record)
 		msg_set_string(&sm->tags, om->tags);
 		msg_set_string(&sm->uniq_id, om->unique_id);
 		for (j = 0; j < om->n_properties + pl.nextra; j++) {
-			e = msg_new(&petrel__store_message__properties_entry__descriptor);
+			e = msg_new(
+			    &petrel__store_message__properties_entry__descriptor);
 			if (j < om->n_properties) {
 				for (k = 0; k < pl.nextra; k++) {
 					if (strcmp(om->properties[j]->name,
@@ -575,7 +576,8 @@ START_TEST(test_out_record)
 					msg_free(e);
 					continue;	/* the broker's wins */
 				}
-				msg_set_string(&e->key, om->properties[j]->name);
+				msg_set_string(&e->key,
+				    om->properties[j]->name);
 				msg_set_string(&e->value,
 				    om->properties[j]->value);
 			} else {
@@ -629,8 +631,8 @@ START_TEST(test_put_result)
 	size_t				 i, j, n, wlen;
 
 	for (i = 0; i < 500; i++) {
-		ck_assert_int_eq(brokermsg_parse_host(i % 2 ? "127.0.0.1:10911" :
-		    "[fe80::1]:65535", host, &port), 0);
+		ck_assert_int_eq(brokermsg_parse_host(i % 2 ?
+		    "127.0.0.1:10911" : "[fe80::1]:65535", host, &port), 0);
 		status = i % 3 == 0 ? 12 : 0;
 		n = 1 + (size_t)rand_r(&seed) % 8;
 		b = msg_new(&petrel__send_batch_response__descriptor);
@@ -678,7 +680,8 @@ START_TEST(test_put_result)
 		free(want);
 		/* A single send's answer: the same bytes for one result. */
 		if (n == 1) {
-			one = msg_new(&petrel__send_message_response__descriptor);
+			one = msg_new(
+			    &petrel__send_message_response__descriptor);
 			one->status = status;
 			one->result = b->results[0];
 			b->n_results = 0;

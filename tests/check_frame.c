@@ -173,7 +173,8 @@ START_TEST(test_shapes)
 	for (i = 0; i < 400; i++) {
 		fr.version = PETREL__PROTOCOL_VERSION__PROTOCOL_VERSION_1;
 		fr.code = (uint32_t)rand_r(&seed) % 400;
-		fr.id = i % 3 == 0 ? (uint64_t)i : (uint64_t)rand_r(&seed) << 40;
+		fr.id = i % 3 == 0 ? (uint64_t)i :
+		    (uint64_t)rand_r(&seed) << 40;
 		fr.flags = (uint32_t)i % 4;
 		fr.status = i % 5 == 0 ? 17 : 0;
 		fr.error = i % 7 == 0 ? (char *)"went wrong" : (char *)"";
