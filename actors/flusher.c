@@ -45,12 +45,13 @@
 #include "xmalloc.h"
 
 #define FLUSHER_TIMER		1
+#define FLUSHER_WARM_MORE	2	/* a Tick to itself: warm a step more */
 #define FLUSHER_INTERVAL_MS	500
 #define FLUSHER_DIRTY_BYTES	(16ULL * 1024 * 1024)
 #define FLUSHER_SYNCERS		4
 #define FLUSHER_SYNCERS_MAX	16
 #define FLUSHER_WARM_AHEAD	(32ULL * 1024 * 1024)
-#define FLUSHER_WARM_STEP	(2U * 1024 * 1024)
+#define FLUSHER_WARM_STEP	(256U * 1024)
 
 struct flusher_syncer {
 	struct commitlog	*cl;	/* a view of its own, opened on use */
@@ -65,6 +66,7 @@ struct flusher {
 	uint64_t		 warm_ahead;	/* bytes kept cached ahead */
 	uint64_t		 warmed;	/* warmed up to here */
 	void			*warmbuf;	/* what the warming reads into */
+	int			 warming;	/* a FLUSHER_WARM_MORE is queued */
 	uint64_t		 durable;	/* on disk below this */
 	uint32_t		 interval_ms;
 	uint64_t		 dirty_bytes;
@@ -381,15 +383,18 @@ flusher_on_config(void *state, ProtobufCMessage *m,
 
 /*
  * Keep the next warm_ahead bytes of the log in the page cache ahead of the
- * writer (commitlog_warm), FLUSHER_WARM_STEP at most at a time so the
- * loop stays responsive.
+ * writer (commitlog_warm), FLUSHER_WARM_STEP at a time: a step of pages
+ * the host has to fault in can take a millisecond, so after each one the
+ * flusher sends itself a Tick to go on with and handles what came in
+ * meanwhile first (a LogWritten asking for a sync, a sync done).
  */
 static void
 flusher_warm(struct flusher *f)
 {
+	Petrel__Tick	*t;
 	uint64_t	 to;
 
-	if (f->warm_ahead == 0)
+	if (f->warm_ahead == 0 || f->cl == NULL)
 		return;
 	if (f->warmed < f->written)
 		f->warmed = f->written;
@@ -402,6 +407,12 @@ flusher_warm(struct flusher *f)
 		f->warmbuf = xmalloc(FLUSHER_WARM_STEP);
 	commitlog_warm(f->cl, f->warmed, to, f->warmbuf, FLUSHER_WARM_STEP);
 	f->warmed = to;
+	if (f->warmed < f->written + f->warm_ahead && !f->warming) {
+		f->warming = 1;
+		t = msg_new(&petrel__tick__descriptor);
+		t->id = FLUSHER_WARM_MORE;
+		actor_send(f->self, t);
+	}
 }
 
 /* The log grew: flush soon if asked to (sync) or if enough is dirty. */
@@ -436,11 +447,18 @@ flusher_on_batch(void *state, ProtobufCMessage *m,
 	return (0);
 }
 
+/* The flush interval (async), or a step more of warming. */
 static int
 flusher_on_tick(void *state, ProtobufCMessage *m,
     const struct envelope *env)
 {
-	flusher_flush(state);
+	struct flusher	*f = state;
+
+	if (((Petrel__Tick *)m)->id == FLUSHER_WARM_MORE) {
+		f->warming = 0;
+		flusher_warm(f);
+	} else
+		flusher_flush(f);
 	return (0);
 }
 
