@@ -227,19 +227,6 @@ msg_wire_next(const uint8_t **p, const uint8_t *end, struct msg_field *f)
 	return (1);
 }
 
-/* Bytes of the varint encoding of v. */
-size_t
-msg_wire_varint_len(uint64_t v)
-{
-	size_t	n = 1;
-
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return (n);
-}
-
 /* Write v as a varint at p; returns the byte after it. */
 uint8_t *
 msg_wire_varint_put(uint8_t *p, uint64_t v)

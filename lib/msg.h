@@ -101,11 +101,20 @@ struct msg_field {
 
 int	 msg_wire_next(const uint8_t **, const uint8_t *,
 	    struct msg_field *);
-size_t	 msg_wire_varint_len(uint64_t);
 uint8_t	*msg_wire_varint_put(uint8_t *, uint64_t);
 size_t	 msg_wire_bytes_len(uint32_t, size_t);
 uint8_t	*msg_wire_bytes_put(uint8_t *, uint32_t, const void *, size_t);
 size_t	 msg_wire_uint_len(uint32_t, uint64_t);
 uint8_t	*msg_wire_uint_put(uint8_t *, uint32_t, uint64_t);
+
+/*
+ * Bytes of the varint encoding of v: one for each 7 of its significant
+ * bits.  Inline: encoders by hand size every field before writing it.
+ */
+static inline size_t
+msg_wire_varint_len(uint64_t v)
+{
+	return ((size_t)(64 - __builtin_clzll(v | 1) + 6) / 7);
+}
 
 #endif /* MSG_H */

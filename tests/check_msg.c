@@ -243,6 +243,27 @@ START_TEST(test_wire_next_edges)
 }
 END_TEST
 
+/* A varint's length is what writing it takes, at every boundary. */
+START_TEST(test_varint_len)
+{
+	uint8_t		buf[16];
+	uint64_t	v;
+	int		bits;
+
+	ck_assert_uint_eq(msg_wire_varint_len(0), 1);
+	ck_assert_uint_eq(msg_wire_varint_len(UINT64_MAX), 10);
+	for (bits = 0; bits < 64; bits++) {
+		v = (uint64_t)1 << bits;
+		ck_assert_uint_eq(msg_wire_varint_len(v),
+		    (size_t)(msg_wire_varint_put(buf, v) - buf));
+		ck_assert_uint_eq(msg_wire_varint_len(v - 1),
+		    (size_t)(msg_wire_varint_put(buf, v - 1) - buf));
+		ck_assert_uint_eq(msg_wire_varint_len(v | (v >> 1)),
+		    (size_t)(msg_wire_varint_put(buf, v | (v >> 1)) - buf));
+	}
+}
+END_TEST
+
 START_TEST(test_wire_put)
 {
 	Petrel__KvPutRequest	 put = PETREL__KV_PUT_REQUEST__INIT;
@@ -301,6 +322,7 @@ msg_suite(void)
 	tcase_add_test(tc, test_wire_next);
 	tcase_add_test(tc, test_wire_next_edges);
 	tcase_add_test(tc, test_wire_put);
+	tcase_add_test(tc, test_varint_len);
 	suite_add_tcase(s, tc);
 	return (s);
 }
