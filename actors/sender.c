@@ -732,10 +732,7 @@ sender_on_send(void *state, ProtobufCMessage *m, const struct envelope *env)
 		return (actor_reply_error(env,
 		    PETREL__STATUS__STATUS_REQUEST_CODE_NOT_SUPPORTED,
 		    "request code %u is not a send", er->code));
-	r = xcalloc(1, sizeof *r);
-	r->kind = batch ? SENDER_BATCH : SENDER_SEND;
-	r->env = *env;
-	r->req = m;
+	r = sender_req_new(s, batch ? SENDER_BATCH : SENDER_SEND, m, env);
 	if (sender_decode(r, er->body.data, er->body.len, batch, group,
 	    topic, born, sizeof group, illegal, sizeof illegal, &which) != 0)
 		why = "request body does not decode";
@@ -769,25 +766,23 @@ sender_on_send(void *state, ProtobufCMessage *m, const struct envelope *env)
 		    "in a batch", bytes, SENDER_BATCH_BODY_MAX);
 		why = buf;
 	}
-	if (why != NULL || which != -1) {
-		r->req = NULL;
-		sender_req_free(r);
-		if (why != NULL)
-			return (actor_reply_error(env,
-			    PETREL__STATUS__STATUS_BAD_REQUEST, "%s", why));
-		if (batch)
-			return (actor_reply_error(env,
-			    PETREL__STATUS__STATUS_MESSAGE_ILLEGAL,
-			    "message %zd: %s", which, illegal));
-		return (actor_reply_error(env,
-		    PETREL__STATUS__STATUS_MESSAGE_ILLEGAL, "%s", illegal));
+	/* Answered and freed, m with it: kept either way. */
+	if (why != NULL)
+		sender_fail(s, r, PETREL__STATUS__STATUS_BAD_REQUEST, "%s",
+		    why);
+	else if (which != -1 && batch)
+		sender_fail(s, r, PETREL__STATUS__STATUS_MESSAGE_ILLEGAL,
+		    "message %zd: %s", which, illegal);
+	else if (which != -1)
+		sender_fail(s, r, PETREL__STATUS__STATUS_MESSAGE_ILLEGAL, "%s",
+		    illegal);
+	else {
+		r->topic = xstrdup(topic);
+		if (!batch)
+			r->delay = r->outs[0].delay_level;
+		brokermsg_parse_host(born, r->born, &r->born_port);
+		sender_route(s, r);
 	}
-	r->topic = xstrdup(topic);
-	if (!batch)
-		r->delay = r->outs[0].delay_level;
-	brokermsg_parse_host(born, r->born, &r->born_port);
-	TAILQ_INSERT_TAIL(&s->reqs, r, entry);
-	sender_route(s, r);
 	return (ACTOR_KEPT);
 }
 
