@@ -6,16 +6,18 @@
  *
  * msg_wire_next() reads an encoding field by field, in place, for a
  * decoder of its own where protobuf-c's generic one costs too much (a
- * consumer's pulls, lib/petrel_msg.c); msg_wire_varint_len() and
- * msg_wire_varint_put() serve the encoders of frames and pull answers,
- * msg_wire_bytes_*() and msg_wire_uint_*() whole fields for a producer's
- * sends.
+ * consumer's pulls and a producer's answers, lib/petrel_msg.c; the
+ * broker's sends, actors/brokermsg.c); msg_wire_varint_*(),
+ * msg_wire_bytes_*() and msg_wire_uint_*() serve the encoders by hand of
+ * frames, sends and their answers, and pull answers.  Those are inline:
+ * every field is sized before it is written.
  */
 #ifndef MSG_H
 #define MSG_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <protobuf-c/protobuf-c.h>
 
@@ -101,11 +103,6 @@ struct msg_field {
 
 int	 msg_wire_next(const uint8_t **, const uint8_t *,
 	    struct msg_field *);
-uint8_t	*msg_wire_varint_put(uint8_t *, uint64_t);
-size_t	 msg_wire_bytes_len(uint32_t, size_t);
-uint8_t	*msg_wire_bytes_put(uint8_t *, uint32_t, const void *, size_t);
-size_t	 msg_wire_uint_len(uint32_t, uint64_t);
-uint8_t	*msg_wire_uint_put(uint8_t *, uint32_t, uint64_t);
 
 /*
  * Bytes of the varint encoding of v: one for each 7 of its significant
@@ -115,6 +112,63 @@ static inline size_t
 msg_wire_varint_len(uint64_t v)
 {
 	return ((size_t)(64 - __builtin_clzll(v | 1) + 6) / 7);
+}
+
+/* Write v as a varint at p; returns the byte after it. */
+static inline uint8_t *
+msg_wire_varint_put(uint8_t *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (uint8_t)v;
+	return (p);
+}
+
+/* Bytes of field number as a length-delimited field of len bytes. */
+static inline size_t
+msg_wire_bytes_len(uint32_t number, size_t len)
+{
+	return (msg_wire_varint_len((uint64_t)number << 3 |
+	    PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED) + msg_wire_varint_len(len) +
+	    len);
+}
+
+/*
+ * Write field number, length-delimited, of the len bytes at data (NULL
+ * if len is 0) at p; returns the byte after it.
+ */
+static inline uint8_t *
+msg_wire_bytes_put(uint8_t *p, uint32_t number, const void *data, size_t len)
+{
+	p = msg_wire_varint_put(p, (uint64_t)number << 3 |
+	    PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED);
+	p = msg_wire_varint_put(p, len);
+	if (len != 0)
+		memcpy(p, data, len);
+	return (p + len);
+}
+
+/* Bytes of field number as a varint field of value v. */
+static inline size_t
+msg_wire_uint_len(uint32_t number, uint64_t v)
+{
+	return (msg_wire_varint_len((uint64_t)number << 3 |
+	    PROTOBUF_C_WIRE_TYPE_VARINT) + msg_wire_varint_len(v));
+}
+
+/*
+ * Write field number as a varint field of value v at p (an int32 below 0
+ * goes as its 64-bit sign extension, as protobuf-c writes it); returns the
+ * byte after it.
+ */
+static inline uint8_t *
+msg_wire_uint_put(uint8_t *p, uint32_t number, uint64_t v)
+{
+	p = msg_wire_varint_put(p, (uint64_t)number << 3 |
+	    PROTOBUF_C_WIRE_TYPE_VARINT);
+	return (msg_wire_varint_put(p, v));
 }
 
 #endif /* MSG_H */
