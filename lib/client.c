@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -471,13 +472,25 @@ client_wait_done(struct client_wait *w, int code, const char *text)
 		    NULL, 0);
 }
 
-/* Wait for w's answer; 0, or -1 with err filled in. */
+/*
+ * Wait for w's answer; 0, or -1 with err filled in.  As the loop does, the
+ * caller first looks for the answer for the busy poll time (yielding the
+ * CPU between looks), then sleeps: waking a sleeping thread costs more
+ * than a round trip to the broker.
+ */
 int
 client_wait_for(struct client_wait *w, struct petrel_error *err)
 {
 	uint32_t	s = CLIENT_WAIT_PENDING;
+	uint64_t	until;
 	int		code;
 
+	if (client_busy_poll_us != 0) {
+		until = clock_mono_ns() + client_busy_poll_us * 1000;
+		while (atomic_load_explicit(&w->state, memory_order_acquire) !=
+		    CLIENT_WAIT_DONE && clock_mono_ns() < until)
+			sched_yield();
+	}
 	if (atomic_compare_exchange_strong_explicit(&w->state, &s,
 	    CLIENT_WAIT_SLEEPING, memory_order_acquire, memory_order_acquire))
 		s = CLIENT_WAIT_SLEEPING;
