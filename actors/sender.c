@@ -630,12 +630,16 @@ sender_decode(struct sender_req *r, const uint8_t *body, size_t len,
     int batch, char *group, char *topic, char *born, size_t size,
     char *illegal, size_t ilen, ssize_t *which)
 {
-	const uint8_t		*q, *end = body + len;
+	static const uint8_t	 empty[1];
+	const uint8_t		*q, *end;
 	struct msg_field	 f;
 	size_t			 n = 0;
 	uint32_t		 want;
 	int			 rc;
 
+	if (len == 0)
+		body = empty;	/* an empty body has no pointer */
+	end = body + len;
 	*group = *topic = *born = '\0';
 	*which = -1;
 	for (q = body; (rc = msg_wire_next(&q, end, &f)) == 1;) {

@@ -1,7 +1,8 @@
 /*
  * Writes the seed corpus of tests/corpus/frame: valid frames of every
- * request code, both ways, with and without bodies, error answers, a
- * stream of several frames, and a few that must be refused.  Run it as
+ * request code, both ways, with and without bodies (a batch of sends and
+ * its answer in full), error answers, a stream of several frames, and a
+ * few that must be refused.  Run it as
  * "tests/fuzz/corpus_frame DIR" from the build tree after changing the
  * protocol and commit what it writes.
  */
@@ -16,6 +17,7 @@
 #include "frame.h"
 #include "log.h"
 #include "msg.h"
+#include "proto/broker.pb-c.h"
 #include "proto/frame.pb-c.h"
 #include "proto/namesrv.pb-c.h"
 #include "xmalloc.h"
@@ -27,6 +29,8 @@ static void	corpus_one(const char *, uint32_t, uint64_t, uint32_t,
 		    uint32_t, const char *, const ProtobufCMessage *);
 static ProtobufCMessage *corpus_register(void);
 static ProtobufCMessage *corpus_route(void);
+static ProtobufCMessage *corpus_send(void);
+static ProtobufCMessage *corpus_sent(void);
 
 /* Write the buffer's bytes to DIR/name and empty it. */
 static void
@@ -114,6 +118,66 @@ corpus_route(void)
 	return (&r->base);
 }
 
+/*
+ * A batch of three messages as a producer sends it: tags, keys, a
+ * property, unique ids, a compressed flag, an empty body.
+ */
+static ProtobufCMessage *
+corpus_send(void)
+{
+	Petrel__SendBatchRequest	*r;
+	Petrel__OutgoingMessage		*om;
+	Petrel__Property		*p;
+	char				 id[33];
+	int				 i;
+
+	r = msg_new(&petrel__send_batch_request__descriptor);
+	msg_set_string(&r->producer_group, "ProducerGroup");
+	msg_set_string(&r->topic, "TopicTest");
+	r->queue_id = -1;
+	msg_set_string(&r->born_host, "10.0.0.1:50000");
+	for (i = 0; i < 3; i++) {
+		om = msg_new(&petrel__outgoing_message__descriptor);
+		if (i != 2)
+			msg_set_bytes(&om->body, "Hello Petrel", 12);
+		om->flags = i == 1 ? 1 : 0;
+		msg_set_string(&om->tags, i == 0 ? "TagA" : "");
+		msg_array_add((void ***)&om->keys, &om->n_keys,
+		    xstrdup("OrderID188"));
+		p = msg_new(&petrel__property__descriptor);
+		msg_set_string(&p->name, "color");
+		msg_set_string(&p->value, "blue");
+		msg_array_add((void ***)&om->properties, &om->n_properties, p);
+		snprintf(id, sizeof id, "0A0000010A7B12345678000003E8000%d", i);
+		msg_set_string(&om->unique_id, id);
+		om->born_timestamp_ms = 1700000000000ULL;
+		msg_array_add((void ***)&r->messages, &r->n_messages, om);
+	}
+	return (&r->base);
+}
+
+/* The broker's answer to corpus_send(). */
+static ProtobufCMessage *
+corpus_sent(void)
+{
+	Petrel__SendBatchResponse	*r;
+	Petrel__SendResult		*sr;
+	int				 i;
+
+	r = msg_new(&petrel__send_batch_response__descriptor);
+	for (i = 0; i < 3; i++) {
+		sr = msg_new(&petrel__send_result__descriptor);
+		msg_set_string(&sr->msg_id, "0A00000100002A9F000000000000A3C0");
+		msg_set_string(&sr->unique_id,
+		    "0A0000010A7B12345678000003E80000");
+		sr->queue_id = 3;
+		sr->queue_offset = 1000 + (uint64_t)i;
+		sr->commit_log_offset = 41920 + 100 * (uint64_t)i;
+		msg_array_add((void ***)&r->results, &r->n_results, sr);
+	}
+	return (&r->base);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -167,6 +231,15 @@ main(int argc, char **argv)
 	m = corpus_route();
 	corpus_one("get-route-response-full",
 	    PETREL__REQUEST_CODE__CODE_GET_ROUTE, 9,
+	    PETREL__FRAME_FLAG__FRAME_RESPONSE, 0, NULL, m);
+	msg_free(m);
+	m = corpus_send();
+	corpus_one("send-batch-full", PETREL__REQUEST_CODE__CODE_SEND_BATCH,
+	    21, 0, 0, NULL, m);
+	msg_free(m);
+	m = corpus_sent();
+	corpus_one("send-batch-response-full",
+	    PETREL__REQUEST_CODE__CODE_SEND_BATCH, 21,
 	    PETREL__FRAME_FLAG__FRAME_RESPONSE, 0, NULL, m);
 	msg_free(m);
 	kv = msg_new(&petrel__kv_put_request__descriptor);

@@ -1,21 +1,23 @@
 #!/bin/sh
-# A bounded libFuzzer run over the frame decoder (tests/fuzz/fuzz_frame.c).
-# Compiles the target directly with clang, -fsanitize=fuzzer,address,undefined,
-# from the library sources it needs and the generated protobuf code of
-# $top_builddir/proto, then fuzzes a copy of tests/corpus/frame for
-# FUZZ_SECONDS (20) seconds.  Skips (77) without clang and libFuzzer
-# (packages clang and libclang-rt-14-dev).
+# A bounded libFuzzer run over the frame decoder and the send path's
+# decoders by hand (tests/fuzz/fuzz_frame.c).  Compiles the target directly
+# with clang, -fsanitize=fuzzer,address,undefined, from the library and
+# actor sources (the broker's decoder is in actors/brokermsg.c, the
+# client's in lib/petrel_msg.c, and they reach most of the rest) and the
+# generated protobuf code of $top_builddir/proto, then fuzzes a copy of
+# tests/corpus/frame for FUZZ_SECONDS (20) seconds.  Skips (77) without
+# clang and libFuzzer (packages clang and libclang-rt-14-dev).
 . "${top_srcdir:?}/tests/integration/fuzz_lib.sh"
 # shellcheck disable=SC2046
 "$cc" -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
     -fno-sanitize-recover=all -fno-omit-frame-pointer \
-    -I"$b" -I"$b/proto" -I"$s/lib" \
-    $(pkg-config --cflags libevent_core libprotobuf-c) \
+    -I"$b" -I"$b/proto" -I"$s/lib" -I"$s/actors" \
+    $(pkg-config --cflags libevent_core libprotobuf-c liblz4) \
     -o "$tmp/fuzz_frame" \
-    "$s/tests/fuzz/fuzz_frame.c" "$s/lib/frame.c" "$s/lib/codes.c" \
-    "$s/lib/msg.c" "$s/lib/log.c" "$s/lib/xmalloc.c" \
+    "$s/tests/fuzz/fuzz_frame.c" "$s"/lib/*.c "$s"/actors/*.c \
     "$b"/proto/*.pb-c.c \
-    $(pkg-config --libs libevent_core libprotobuf-c) || exit 1
+    $(pkg-config --libs libevent_core libevent_pthreads libprotobuf-c \
+    liblz4) -lpthread -lm || exit 1
 
 mkdir "$tmp/corpus" && cp "$s"/tests/corpus/frame/* "$tmp/corpus/" || exit 1
 n=$(ls "$tmp/corpus" | wc -l)
