@@ -586,6 +586,10 @@ START_TEST(test_bad_input)
 	r->born_host[399] = '\0';
 	tbad(r, "born_host \"-\" is not host:port");
 
+	/* An empty body is a request of empty fields. */
+	tbad(tbody(PETREL__REQUEST_CODE__CODE_SEND_BATCH, "", 0),
+	    "producer_group is empty");
+
 	/* Bodies that do not decode, whole or in a message. */
 	tbad(tbody(PETREL__REQUEST_CODE__CODE_SEND_MESSAGE, "\x12\x05T", 3),
 	    "request body does not decode");
