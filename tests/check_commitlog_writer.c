@@ -166,17 +166,39 @@ count(struct actor *a, const ProtobufCMessageDescriptor *desc,
 	return (n);
 }
 
+/*
+ * The n records of the log under dir up to end, as StoreMessages into
+ * sms; nothing may follow them.
+ */
+static void
+read_log(const char *dir, uint64_t end, Petrel__StoreMessage **sms,
+    size_t n)
+{
+	struct commitlog_config	 clc = { 64 * 1024, 8192, 1, 0 };
+	struct commitlog	*cl;
+	struct commitlog_msg	 cm;
+	uint64_t		 pos = 0;
+	char			*cause = NULL;
+	size_t			 i;
+
+	cl = commitlog_open(dir, &clc, &cause);
+	ck_assert_msg(cl != NULL, "%s", cause);
+	commitlog_follow(cl, end);
+	for (i = 0; i < n; i++) {
+		ck_assert_int_eq(commitlog_next(cl, &pos, end, &cm, &cause), 1);
+		sms[i] = storemsg_from_record(&cm);
+	}
+	ck_assert_int_eq(commitlog_next(cl, &pos, end, &cm, &cause), 0);
+	commitlog_close(cl);
+}
+
 START_TEST(test_one_batch)
 {
 	struct fixture		 f;
 	Petrel__PutResponse	*r;
 	Petrel__Tick		*tick;
-	struct commitlog_config	 clc = { 64 * 1024, 8192, 1, 0 };
-	struct commitlog	*cl;
-	struct commitlog_msg	 cm;
-	Petrel__StoreMessage	*sm;
-	uint64_t		 end = 0, wend = 0, pos = 0;
-	char			*cause = NULL;
+	Petrel__StoreMessage	*sm, *sms[6];
+	uint64_t		 end = 0, wend = 0;
 	int			 i;
 
 	setup(&f, 0, 0);
@@ -214,12 +236,9 @@ START_TEST(test_one_batch)
 	msg_free(r);
 
 	/* The records read back as they were sent. */
-	cl = commitlog_open(f.dir, &clc, &cause);
-	ck_assert_ptr_nonnull(cl);
-	commitlog_follow(cl, end);
+	read_log(f.dir, end, sms, 6);
 	for (i = 0; i < 6; i++) {
-		ck_assert_int_eq(commitlog_next(cl, &pos, end, &cm, &cause), 1);
-		sm = storemsg_from_record(&cm);
+		sm = sms[i];
 		ck_assert_str_eq(sm->topic, i < 5 ? "T" : "Old");
 		ck_assert_str_eq(sm->keys, "k1 k2");
 		ck_assert_str_eq(sm->uniq_id, "ID");
@@ -229,8 +248,6 @@ START_TEST(test_one_batch)
 		ck_assert_uint_gt(sm->store_ts, 0);
 		msg_free(sm);
 	}
-	ck_assert_int_eq(commitlog_next(cl, &pos, end, &cm, &cause), 0);
-	commitlog_close(cl);
 	teardown(&f);
 }
 END_TEST
@@ -379,12 +396,9 @@ START_TEST(test_records)
 	struct fixture		 f;
 	Petrel__PutRequest	*req;
 	Petrel__PutResponse	*r;
-	struct commitlog_config	 clc = { 64 * 1024, 8192, 1, 0 };
-	struct commitlog	*cl;
-	struct commitlog_msg	 cm;
-	Petrel__StoreMessage	*sm;
-	uint64_t		 end = 0, pos = 0;
-	char			*cause = NULL, body[16];
+	Petrel__StoreMessage	*sm, *sms[6];
+	uint64_t		 end = 0;
+	char			 body[16];
 	int			 i;
 
 	setup(&f, 0, 0);
@@ -439,12 +453,9 @@ START_TEST(test_records)
 	msg_free(r);
 
 	/* What was stored reads back as it was sent, in order. */
-	cl = commitlog_open(f.dir, &clc, &cause);
-	ck_assert_ptr_nonnull(cl);
-	commitlog_follow(cl, end);
+	read_log(f.dir, end, sms, 6);
 	for (i = 0; i < 6; i++) {
-		ck_assert_int_eq(commitlog_next(cl, &pos, end, &cm, &cause), 1);
-		sm = storemsg_from_record(&cm);
+		sm = sms[i];
 		snprintf(body, sizeof body, "%s-%d", i < 3 ? "a" : "b", i % 3);
 		ck_assert_uint_eq(sm->body.len, strlen(body));
 		ck_assert_mem_eq(sm->body.data, body, strlen(body));
@@ -455,8 +466,6 @@ START_TEST(test_records)
 		ck_assert_uint_eq(sm->store_port, 0);
 		msg_free(sm);
 	}
-	ck_assert_int_eq(commitlog_next(cl, &pos, end, &cm, &cause), 0);
-	commitlog_close(cl);
 	teardown(&f);
 }
 END_TEST
