@@ -251,9 +251,21 @@ START_TEST(test_syncers)
 	int			 i;
 
 	setup_syncers(&f, 1 << 30, 3);
-	/* Batches written while syncs run each start their own. */
+	/*
+	 * One batch alone with no sync under way: synced on the flusher's
+	 * loop, the writer told before the flusher is done.
+	 */
+	end = append(&f, 1, 1);
+	actor_run_pending(f.flusher);
+	ck_assert_uint_eq(dones(f.writer, &durable), 1);
+	ck_assert_uint_eq(durable, end);
+	/*
+	 * Batches that come faster than syncs go to the syncers, and those
+	 * written while syncs run each start their own.
+	 */
 	for (i = 0; i < 6; i++) {
-		end = append(&f, 2, 1);
+		append(&f, 2, 1);
+		end = append(&f, 1, 1);
 		actor_run_pending(f.flusher);
 	}
 	ck_assert_uint_ge(wait_durable(&f, f.writer, end), 1);
