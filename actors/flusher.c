@@ -70,7 +70,7 @@ struct flusher {
 	uint64_t		 warm_ahead;	/* bytes kept cached ahead */
 	uint64_t		 warmed;	/* warmed up to here */
 	void			*warmbuf;	/* what the warming reads into */
-	int			 warming;	/* a FLUSHER_WARM_MORE is queued */
+	int			 warming;	/* a FLUSHER_WARM_MORE queued */
 	uint64_t		 durable;	/* on disk below this */
 	uint32_t		 interval_ms;
 	uint64_t		 dirty_bytes;

@@ -2,10 +2,12 @@
  * Frames on the wire: a 4-byte big-endian length, then an encoded
  * petrel.Frame.  frame_read() takes one frame off an input evbuffer;
  * frame_write(), frame_write_msg() and frame_write_parts() (a body encoded
- * already) pack one straight into the free space of an output evbuffer, so writing a frame costs no allocation of its own
- * and no system call: the bufferevent sends everything written in one loop
- * turn together.  The listener (actors/listener.c) and the client
- * (lib/rpc.c) are the callers.
+ * already) pack one straight into the free space of an output evbuffer,
+ * so writing a frame costs no allocation of its own and no system call:
+ * the bufferevent sends everything written in one loop turn together.
+ * The common frame is read by hand (frame_read_quick()), its body copied
+ * once out of the evbuffer.  The listener (actors/listener.c) and the
+ * client (lib/rpc.c) are the callers.
  */
 #include "config.h"
 

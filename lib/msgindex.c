@@ -27,9 +27,10 @@
  * the entries and header first and the slots last, each slot once however
  * often it changed and each page of slots in one write (so many updates
  * wait: a page holds 1024 slots): a process killed in between leaves
- * entries nobody points to, never a slot pointing past the entries in use.  What a killed
- * process had not written is after its last checkpoint (a checkpoint
- * flushes the index first), so recovery adds it again.
+ * entries nobody points to, never a slot pointing past the entries in
+ * use.  What a killed process had not written is after its last
+ * checkpoint (a checkpoint flushes the index first), so recovery adds it
+ * again.
  *
  * An add waits in a ring of MSGINDEX_AHEAD while the memory it needs is
  * fetched (its overlay cell and the file's slot, then the pending slot

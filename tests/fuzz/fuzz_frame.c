@@ -6,9 +6,10 @@
  * with frame_write() and must read back the same.  The decoders by hand
  * of the send path must agree with protobuf-c: the broker's of each
  * message of a send (brokermsg_out_read(), whose record must then read
- * back), the client's of a send's answer (client_send_decode()).  Built with libFuzzer by
- * --enable-fuzzing and tests/integration/fuzz_frame.sh, and with
- * tests/fuzz/replay.c into a program that replays the seed corpus.
+ * back), the client's of a send's answer (client_send_decode()).  Built
+ * with libFuzzer by --enable-fuzzing and tests/integration/fuzz_frame.sh,
+ * and with tests/fuzz/replay.c into a program that replays the seed
+ * corpus.
  */
 #include "config.h"
 
