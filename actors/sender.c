@@ -621,7 +621,8 @@ sender_string(char *buf, size_t size, const uint8_t *p, size_t len)
 /*
  * Read a SendMessageRequest (batch 0) or a SendBatchRequest of len bytes
  * at body into r and the strings it does not keep.  Its messages are read
- * in place into r->outs; the first that breaks a limit is said in illegal
+ * in place into r->outs (only counted in r->nouts if there are more than
+ * a batch may have); the first that breaks a limit is said in illegal
  * (with its index in *which), to be answered once the rest is checked.
  * 0, or -1 if it does not decode (as protobuf-c would not).
  */
@@ -695,6 +696,14 @@ sender_decode(struct sender_req *r, const uint8_t *body, size_t len,
 	/* A single send has one message (protobuf-c would merge two). */
 	if (!batch && n > 1)
 		return (-1);
+	/*
+	 * Too many to store: refused by count before anything is allocated
+	 * for them (a frame of empty messages holds millions).
+	 */
+	if (n > BROKER_BATCH_SEND_MAX) {
+		r->nouts = n;
+		return (0);
+	}
 	r->outs = xreallocarray(NULL, n != 0 ? n : 1, sizeof *r->outs);
 	for (q = body; msg_wire_next(&q, end, &f) == 1;) {
 		if (f.number != SEND_F_MESSAGES)

@@ -541,6 +541,8 @@ tbad(void *req, const char *want)
 START_TEST(test_bad_input)
 {
 	Petrel__SendMessageRequest	*r;
+	char				*big;
+	size_t				 i;
 
 	r = tsend_req("T", -1, "a");
 	msg_set_string(&r->producer_group, "");
@@ -585,6 +587,15 @@ START_TEST(test_bad_input)
 	memcpy(r->born_host, "1.2.3.4:80", 10);
 	r->born_host[399] = '\0';
 	tbad(r, "born_host \"-\" is not host:port");
+
+	/* A batch of 100,000 empty messages is refused by its count. */
+	big = xmalloc(7 + 2 * 100000);
+	memcpy(big, "\x0a\x02pg\x12\x01T", 7);
+	for (i = 0; i < 100000; i++)
+		memcpy(big + 7 + 2 * i, "\x2a\x00", 2);
+	tbad(tbody(PETREL__REQUEST_CODE__CODE_SEND_BATCH, big, 7 + 2 * 100000),
+	    "100000 messages: 1-1024 in a batch");
+	free(big);
 
 	/* An empty body is a request of empty fields. */
 	tbad(tbody(PETREL__REQUEST_CODE__CODE_SEND_BATCH, "", 0),
