@@ -268,51 +268,19 @@ brokermsg_unclean(const char *s, size_t len)
 	return (0);
 }
 
-/* Whether name (len bytes) is one of the record's own properties. */
-static int
-brokermsg_reserved(const char *name, size_t len)
-{
-	static const char *const reserved[] = {
-		COMMITLOG_PROP_KEYS, COMMITLOG_PROP_TAGS, COMMITLOG_PROP_UNIQ
-	};
-	size_t	i;
-
-	for (i = 0; i < sizeof reserved / sizeof reserved[0]; i++) {
-		if (len == strlen(reserved[i]) &&
-		    memcmp(name, reserved[i], len) == 0)
-			return (1);
-	}
-	return (0);
-}
-
-/*
- * Read the Property of len bytes at data into its name and value (empty
- * if absent; the last of each wins, as protobuf-c has it).  0, or -1 if
- * it does not decode.
- */
+/* Read the Property of len bytes at data (msg_wire_prop()) into p. */
 static int
 brokermsg_read_prop(const uint8_t *data, size_t len, struct brokermsg_pair *p)
 {
-	const uint8_t		*q = data;
-	struct msg_field	 f;
-	int			 rc;
+	struct msg_field	name, value;
 
-	p->name = p->value = "";
-	p->name_len = p->value_len = 0;
-	while ((rc = msg_wire_next(&q, data + len, &f)) == 1) {
-		if (f.number != PROP_F_NAME && f.number != PROP_F_VALUE)
-			continue;
-		if (f.wire != PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED)
-			return (-1);
-		if (f.number == PROP_F_NAME) {
-			p->name = (const char *)f.data;
-			p->name_len = f.len;
-		} else {
-			p->value = (const char *)f.data;
-			p->value_len = f.len;
-		}
-	}
-	return (rc);
+	if (msg_wire_prop(data, len, &name, &value) != 0)
+		return (-1);
+	p->name = (const char *)name.data;
+	p->name_len = name.len;
+	p->value = (const char *)value.data;
+	p->value_len = value.len;
+	return (0);
 }
 
 /* Check one property; NULL if good, else why in buf. */
@@ -330,7 +298,8 @@ brokermsg_check_prop(const struct brokermsg_pair *p, char *why, size_t len)
 	    brokermsg_unclean(p->value, p->value_len))
 		snprintf(why, len, "property %.*s holds byte 0, 1 or 2",
 		    (int)(p->name_len > 64 ? 64 : p->name_len), p->name);
-	else if (brokermsg_reserved(p->name, p->name_len))
+	else if (storemsg_prop_kind(p->name, p->name_len) !=
+	    STOREMSG_PROP_USER)
 		snprintf(why, len, "property name %.*s is reserved: use the "
 		    "message's field", (int)p->name_len, p->name);
 	else
@@ -570,8 +539,7 @@ brokermsg_out_record(const struct brokermsg_out *o,
 	cm.reconsume = pl->reconsume;
 	cm.body = o->body;
 	cm.body_len = o->body_len;
-	size = COMMITLOG_FIXED + cm.topic_len + 2 + cm.props_len + 4 +
-	    cm.body_len;
+	size = (size_t)commitlog_record_size(&cm);
 	if (*cap - *len < size) {
 		*cap = *len + size > 2 * *cap ? *len + size : 2 * *cap;
 		*buf = xrealloc(*buf, *cap);

@@ -378,6 +378,16 @@ commitlog_topic_ok(const char *topic, size_t len)
 	return (1);
 }
 
+/* Bytes of m's record: its topic (topic_len, or up to its NUL) and parts. */
+uint64_t
+commitlog_record_size(const struct commitlog_msg *m)
+{
+	size_t	tl = m->topic_len ? m->topic_len : strlen(m->topic);
+
+	return ((uint64_t)COMMITLOG_FIXED + tl + 2 + m->props_len + 4 +
+	    m->body_len);
+}
+
 /*
  * Check that m can be stored and compute its record size into *size.
  * The cause names the limit it broke: this is the writer's
@@ -416,8 +426,7 @@ commitlog_validate(struct commitlog *cl, const struct commitlog_msg *m,
 		xasprintf(cause, "message has a length but no data");
 		return (-1);
 	}
-	total = (uint64_t)COMMITLOG_FIXED + tl + 2 + m->props_len + 4 +
-	    m->body_len;
+	total = commitlog_record_size(m);
 	if (total > cl->maxmsg) {
 		xasprintf(cause, "message of %llu bytes is over the maximum "
 		    "message size of %u bytes", (unsigned long long)total,

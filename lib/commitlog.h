@@ -100,6 +100,7 @@ uint64_t		 commitlog_max_offset(struct commitlog *);
 uint64_t		 commitlog_flushed(struct commitlog *);
 size_t			 commitlog_segments(struct commitlog *);
 
+uint64_t commitlog_record_size(const struct commitlog_msg *);
 int	commitlog_validate(struct commitlog *, const struct commitlog_msg *,
 	    uint32_t *, char **);
 int	commitlog_append(struct commitlog *, struct commitlog_msg *, size_t,

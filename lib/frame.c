@@ -22,15 +22,15 @@
 #include "msg.h"
 #include "xmalloc.h"
 
-/* Tag of Frame.body: field 7, length-delimited. */
-#define FRAME_BODY_TAG	((7 << 3) | 2)
-/* Field numbers of Frame. */
+/* Field numbers of Frame, and the tag of its body (length-delimited). */
 #define FRAME_F_VERSION	1
 #define FRAME_F_CODE	2
 #define FRAME_F_ID	3
 #define FRAME_F_FLAGS	4
 #define FRAME_F_STATUS	5
 #define FRAME_F_BODY	7
+#define FRAME_BODY_TAG	\
+	(FRAME_F_BODY << 3 | PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED)
 #define FRAME_HEAD_MAX	48	/* bytes of fields before the body */
 
 static uint8_t	*frame_put_header(uint8_t *, size_t);
@@ -73,9 +73,8 @@ frame_read_quick(struct evbuffer *in, size_t len)
 	const uint8_t		*p, *end;
 	struct msg_field	 fl;
 	Petrel__Frame		*f;
-	uint64_t		 blen = 0;
+	uint64_t		 blen;
 	size_t			 have, at;
-	int			 shift;
 
 	have = len < FRAME_HEAD_MAX ? len : FRAME_HEAD_MAX;
 	if (evbuffer_copyout(in, head, FRAME_HEADER_SIZE + have) !=
@@ -108,17 +107,12 @@ frame_read_quick(struct evbuffer *in, size_t len)
 			goto slow;
 		}
 	}
-	/* The body's tag, its length (a varint of 1-4 bytes), its bytes. */
+	/* The body's tag, its length, its bytes. */
 	if (p == end)
 		goto slow;
-	for (p++, shift = 0;; p++, shift += 7) {
-		if (p == end || shift == 28)
-			goto slow;
-		blen |= (uint64_t)(*p & 0x7f) << shift;
-		if (*p < 0x80)
-			break;
-	}
 	p++;
+	if (msg_wire_varint_get(&p, end, 5, &blen) != 0)
+		goto slow;
 	at = (size_t)(p - head);
 	if (blen == 0 || at - FRAME_HEADER_SIZE + blen != len)
 		goto slow;	/* not the body ending the frame */

@@ -22,8 +22,6 @@
 #include "msg.h"
 #include "xmalloc.h"
 
-static int	msg_varint(const uint8_t **, const uint8_t *, unsigned int,
-		    uint64_t *);
 
 /* A zeroed, initialized message of the given type. */
 void *
@@ -144,8 +142,8 @@ msg_array_add(void ***array, size_t *n, void *item)
  * length, as protobuf-c) at *p, before end, into *v; bits past the 64th
  * are dropped.  0, or -1 if it does not end in time.
  */
-static int
-msg_varint(const uint8_t **p, const uint8_t *end, unsigned int max,
+int
+msg_wire_varint_get(const uint8_t **p, const uint8_t *end, unsigned int max,
     uint64_t *v)
 {
 	const uint8_t	*q = *p;
@@ -183,7 +181,7 @@ msg_wire_next(const uint8_t **p, const uint8_t *end, struct msg_field *f)
 	/* One-byte tags and values are the most of them: no loop. */
 	if (*q < 0x80)
 		tag = *q++;
-	else if (msg_varint(&q, end, 5, &tag) != 0)
+	else if (msg_wire_varint_get(&q, end, 5, &tag) != 0)
 		return (-1);
 	if (tag < 8 && q == *p + 1)
 		return (-1);	/* as protobuf-c: 0 only in a longer form */
@@ -196,7 +194,7 @@ msg_wire_next(const uint8_t **p, const uint8_t *end, struct msg_field *f)
 	case PROTOBUF_C_WIRE_TYPE_VARINT:
 		if (q != end && *q < 0x80)
 			f->value = *q++;
-		else if (msg_varint(&q, end, 10, &f->value) != 0)
+		else if (msg_wire_varint_get(&q, end, 10, &f->value) != 0)
 			return (-1);
 		break;
 	case PROTOBUF_C_WIRE_TYPE_64BIT:
@@ -212,7 +210,7 @@ msg_wire_next(const uint8_t **p, const uint8_t *end, struct msg_field *f)
 	case PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED:
 		if (q != end && *q < 0x80)
 			v = *q++;
-		else if (msg_varint(&q, end, 5, &v) != 0)
+		else if (msg_wire_varint_get(&q, end, 5, &v) != 0)
 			return (-1);
 		if (v > (uint64_t)(end - q))
 			return (-1);
@@ -225,5 +223,34 @@ msg_wire_next(const uint8_t **p, const uint8_t *end, struct msg_field *f)
 	}
 	*p = q;
 	return (1);
+}
+
+/*
+ * Read the Property (name 1, value 2) of len bytes at data into name and
+ * value, pointing into data: empty if absent, the last of each if given
+ * twice, as protobuf-c has it.  0, or -1 if it does not decode.
+ */
+int
+msg_wire_prop(const uint8_t *data, size_t len, struct msg_field *name,
+    struct msg_field *value)
+{
+	static const uint8_t	 empty[1];
+	const uint8_t		*q = data;
+	struct msg_field	 f;
+	int			 rc;
+
+	memset(name, 0, sizeof *name);
+	memset(value, 0, sizeof *value);
+	name->data = value->data = empty;
+	if (len == 0)
+		return (0);
+	while ((rc = msg_wire_next(&q, data + len, &f)) == 1) {
+		if (f.number != PROP_F_NAME && f.number != PROP_F_VALUE)
+			continue;
+		if (f.wire != PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED)
+			return (-1);
+		*(f.number == PROP_F_NAME ? name : value) = f;
+	}
+	return (rc);
 }
 

@@ -101,7 +101,11 @@ struct msg_field {
 	size_t		 len;
 };
 
+int	 msg_wire_varint_get(const uint8_t **, const uint8_t *, unsigned int,
+	    uint64_t *);
 int	 msg_wire_next(const uint8_t **, const uint8_t *,
+	    struct msg_field *);
+int	 msg_wire_prop(const uint8_t *, size_t, struct msg_field *,
 	    struct msg_field *);
 
 /*

@@ -478,23 +478,17 @@ static int
 msg_read_prop(const uint8_t *data, size_t len, size_t *bytes,
     Petrel__Property *p, struct msg_fill *fill)
 {
-	const uint8_t		*at = data;
-	struct msg_field	 f;
-	int			 rc;
+	struct msg_field	name, value;
 
-	while ((rc = msg_wire_next(&at, data + len, &f)) == 1) {
-		if (f.number != PROP_F_NAME && f.number != PROP_F_VALUE)
-			continue;
-		if (f.wire != PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED)
-			return (-1);
-		if (bytes != NULL)
-			*bytes += f.len + 1;
-		else if (f.number == PROP_F_NAME)
-			p->name = msg_put(fill, &f);
-		else
-			p->value = msg_put(fill, &f);
+	if (msg_wire_prop(data, len, &name, &value) != 0)
+		return (-1);
+	if (bytes != NULL)
+		*bytes += name.len + 1 + value.len + 1;
+	else {
+		p->name = msg_put(fill, &name);
+		p->value = msg_put(fill, &value);
 	}
-	return (rc);
+	return (0);
 }
 
 /* A copy of a length-delimited field, NUL-terminated, in the block. */

@@ -110,7 +110,7 @@ bench_send(struct bench_client *c)
 	cm.born_ts = clock_wall_ms();
 	cm.body = c->body;
 	cm.body_len = c->size;
-	size = (uint32_t)(COMMITLOG_FIXED + cm.topic_len + 2 + 4 + c->size);
+	size = (uint32_t)commitlog_record_size(&cm);
 	req = msg_new(&petrel__put_request__descriptor);
 	req->records.data = xmalloc(size);
 	req->records.len = size;

@@ -35,6 +35,22 @@ storemsg_pair_len(const char *name, const char *value)
 }
 
 /*
+ * What a property named name (len bytes) is: one of the record's own
+ * (keys, tags, unique id), or the user's.
+ */
+int
+storemsg_prop_kind(const char *name, size_t len)
+{
+	if (len == 4 && memcmp(name, COMMITLOG_PROP_KEYS, 4) == 0)
+		return (STOREMSG_PROP_KEYS);
+	if (len == 4 && memcmp(name, COMMITLOG_PROP_TAGS, 4) == 0)
+		return (STOREMSG_PROP_TAGS);
+	if (len == 8 && memcmp(name, COMMITLOG_PROP_UNIQ, 8) == 0)
+		return (STOREMSG_PROP_UNIQ);
+	return (STOREMSG_PROP_USER);
+}
+
+/*
  * Bytes m's properties take in a record, or -1 with *cause when a name or
  * value cannot be stored (a separator byte, an empty or reserved name).
  */
@@ -60,9 +76,8 @@ storemsg_props_len(const Petrel__StoreMessage *m, char **cause)
 			    "or bytes 1 or 2", name);
 			return (-1);
 		}
-		if (strcmp(name, COMMITLOG_PROP_KEYS) == 0 ||
-		    strcmp(name, COMMITLOG_PROP_TAGS) == 0 ||
-		    strcmp(name, COMMITLOG_PROP_UNIQ) == 0) {
+		if (storemsg_prop_kind(name, strlen(name)) !=
+		    STOREMSG_PROP_USER) {
 			xasprintf(cause, "property name %s is reserved", name);
 			return (-1);
 		}
@@ -218,15 +233,7 @@ storemsg_prop_next(const char **p, const char *end, struct storemsg_prop *pr)
 		pr->name_len = (size_t)(nv - s);
 		pr->value = nv + 1;
 		pr->value_len = (size_t)(sep - nv - 1);
-		pr->kind = STOREMSG_PROP_USER;
-		if (pr->name_len == 4 && memcmp(s, COMMITLOG_PROP_KEYS, 4) == 0)
-			pr->kind = STOREMSG_PROP_KEYS;
-		else if (pr->name_len == 4 &&
-		    memcmp(s, COMMITLOG_PROP_TAGS, 4) == 0)
-			pr->kind = STOREMSG_PROP_TAGS;
-		else if (pr->name_len == 8 &&
-		    memcmp(s, COMMITLOG_PROP_UNIQ, 8) == 0)
-			pr->kind = STOREMSG_PROP_UNIQ;
+		pr->kind = storemsg_prop_kind(s, pr->name_len);
 		*p = sep < end ? sep + 1 : end;
 		return (1);
 	}

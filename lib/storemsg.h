@@ -30,5 +30,6 @@ void		 storemsg_to_record(const Petrel__StoreMessage *, char *,
 Petrel__StoreMessage *storemsg_from_record(const struct commitlog_msg *);
 int		 storemsg_prop_next(const char **, const char *,
 		    struct storemsg_prop *);
+int		 storemsg_prop_kind(const char *, size_t);
 
 #endif /* STOREMSG_H */

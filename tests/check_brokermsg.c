@@ -593,8 +593,7 @@ START_TEST(test_out_record)
 		props = xmalloc(70000);
 		plen = storemsg_props_write(sm, props);
 		storemsg_to_record(sm, props, plen, &cm);
-		cm.size = (uint32_t)(COMMITLOG_FIXED + cm.topic_len + 2 + plen +
-		    4 + cm.body_len);
+		cm.size = (uint32_t)commitlog_record_size(&cm);
 		want = xmalloc(cm.size);
 		commitlog_encode(want, &cm, cm.size, 0);
 		ck_assert_uint_eq(len, cm.size);

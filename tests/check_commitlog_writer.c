@@ -373,8 +373,7 @@ as_records(Petrel__PutRequest *req, size_t keep)
 	for (i = keep; i < req->n_messages; i++) {
 		len = storemsg_props_write(req->messages[i], props);
 		storemsg_to_record(req->messages[i], props, len, &cm);
-		cm.size = (uint32_t)(COMMITLOG_FIXED + cm.topic_len + 2 + len +
-		    4 + cm.body_len);
+		cm.size = (uint32_t)commitlog_record_size(&cm);
 		commitlog_encode(p, &cm, cm.size, 0);
 		p += cm.size;
 		msg_free(req->messages[i]);

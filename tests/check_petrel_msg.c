@@ -591,12 +591,35 @@ add_unknown(struct evbuffer *b)
 	evbuffer_add(b, v, len);
 }
 
+/*
+ * Append to b the encodings of 1 to max random messages of type d, one
+ * after another, an unknown field after some: what decodes as one
+ * message with fields in any order, some given twice.
+ */
+static void
+add_random(struct evbuffer *b, const ProtobufCMessageDescriptor *d,
+    size_t max)
+{
+	ProtobufCMessage	*m;
+	uint8_t			*buf;
+	size_t			 j, n, len;
+
+	for (j = 0, n = 1 + rnd_below(max); j < n; j++) {
+		m = msg_new(d);
+		rnd_fill(m, NULL);
+		buf = pack(m, &len);
+		evbuffer_add(b, buf, len);
+		free(buf);
+		msg_free(m);
+		if (rnd_below(2))
+			add_unknown(b);
+	}
+}
+
 START_TEST(test_decode_merged)
 {
 	struct evbuffer	*b = evbuffer_new();
-	Petrel__Message	*m;
-	uint8_t		*buf;
-	size_t		 len, i, j;
+	size_t		 len, i;
 
 	/*
 	 * Fields in any order, given twice (the last wins, repeated ones add
@@ -604,16 +627,7 @@ START_TEST(test_decode_merged)
 	 * messages of a few fields each.
 	 */
 	for (i = 0; i < 500; i++) {
-		for (j = 0; j < 1 + rnd_below(6); j++) {
-			m = msg_new(&petrel__message__descriptor);
-			rnd_fill(&m->base, NULL);
-			buf = pack(m, &len);
-			evbuffer_add(b, buf, len);
-			free(buf);
-			msg_free(m);
-			if (rnd_below(2))
-				add_unknown(b);
-		}
+		add_random(b, &petrel__message__descriptor, 6);
 		len = evbuffer_get_length(b);
 		assert_decodes_alike(evbuffer_pullup(b, -1), len);
 		evbuffer_drain(b, len);
@@ -1256,7 +1270,7 @@ START_TEST(test_send_decode)
 	Petrel__SendMessageResponse	*one;
 	Petrel__SendResult		*sr;
 	uint8_t				*buf;
-	size_t				 len, i, j;
+	size_t				 len, i;
 
 	for (i = 0; i < 3000; i++) {
 		sent_batch = (int)(i % 2);
@@ -1289,16 +1303,7 @@ START_TEST(test_send_decode)
 		sent_batch = (int)(i % 2);
 		d = sent_batch ? &petrel__send_batch_response__descriptor :
 		    &petrel__send_message_response__descriptor;
-		for (j = 0; j < 1 + rnd_below(4); j++) {
-			m = msg_new(d);
-			rnd_fill(m, NULL);
-			buf = pack(m, &len);
-			evbuffer_add(b, buf, len);
-			free(buf);
-			msg_free(m);
-			if (rnd_below(2))
-				add_unknown(b);
-		}
+		add_random(b, d, 4);
 		len = evbuffer_get_length(b);
 		sent_n = sent_batch ? rnd_below(8) : 1;
 		assert_sent_alike(evbuffer_pullup(b, -1), len);
