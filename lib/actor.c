@@ -4,8 +4,9 @@
  *
  * A send queues a mail node on the receiver's mailbox; the one push that
  * finds the mailbox empty makes the actor's wake event active on its loop
- * (event_active() is thread-safe once evthread is on, and it writes the
- * base's notify eventfd only when the base is asleep in another thread).
+ * (loop_wake: a busy-polling loop takes it from a lock-free list, else
+ * event_active(), thread-safe once evthread is on, writes the base's
+ * notify eventfd when the base is asleep in another thread).
  * The wake callback takes at most ACTOR_BATCH messages, stopping early at
  * the newest message it saw when it began, then marks the mailbox empty or,
  * if more came, makes itself active again behind the loop's other
@@ -63,6 +64,7 @@ struct actor {
 	const struct actor_type	*type;
 	struct loop		*loop;
 	struct event		*wake;
+	struct loop_wake	 waker;		/* of wake, for other threads */
 	void			*state;
 	char			*name;
 	uint64_t		 ref;
@@ -147,6 +149,7 @@ actor_spawn(struct loop *l, const struct actor_type *type, const char *name)
 		a->wake = event_new(loop_base(l), -1, 0, actor_wake_cb, a);
 		if (a->wake == NULL)
 			fatalx("%s: event_new", __func__);
+		a->waker.ev = a->wake;
 	}
 	actor_register(a);
 	if (type->init != NULL && type->init(a, a->state) != 0) {
@@ -195,8 +198,10 @@ actor_destroy(struct actor *a, int fini)
 			event_free(t->ev);
 		free(t);
 	}
-	if (a->wake != NULL)
+	if (a->wake != NULL) {
+		loop_wake_cancel(a->loop, &a->waker);
 		event_free(a->wake);
+	}
 	if (fini && a->type->fini != NULL)
 		a->type->fini(a->state);
 	mailbox_fini(&a->mailbox, msg_free);
@@ -308,7 +313,7 @@ static int
 actor_enqueue(struct actor *to, struct mail *mail)
 {
 	if (mailbox_push(&to->mailbox, mail) && to->wake != NULL)
-		event_active(to->wake, EV_READ, 0);
+		loop_wake(to->loop, &to->waker);
 	return (0);
 }
 

@@ -43,6 +43,7 @@
 #ifndef ACTOR_H
 #define ACTOR_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,6 +52,18 @@
 struct event_base;
 struct loop;
 struct actor;
+struct event;
+
+/*
+ * An event another thread wants run on a loop (loop_wake): while the loop
+ * busy-polls, it takes these from a lock-free list instead of through
+ * event_active() and the base's lock.  Embedded in what owns the event.
+ */
+struct loop_wake {
+	struct loop_wake	*next;		/* on the loop's list */
+	struct event		*ev;
+	_Atomic(int)		 queued;	/* on the list */
+};
 
 /* Who sent a message and how to answer it. */
 struct envelope {
@@ -90,6 +103,8 @@ int			 loop_running(struct loop *);
 struct loop		*loop_current(void);
 void			 loop_worked(void);
 void			 loop_set_busy_poll(struct loop *, uint64_t);
+void			 loop_wake(struct loop *, struct loop_wake *);
+void			 loop_wake_cancel(struct loop *, struct loop_wake *);
 
 /* Actors. */
 struct actor	*actor_spawn(struct loop *, const struct actor_type *,

@@ -17,6 +17,15 @@
  * answers requests one after another answers them sooner and in less CPU
  * time when it does not sleep between them.  A loop woken only by timers
  * never spins, so an idle daemon stays idle.
+ *
+ * While a loop spins, other threads hand it work (loop_wake) on a
+ * lock-free list it looks at between turns, not with event_active(): that
+ * takes the base's lock, which the spinning loop takes and drops several
+ * times a turn, and a loop that finds the lock held sleeps on it and is
+ * woken on the CPU of the thread that held it.  Measured with one
+ * producer's sync sends, the library's loop slept on the lock for one send
+ * in eight, and the two client threads and the broker's net thread often
+ * ended up on one of the two CPUs while the other idled.
  */
 #include "config.h"
 
@@ -47,12 +56,15 @@ struct loop {
 	_Atomic(int)		 running;
 	uint64_t		 busy_poll_us;	/* spin this long after work */
 	uint64_t		 work;		/* callbacks that did work */
+	_Atomic(int)		 spinning;	/* between busy-poll turns */
+	_Atomic(struct loop_wake *) wakes;	/* handed over, to activate */
 };
 
 static void	 loop_threads_init(void);
 static void	 loop_dispatch(struct loop *);
 static int	 loop_turn(struct loop *, int);
 static int	 loop_spin(struct loop *);
+static void	 loop_take_wakes(struct loop *);
 static void	*loop_main(void *);
 
 static pthread_once_t		 loop_once = PTHREAD_ONCE_INIT;
@@ -133,18 +145,91 @@ static int
 loop_spin(struct loop *l)
 {
 	uint64_t	 deadline, work;
+	int		 stop = 0;
 
+	/* Sequentially consistent, as in loop_wake(). */
+	atomic_store(&l->spinning, 1);
 	deadline = clock_mono_us() + l->busy_poll_us;
 	while (clock_mono_us() < deadline) {
 		work = l->work;
-		if (loop_turn(l, EVLOOP_NONBLOCK))
-			return (1);
+		loop_take_wakes(l);
+		if ((stop = loop_turn(l, EVLOOP_NONBLOCK)) != 0)
+			break;
 		if (l->work != work)
 			deadline = clock_mono_us() + l->busy_poll_us;
 		else
 			sched_yield();
 	}
-	return (0);
+	/*
+	 * A thread that saw the loop spinning left its wake on the list;
+	 * one that sees it stopped activates its event itself.  Taking the
+	 * list once more after the store catches every wake of the first
+	 * kind.
+	 */
+	atomic_store(&l->spinning, 0);
+	loop_take_wakes(l);
+	return (stop);
+}
+
+/* Activate the events of the wakes handed over; the loop's thread. */
+static void
+loop_take_wakes(struct loop *l)
+{
+	struct loop_wake	*w, *next;
+
+	/* Relaxed load first: most turns find nothing. */
+	if (atomic_load_explicit(&l->wakes, memory_order_relaxed) == NULL)
+		return;
+	/* Sequentially consistent, as in loop_wake(). */
+	w = atomic_exchange(&l->wakes, NULL);
+	for (; w != NULL; w = next) {
+		/* Read next first: once queued is 0, w may be queued again. */
+		next = w->next;
+		atomic_store_explicit(&w->queued, 0, memory_order_release);
+		event_active(w->ev, EV_READ, 0);
+	}
+}
+
+/*
+ * Have w's event run on l; any thread.  If l is busy-polling, w goes on
+ * its list, taken between turns, and the base's lock is not touched.  An
+ * event may run once more than it was asked to, never less.
+ */
+void
+loop_wake(struct loop *l, struct loop_wake *w)
+{
+	struct loop_wake	*head;
+	int			 idle = 0;
+
+	if (loop_self != l && atomic_load(&l->spinning)) {
+		if (atomic_compare_exchange_strong(&w->queued, &idle, 1)) {
+			head = atomic_load_explicit(&l->wakes,
+			    memory_order_relaxed);
+			do
+				w->next = head;
+			while (!atomic_compare_exchange_weak(&l->wakes, &head,
+			    w));
+		}
+		/*
+		 * Sequentially consistent with the loop's store of spinning
+		 * and its exchange of the list: either the loop takes w after
+		 * it stops spinning, or this load sees it stopped.
+		 */
+		if (atomic_load(&l->spinning))
+			return;
+	}
+	event_active(w->ev, EV_READ, 0);
+}
+
+/*
+ * Before w's event is freed: take w off l's list, activating the events
+ * of the list.  l's thread, or l not running.
+ */
+void
+loop_wake_cancel(struct loop *l, struct loop_wake *w)
+{
+	if (atomic_load_explicit(&w->queued, memory_order_acquire))
+		loop_take_wakes(l);
 }
 
 /* Run the loop on this thread until loop_exit(); it is marked running. */

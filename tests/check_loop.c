@@ -3,7 +3,9 @@
  * own, exiting from inside and from another thread, restarting, and what
  * a loop thread looks like (its current loop, its signal mask), and
  * busy polling (work keeps being handled, the loop sleeps again after its
- * busy-poll time, it stops when asked while it spins).
+ * busy-poll time, it stops when asked while it spins), and wakes handed
+ * over from other threads while it spins, sleeps and moves between the
+ * two.
  */
 #include "config.h"
 
@@ -12,6 +14,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <event2/event.h>
@@ -210,6 +213,96 @@ START_TEST(test_busy_poll)
 }
 END_TEST
 
+#define WAKERS		4
+#define WAKE_ROUNDS	300
+
+struct waker {
+	struct loop		*loop;
+	struct loop_wake	 w;
+	_Atomic(int)		 fired;
+	_Atomic(int)		 ok;
+	unsigned int		 seed;
+};
+
+static void
+waker_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct waker	*k = arg;
+
+	loop_worked();
+	atomic_fetch_add(&k->fired, 1);
+}
+
+/*
+ * Wake the loop, wait until the event ran, pause 0 to 300 us (the loop
+ * spins 100 us after work), again: every wake must run its event.
+ */
+static void *
+waker_main(void *arg)
+{
+	struct waker	*k = arg;
+	struct timespec	 ts;
+	uint64_t	 deadline;
+	int		 i;
+
+	for (i = 1; i <= WAKE_ROUNDS; i++) {
+		loop_wake(k->loop, &k->w);
+		deadline = test_now_ms() + 1500;
+		while (atomic_load(&k->fired) < i) {
+			if (test_now_ms() > deadline)
+				return (NULL);
+		}
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)(rand_r(&k->seed) % 300) * 1000;
+		if (ts.tv_nsec > 0)
+			nanosleep(&ts, NULL);
+	}
+	atomic_store(&k->ok, 1);
+	return (NULL);
+}
+
+START_TEST(test_wake)
+{
+	struct waker	 k[WAKERS];
+	pthread_t	 t[WAKERS];
+	struct loop	*l;
+	int		 i;
+
+	l = loop_new("woken");
+	loop_set_busy_poll(l, 100);
+	memset(k, 0, sizeof k);
+	for (i = 0; i < WAKERS; i++) {
+		k[i].loop = l;
+		k[i].seed = (unsigned int)i + 1;
+		k[i].w.ev = event_new(loop_base(l), -1, 0, waker_cb, &k[i]);
+		ck_assert_ptr_nonnull(k[i].w.ev);
+	}
+	/* Before the loop runs, a wake just activates the event. */
+	loop_wake(l, &k[0].w);
+	ck_assert_int_eq(loop_start(l), 0);
+	ck_assert(wait_flag(&k[0].fired, 1, 5000));
+	atomic_store(&k[0].fired, 0);
+	for (i = 0; i < WAKERS; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, waker_main,
+		    &k[i]), 0);
+	for (i = 0; i < WAKERS; i++) {
+		pthread_join(t[i], NULL);
+		ck_assert_msg(atomic_load(&k[i].ok),
+		    "waker %d: a wake was lost after %d", i,
+		    atomic_load(&k[i].fired));
+		/* At most one run more than asked for. */
+		ck_assert_int_le(atomic_load(&k[i].fired), WAKE_ROUNDS + 1);
+	}
+	loop_exit(l);
+	loop_join(l);
+	for (i = 0; i < WAKERS; i++) {
+		loop_wake_cancel(l, &k[i].w);
+		event_free(k[i].w.ev);
+	}
+	loop_free(l);
+}
+END_TEST
+
 Suite *
 loop_suite(void)
 {
@@ -222,6 +315,7 @@ loop_suite(void)
 	tcase_add_test(tc, test_thread);
 	tcase_add_test(tc, test_exit_from_callback_thread);
 	tcase_add_test(tc, test_busy_poll);
+	tcase_add_test(tc, test_wake);
 	suite_add_tcase(s, tc);
 	return (s);
 }
