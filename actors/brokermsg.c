@@ -480,9 +480,10 @@ brokermsg_out_props(const struct brokermsg_out *o,
 	    o->uniq, o->uniq_len, 0);
 	if (o->props_len != 0) {
 		for (q = o->enc; msg_wire_next(&q, end, &f) == 1;) {
-			if (f.number != OUT_F_PROPERTIES)
+			/* Read before (brokermsg_out_read()): none fails. */
+			if (f.number != OUT_F_PROPERTIES ||
+			    brokermsg_read_prop(f.data, f.len, &pr) != 0)
 				continue;
-			brokermsg_read_prop(f.data, f.len, &pr);
 			if (!brokermsg_overridden(pl, pr.name, pr.name_len))
 				brokermsg_put_pair(&p, pr.name, pr.name_len,
 				    pr.value, pr.value_len, 1);
