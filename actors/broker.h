@@ -23,8 +23,9 @@
 #include <stdint.h>
 
 #include "actor.h"
+#include "name.h"
 
-#define BROKER_NAME_MAX		127	/* bytes in a topic or group name */
+#define BROKER_NAME_MAX		NAME_LEN_MAX	/* topic, group, broker */
 #define BROKER_CLIENT_ID_MAX	255	/* bytes in a client id */
 #define BROKER_QUEUES_MAX	1024	/* read or write queues of a topic */
 #define BROKER_BATCH_MAX	4096	/* queues in one lock or commit */

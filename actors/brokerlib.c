@@ -42,9 +42,8 @@ brokerlib_counter(struct Petrel__Counters *c, const char *name,
 }
 
 /*
- * Check a topic or group name called what: 1-127 bytes of
- * [a-zA-Z0-9_%-]; a user topic may not start with '%' (%RETRY%, %DLQ%
- * and %DELAY% are the broker's).
+ * Check a topic or group name called what (lib/name.h); a user topic may
+ * not start with '%' (%RETRY%, %DLQ% and %DELAY% are the broker's).
  * NULL if good, else a reason in buf.
  */
 const char *
@@ -58,16 +57,14 @@ brokerlib_check_name(const char *what, const char *s,
 		return (buf);
 	}
 	for (i = 0; s[i] != '\0'; i++) {
-		if (i == BROKER_NAME_MAX) {
+		if (i == NAME_LEN_MAX) {
 			snprintf(buf, len, "%s is longer than %d bytes", what,
-			    BROKER_NAME_MAX);
+			    NAME_LEN_MAX);
 			return (buf);
 		}
-		if (!isalnum((u_char)s[i]) && s[i] != '_' && s[i] != '-' &&
-		    s[i] != '%') {
+		if (!name_char_ok(s[i])) {
 			snprintf(buf, len, "%s \"%.*s\" has an invalid "
-			    "character at byte %zu", what, BROKER_NAME_MAX, s,
-			    i);
+			    "character at byte %zu", what, NAME_LEN_MAX, s, i);
 			return (buf);
 		}
 	}

@@ -8,8 +8,9 @@
 #define NAMESRV_H
 
 #include "actor.h"
+#include "name.h"
 
-#define NAMESRV_NAME_MAX	127	/* bytes in a cluster, broker, topic */
+#define NAMESRV_NAME_MAX	NAME_LEN_MAX	/* cluster, broker, topic */
 #define NAMESRV_ADDR_MAX	255	/* bytes in a host:port */
 #define NAMESRV_MAX_TOPICS	100000	/* topics in one registration */
 #define NAMESRV_EXPIRE_MS	120000	/* a broker silent this long goes */

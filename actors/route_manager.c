@@ -137,8 +137,9 @@ const struct actor_type route_manager_actor = {
 
 /*
  * Check a cluster, broker or (if topic) topic name; NULL if good, else a
- * reason in buf.  Topics follow RocketMQ's ^[%|a-zA-Z0-9_-]+$; cluster and
- * broker names may also hold dots.
+ * reason in buf.  A topic is what the broker takes (lib/name.h: no '|',
+ * unlike RocketMQ's ^[%|a-zA-Z0-9_-]+$); cluster and broker names may
+ * also hold '.' and '|'.
  */
 static const char *
 route_manager_check_name(const char *what, const char *s, int topic,
@@ -150,14 +151,14 @@ route_manager_check_name(const char *what, const char *s, int topic,
 		snprintf(buf, len, "%s is empty", what);
 		return (buf);
 	}
-	if (strlen(s) > NAMESRV_NAME_MAX) {
+	if (strlen(s) > NAME_LEN_MAX) {
 		snprintf(buf, len, "%s is longer than %d bytes", what,
-		    NAMESRV_NAME_MAX);
+		    NAME_LEN_MAX);
 		return (buf);
 	}
 	for (i = 0; s[i] != '\0'; i++) {
-		if (isalnum((u_char)s[i]) || s[i] == '_' || s[i] == '-' ||
-		    s[i] == '%' || s[i] == '|' || (!topic && s[i] == '.'))
+		if (name_char_ok(s[i]) ||
+		    (!topic && (s[i] == '.' || s[i] == '|')))
 			continue;
 		snprintf(buf, len, "%s \"%s\" has an invalid character at "
 		    "byte %zu", what, s, i);

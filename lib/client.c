@@ -45,6 +45,7 @@
 #include "clock.h"
 #include "log.h"
 #include "msg.h"
+#include "name.h"
 #include "rpc.h"
 #include "strmap.h"
 #include "xmalloc.h"
@@ -52,6 +53,9 @@
 #include "proto/client.pb-c.h"
 #include "proto/frame.pb-c.h"
 #include "proto/runtime.pb-c.h"
+
+/* The public names' buffers (lib/petrel.h) hold any name and its NUL. */
+_Static_assert(PETREL_NAME_MAX == NAME_LEN_MAX + 1, "name limit drifted");
 
 #define CLIENT_TICK_ROUTES	1
 #define CLIENT_TICK_HEARTBEAT	2
@@ -268,24 +272,20 @@ client_copy(char *dst, size_t size, const char *src)
 }
 
 /*
- * Whether s is a name a client may use for a topic or a group: 1 to 127
- * bytes of [A-Za-z0-9_%-], not starting with '%' unless percent_ok (the
- * broker's own topics and groups start with it).  A loop rather than
- * strspn(3), whose generic version builds a table on every call: this
- * runs for every message sent.
+ * Whether s is a name a client may use for a topic or a group (lib/name.h),
+ * not starting with '%' unless percent_ok (the broker's own topics and
+ * groups start with it).  A loop rather than strspn(3), whose generic
+ * version builds a table on every call: this runs for every message sent.
  */
 int
 client_name_ok(const char *s, int percent_ok)
 {
 	size_t	i;
-	char	c;
 
 	if (s[0] == '\0' || (s[0] == '%' && !percent_ok))
 		return (0);
-	for (i = 0; (c = s[i]) != '\0'; i++) {
-		if (i == CLIENT_NAME_MAX || !((c >= 'a' && c <= 'z') ||
-		    (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '_' || c == '-' || c == '%'))
+	for (i = 0; s[i] != '\0'; i++) {
+		if (i == NAME_LEN_MAX || !name_char_ok(s[i]))
 			return (0);
 	}
 	return (1);

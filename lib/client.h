@@ -32,7 +32,6 @@ struct event_base;
 struct loop;
 struct rpc;
 
-#define CLIENT_NAME_MAX	127	/* bytes of a topic or group name */
 #define CLIENT_ROUTE_MS		30000	/* route refresh */
 #define CLIENT_HEARTBEAT_MS	30000	/* heartbeats to brokers */
 #define CLIENT_RPC_TIMEOUT_MS	3000	/* name server calls, heartbeats */

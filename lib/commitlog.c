@@ -359,20 +359,16 @@ commitlog_prepare(struct commitlog *cl, char **cause)
 	return (0);
 }
 
-/* Whether topic is 1 to 127 bytes of [A-Za-z0-9_%|-]. */
+/* Whether the len bytes of topic are a topic name (lib/name.h). */
 int
 commitlog_topic_ok(const char *topic, size_t len)
 {
 	size_t	i;
-	char	c;
 
-	if (len == 0 || len > COMMITLOG_TOPIC_MAX)
+	if (len == 0 || len > NAME_LEN_MAX)
 		return (0);
 	for (i = 0; i < len; i++) {
-		c = topic[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-		    c == '%' || c == '|'))
+		if (!name_char_ok(topic[i]))
 			return (0);
 	}
 	return (1);
@@ -406,10 +402,9 @@ commitlog_validate(struct commitlog *cl, const struct commitlog_msg *m,
 	}
 	tl = m->topic_len ? m->topic_len : strlen(m->topic);
 	if (!commitlog_topic_ok(m->topic, tl)) {
-		xasprintf(cause, "topic \"%.*s\" is not 1 to %d characters "
-		    "of letters, digits, '_', '-', '%%' and '|'",
-		    (int)(tl > 200 ? 200 : tl), m->topic,
-		    COMMITLOG_TOPIC_MAX);
+		xasprintf(cause, "topic \"%.*s\" is not 1 to %d bytes of "
+		    "letters, digits, '_', '-' and '%%'",
+		    (int)(tl > 200 ? 200 : tl), m->topic, NAME_LEN_MAX);
 		return (-1);
 	}
 	if (m->props_len > COMMITLOG_PROPS_MAX) {

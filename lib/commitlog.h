@@ -10,11 +10,13 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "name.h"
+
 #define COMMITLOG_MAGIC		0x4c525450U	/* "PTRL" */
 #define COMMITLOG_BLANK_MAGIC	0x4b4c4250U	/* "PBLK" */
 #define COMMITLOG_FIXED		93	/* bytes before the topic */
 #define COMMITLOG_BLANK_MIN	8	/* size and magic */
-#define COMMITLOG_TOPIC_MAX	127
+#define COMMITLOG_TOPIC_MAX	NAME_LEN_MAX
 #define COMMITLOG_PROPS_MAX	65535
 #define COMMITLOG_SEGMENT_MIN	(64ULL * 1024)
 #define COMMITLOG_SEGMENT_DEFAULT (1024ULL * 1024 * 1024)

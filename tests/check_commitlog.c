@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include "commitlog.h"
+#include "name.h"
 #include "testutil.h"
+#include "xmalloc.h"
 #include "store_test.h"
 
 #define SEG	(64 * 1024)
@@ -180,6 +182,68 @@ START_TEST(test_limits)
 	ck_assert_int_eq(commitlog_validate(cl, &msgs[1], &size, &cause), 0);
 	ck_assert_uint_eq(size, COMMITLOG_FIXED + 1 + 2 + msgs[1].props_len +
 	    4 + 10);
+	commitlog_close(cl);
+	test_rmdir(dir);
+}
+END_TEST
+
+/*
+ * Topic names (lib/name.h) are checked when a record is written and when
+ * one is read back: 127 bytes are fine, 128 or a '|' are not.
+ */
+START_TEST(test_topic_names)
+{
+	const char		*bad[] = { "a|b", "|", "a.b", "..", "a/b",
+				    "a b", "\xc3\xa9", "", NULL };
+	const char		*good[] = { "a", "%RETRY%g-1_Z", "%", NULL };
+	char			*dir = test_tmpdir();
+	struct commitlog	*cl = open_log(dir, 0);
+	struct st_msg		 sm;
+	struct commitlog_msg	 m, got;
+	char			 name[NAME_LEN_MAX + 2], *cause = NULL;
+	uint8_t			*rec;
+	uint32_t		 size;
+	size_t			 i;
+
+	for (i = 0; bad[i] != NULL; i++)
+		ck_assert(!commitlog_topic_ok(bad[i], strlen(bad[i])));
+	for (i = 0; good[i] != NULL; i++)
+		ck_assert(commitlog_topic_ok(good[i], strlen(good[i])));
+	/* Only len bytes count: a '|' past them is not looked at. */
+	ck_assert_int_eq(commitlog_topic_ok("ab|", 2), 1);
+
+	m = *st_fill(&sm, "T", 0, 1, 10);
+	m.topic = "a|b";
+	ck_assert_int_eq(commitlog_validate(cl, &m, &size, &cause), -1);
+	ck_assert_str_eq(cause, "topic \"a|b\" is not 1 to 127 bytes of "
+	    "letters, digits, '_', '-' and '%'");
+	free(cause);
+	cause = NULL;
+
+	memset(name, 'n', NAME_LEN_MAX + 1);
+	name[NAME_LEN_MAX + 1] = '\0';
+	m.topic = name;
+	ck_assert_int_eq(commitlog_validate(cl, &m, &size, &cause), -1);
+	free(cause);
+	cause = NULL;
+	name[NAME_LEN_MAX] = '\0';
+	ck_assert_int_eq(commitlog_validate(cl, &m, &size, &cause), 0);
+	ck_assert_int_eq(commitlog_append(cl, &m, 1, &cause), 0);
+	ck_assert_int_eq(commitlog_read(cl, m.phys, &got, &cause), 0);
+	ck_assert_uint_eq(got.topic_len, NAME_LEN_MAX);
+	ck_assert_int_eq(memcmp(got.topic, name, NAME_LEN_MAX), 0);
+
+	/* A record whose topic was changed to hold a '|' is not read. */
+	m = *st_fill(&sm, "a-b", 0, 1, 10);
+	ck_assert_int_eq(commitlog_validate(cl, &m, &size, &cause), 0);
+	rec = xmalloc(size);
+	commitlog_encode(rec, &m, size, 0);
+	ck_assert_int_eq(commitlog_parse(rec, size, &got, &cause), 0);
+	rec[COMMITLOG_FIXED + 1] = '|';
+	ck_assert_int_eq(commitlog_parse(rec, size, &got, &cause), -1);
+	ck_assert_ptr_nonnull(strstr(cause, "bad topic"));
+	free(cause);
+	free(rec);
 	commitlog_close(cl);
 	test_rmdir(dir);
 }
@@ -383,6 +447,7 @@ commitlog_suite(void)
 	tcase_add_test(tc, test_round_trip);
 	tcase_add_test(tc, test_one_batch_spans_segments);
 	tcase_add_test(tc, test_limits);
+	tcase_add_test(tc, test_topic_names);
 	tcase_add_test(tc, test_bad_offsets);
 	tcase_add_test(tc, test_view);
 	suite_add_tcase(s, tc);

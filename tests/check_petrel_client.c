@@ -1,8 +1,9 @@
 /*
  * Tests of lib/client.c: routes built from a name server's answer, the
- * round robin queue choice and how it avoids a failed broker, error
- * strings, the waiting helpers, and a client whose name servers are all
- * down (sends fail with a clear code, every name server is tried).
+ * round robin queue choice and how it avoids a failed broker, the check
+ * of topic and group names, error strings, the waiting helpers, and a
+ * client whose name servers are all down (sends fail with a clear code,
+ * every name server is tried).
  */
 #include "config.h"
 
@@ -19,6 +20,7 @@
 
 #include "client.h"
 #include "msg.h"
+#include "name.h"
 #include "xmalloc.h"
 
 #include "proto/frame.pb-c.h"
@@ -111,6 +113,41 @@ START_TEST(test_route_pick)
 	for (i = 0; i < 4; i++)
 		ck_assert_int_ge(client_route_pick(r, &next, "broker-a"), 0);
 	client_route_free(r);
+}
+END_TEST
+
+/*
+ * Names as the broker takes them (lib/name.h): 1 to 127 bytes of
+ * [A-Za-z0-9_%-], a leading '%' only where the caller allows it.
+ */
+START_TEST(test_name_ok)
+{
+	const char	*bad[] = { "", "a|b", "|", "a.b", "a/b", "a b", "a\n",
+			    "\xc3\xa9", NULL };
+	const char	*good[] = { "a", "Orders_1-x", "A%B", "0", NULL };
+	char		 name[NAME_LEN_MAX + 2];
+	size_t		 i;
+
+	for (i = 0; bad[i] != NULL; i++) {
+		ck_assert_msg(!client_name_ok(bad[i], 0), "%s", bad[i]);
+		ck_assert_msg(!client_name_ok(bad[i], 1), "%s", bad[i]);
+	}
+	for (i = 0; good[i] != NULL; i++) {
+		ck_assert_msg(client_name_ok(good[i], 0), "%s", good[i]);
+		ck_assert_msg(client_name_ok(good[i], 1), "%s", good[i]);
+	}
+	ck_assert(!client_name_ok("%RETRY%g", 0));
+	ck_assert(client_name_ok("%RETRY%g", 1));
+	ck_assert(!client_name_ok("%", 0));
+	ck_assert(client_name_ok("%", 1));
+
+	memset(name, 'n', NAME_LEN_MAX + 1);
+	name[NAME_LEN_MAX + 1] = '\0';
+	ck_assert(!client_name_ok(name, 1));
+	name[NAME_LEN_MAX] = '\0';
+	ck_assert(client_name_ok(name, 0));
+	name[NAME_LEN_MAX - 1] = '|';
+	ck_assert(!client_name_ok(name, 0));
 }
 END_TEST
 
@@ -270,6 +307,7 @@ petrel_client_suite(void)
 	tcase_add_test(tc, test_route_pick);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("api");
+	tcase_add_test(tc, test_name_ok);
 	tcase_add_test(tc, test_strerror);
 	tcase_add_test(tc, test_wait);
 	tcase_add_test(tc, test_gate);

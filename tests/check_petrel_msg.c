@@ -180,7 +180,8 @@ START_TEST(test_outgoing_bad)
 	Petrel__OutgoingMessage	*o;
 	struct petrel_error	 err;
 	char			*big;
-	const char		*bad[] = { "", "%RETRY%g", "a/b", "a b", NULL };
+	const char		*bad[] = { "", "%RETRY%g", "a/b", "a b", "a|b",
+				    NULL };
 	size_t			 i;
 
 	for (i = 0; bad[i] != NULL; i++) {

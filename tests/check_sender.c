@@ -25,6 +25,7 @@
 #include "storemsg.h"
 #include "log.h"
 #include "msg.h"
+#include "name.h"
 #include "broker_testutil.h"
 #include "namesrv_testutil.h"
 #include "testutil.h"
@@ -541,7 +542,9 @@ tbad(void *req, const char *want)
 START_TEST(test_bad_input)
 {
 	Petrel__SendMessageRequest	*r;
-	char				*big;
+	Petrel__TopicLookup		*lookup;
+	struct envelope			 env;
+	char				*big, name[NAME_LEN_MAX + 2], want[256];
 	size_t				 i;
 
 	r = tsend_req("T", -1, "a");
@@ -553,6 +556,27 @@ START_TEST(test_bad_input)
 	tbad(tsend_req("", -1, "a"), "topic is empty");
 	tbad(tsend_req("a/b", -1, "a"),
 	    "topic \"a/b\" has an invalid character at byte 1");
+	/* Names as lib/name.h has them: no '|', 127 bytes at most. */
+	tbad(tsend_req("a|b", -1, "a"),
+	    "topic \"a|b\" has an invalid character at byte 1");
+	r = tsend_req("T", -1, "a");
+	msg_set_string(&r->producer_group, "p|g");
+	tbad(r, "producer_group \"p|g\" has an invalid character at byte 1");
+	memset(name, 'n', NAME_LEN_MAX + 1);
+	name[NAME_LEN_MAX + 1] = '\0';
+	tbad(tsend_req(name, -1, "a"), "topic is longer than 127 bytes");
+	r = tsend_req("T", -1, "a");
+	msg_set_string(&r->producer_group, name);
+	tbad(r, "producer_group is longer than 127 bytes");
+	name[NAME_LEN_MAX] = '\0';
+	tpost(tsend_req(name, -1, "a"));	/* fine: looked up */
+	lookup = tpop(tm, &petrel__topic_lookup__descriptor, &env);
+	ck_assert_str_eq(lookup->topic, name);
+	msg_free(lookup);
+	tanswer(&env, msg_new(&petrel__topic_lookup_result__descriptor));
+	snprintf(want, sizeof want, "topic %s does not exist "
+	    "(autoCreateTopicEnable is off)", name);
+	terr(PETREL__STATUS__STATUS_TOPIC_NOT_EXIST, want);
 	tbad(tsend_req("%DELAY%", -1, "a"), "topic %DELAY% is a system topic");
 	tbad(tsend_req("%DLQ%g", -1, "a"), "topic %DLQ%g is a system topic");
 	tbad(tsend_req("%RETRY%", -1, "a"),
