@@ -32,6 +32,7 @@
 #include "json.h"
 #include "log.h"
 #include "msg.h"
+#include "name.h"
 #include "proto/frame.pb-c.h"
 #include "rpc.h"
 #include "xmalloc.h"
@@ -763,22 +764,26 @@ cli_json_error(struct json *j, uint32_t status, const char *message)
 	json_object_close(j);
 }
 
+#define CLI_STR_(x)	#x
+#define CLI_STR(x)	CLI_STR_(x)
+
 /*
- * Why s cannot be a topic or group name (1-127 bytes of [a-zA-Z0-9_%-]),
- * or NULL if it can.
+ * Why s cannot be a topic or group name (lib/name.h), or NULL if it can.
  */
 const char *
 cli_check_name(const char *s)
 {
-	size_t	len = strlen(s);
+	size_t	i;
 
-	if (len == 0)
+	if (*s == '\0')
 		return ("empty name");
-	if (len > 127)
-		return ("name longer than 127 bytes");
-	if (strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789_%-") != len)
-		return ("a name is letters, digits, '_', '%' and '-' only");
+	for (i = 0; s[i] != '\0'; i++) {
+		if (i == NAME_LEN_MAX)
+			return ("name longer than " CLI_STR(NAME_LEN_MAX) " bytes");
+		if (!name_char_ok(s[i]))
+			return ("a name is letters, digits, '_', '%' and '-' "
+			    "only");
+	}
 	return (NULL);
 }
 

@@ -134,15 +134,16 @@ cmd_send_one(struct cmd_send *s, const char *body, size_t len)
 	return (rc);
 }
 
-/* Whether topic is a name a message may be sent to. */
-static int
-cmd_send_topic_ok(const char *topic)
+/*
+ * Why topic cannot take messages from a producer (a name, not the
+ * broker's own: those start with '%'), or NULL if it can.
+ */
+static const char *
+cmd_send_check_topic(const char *topic)
 {
-	size_t	len = strlen(topic);
-
-	return (len != 0 && len <= 127 && strspn(topic,
-	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-	    "_-") == len);
+	if (*topic == '%')
+		return ("topics starting with '%' are the broker's own");
+	return (cli_check_name(topic));
 }
 
 /* petrel send [--tag T] [--key K] [--delay LEVEL] TOPIC [BODY|-]. */
@@ -154,7 +155,7 @@ cmd_send_exec(struct cli *cli, struct cmd_args *args)
 	struct petrel_producer_options	 o;
 	struct petrel_msg		*probe;
 	struct petrel_error		 err;
-	const char			*v;
+	const char			*v, *why;
 	char				*cause = NULL, *line = NULL, *end;
 	size_t				 cap = 0;
 	ssize_t				 n;
@@ -166,9 +167,9 @@ cmd_send_exec(struct cli *cli, struct cmd_args *args)
 	s.topic = args->argv[0];
 	s.tag = cmd_get(args, "tag");
 	s.key = cmd_get(args, "key");
-	if (!cmd_send_topic_ok(s.topic))
-		return (cli_bad_args(cli, args, "bad topic name \"%s\"",
-		    s.topic));
+	if ((why = cmd_send_check_topic(s.topic)) != NULL)
+		return (cli_bad_args(cli, args, "bad topic name \"%s\": %s",
+		    s.topic, why));
 	if ((v = cmd_get(args, "delay")) != NULL) {
 		errno = 0;
 		l = strtol(v, &end, 10);

@@ -735,15 +735,20 @@ END_TEST
 
 START_TEST(test_names)
 {
+	char	 name[129];
 	char	*cause = NULL;
 
 	ck_assert_ptr_null(cli_check_name("Orders_1-%x"));
 	ck_assert_ptr_nonnull(cli_check_name(""));
 	ck_assert_ptr_nonnull(cli_check_name("a b"));
 	ck_assert_ptr_nonnull(cli_check_name("a.b"));
-	ck_assert_ptr_nonnull(cli_check_name("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"));
+	ck_assert_str_eq(cli_check_name("a|b"),
+	    "a name is letters, digits, '_', '%' and '-' only");
+	memset(name, 'x', sizeof name - 1);
+	name[sizeof name - 1] = '\0';
+	ck_assert_str_eq(cli_check_name(name), "name longer than 127 bytes");
+	name[127] = '\0';
+	ck_assert_ptr_null(cli_check_name(name));
 	ck_assert_int_eq(cli_check_address("127.0.0.1:10911", &cause), 0);
 	ck_assert_int_eq(cli_check_address("[::1]:10911", &cause), 0);
 	ck_assert_int_eq(cli_check_address("nonsense", &cause), -1);

@@ -38,7 +38,8 @@ done
 
 # Bad arguments: usage errors.
 for args in "send" "send Cli a b" "send --delay 19 Cli x" \
-    "send --delay x Cli x" "send bad/topic x" "send --tag a||b Cli x" \
+    "send --delay x Cli x" "send bad/topic x" "send a|b x" \
+    "send %RETRY%g x" "send --tag a||b Cli x" \
     "send --bogus Cli x" "bench produce" "bench produce --topic Cli \
     --window 0" "bench produce --topic Cli --count 5 --duration 5"; do
 	# shellcheck disable=SC2086
