@@ -46,6 +46,7 @@
 #include "listener.h"
 #include "log.h"
 #include "msg.h"
+#include "rpc.h"
 #include "xmalloc.h"
 
 #include "store_actors.h"
@@ -136,7 +137,7 @@ static const struct conf_key broker_keys[] = {
 	{ "namesrvAddr", CONF_STRING, 1, 4096, "127.0.0.1:9876",
 	  offsetof(struct broker_conf, namesrv_addr), 0, NULL },
 	{ "listenAddress", CONF_STRING, 1, 255, "0.0.0.0",
-	  offsetof(struct broker_conf, listen_address), 0, NULL },
+	  offsetof(struct broker_conf, listen_address), CONF_HOST, NULL },
 	{ "listenPort", CONF_INT, 0, 65535, "10911",
 	  offsetof(struct broker_conf, listen_port), 0, NULL },
 	{ "brokerIP1", CONF_STRING, 0, 255, "",
@@ -184,28 +185,42 @@ static const struct conf_key broker_keys[] = {
 };
 
 /*
- * Split namesrvAddr at ';' into host:port entries (empty ones skipped).
- * Returns how many, or -1 with cause if one is not host:port.
+ * Split namesrvAddr at ';' into host:port entries (blanks around them and
+ * empty ones skipped), each one the registrar's rpc_new() takes: a
+ * numeric host or localhost and a port from 1 to 65535.  Returns how
+ * many, or -1 with cause.
  */
 static int
 broker_split_addrs(const char *list, char **out, size_t max, char **cause)
 {
-	char		*copy, *next, *s, *colon, *end;
-	long		 port;
-	int		 n = 0;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	char			*copy, *next, *s, *end, *host, *why;
+	uint16_t		 port;
+	int			 n = 0;
 
 	copy = next = xstrdup(list);
 	while ((s = strsep(&next, ";")) != NULL) {
 		s += strspn(s, " \t");
-		s[strcspn(s, " \t")] = '\0';
+		for (end = s + strlen(s); end > s && (end[-1] == ' ' ||
+		    end[-1] == '\t'); end--)
+			;
+		*end = '\0';
 		if (*s == '\0')
 			continue;
-		colon = strrchr(s, ':');
-		port = colon != NULL ? strtol(colon + 1, &end, 10) : 0;
-		if (colon == NULL || colon == s || colon[1] == '\0' ||
-		    *end != '\0' || port < 1 || port > 65535) {
-			xasprintf(cause, "namesrvAddr: \"%s\" is not host:port",
-			    s);
+		why = NULL;
+		if (s[strcspn(s, " \t")] != '\0')
+			why = xstrdup("separate addresses with ';'");
+		else if (rpc_parse_address(s, &host, &port, &why) == 0) {
+			if (rpc_resolve(host, port, &ss, &sslen, &why) == 0 &&
+			    port == 0)
+				why = xstrdup("port 0");
+			free(host);
+		}
+		if (why != NULL) {
+			xasprintf(cause, "namesrvAddr: \"%s\" is not host:port: "
+			    "%s", s, why);
+			free(why);
 			goto fail;
 		}
 		if ((size_t)n == max) {

@@ -66,7 +66,7 @@ static const char *const namesrv_log_levels[] = {
 /* Every key of the name server's configuration file; see petrel.conf(5). */
 static const struct conf_key namesrv_keys[] = {
 	{ "listenAddress", CONF_STRING, 1, 255, "0.0.0.0",
-	  offsetof(struct namesrv_conf, listen_address), 0, NULL },
+	  offsetof(struct namesrv_conf, listen_address), CONF_HOST, NULL },
 	{ "listenPort", CONF_INT, 0, 65535, "9876",
 	  offsetof(struct namesrv_conf, listen_port), 0, NULL },
 	{ "kvConfigPath", CONF_STRING, 0, PATH_MAX - 16, "",

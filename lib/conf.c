@@ -4,9 +4,11 @@
  * caller (a daemon) keeps.  Every line is a blank, a comment ('#' as its
  * first non-blank character) or "key = value"; keys are case-sensitive.
  * Unknown keys (with the nearest known key suggested), duplicate keys,
- * malformed values and values out of range are all errors, reported as
- * "file:line: message", up to CONF_MAX_ERRORS of them per file.  Lines
- * may be of any length; nothing is ever truncated silently.
+ * malformed values, values out of range and hosts of CONF_HOST keys that
+ * a socket could not use as they are (rpc_resolve(): numeric addresses
+ * and "localhost") are all errors, reported as "file:line: message", up
+ * to CONF_MAX_ERRORS of them per file.  Lines may be of any length;
+ * nothing is ever truncated silently.
  */
 #include "config.h"
 
@@ -23,6 +25,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "rpc.h"
 #include "xmalloc.h"
 
 #define CONF_MAX_FILE	(1024 * 1024)	/* refuse larger files */
@@ -314,11 +317,13 @@ static int
 conf_apply(const struct conf_key *k, void *conf, const char *value,
     char **cause)
 {
-	const char	*what;
-	char		*lo, *hi, *got;
-	int64_t		 v = 0;
-	size_t		 len, i;
-	int		 b, rc;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	const char		*what;
+	char			*lo, *hi, *got;
+	int64_t			 v = 0;
+	size_t			 len, i;
+	int			 b, rc;
 
 	switch (k->type) {
 	case CONF_STRING:
@@ -332,6 +337,13 @@ conf_apply(const struct conf_key *k, void *conf, const char *value,
 			xasprintf(cause, "%s: length %zu is out of range "
 			    "(%" PRId64 "..%" PRId64 ")", k->name, len,
 			    k->min, k->max);
+			return (-1);
+		}
+		if ((k->flags & CONF_HOST) && len != 0 &&
+		    rpc_resolve(value, 0, &ss, &sslen, &got) != 0) {
+			free(got);
+			xasprintf(cause, "%s: \"%.*s\" is not a numeric IPv4 or "
+			    "IPv6 address", k->name, CONF_SHOW, value);
 			return (-1);
 		}
 		free(*conf_str(k, conf));
