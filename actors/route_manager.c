@@ -157,8 +157,7 @@ route_manager_check_name(const char *what, const char *s, int topic,
 		return (buf);
 	}
 	for (i = 0; s[i] != '\0'; i++) {
-		if (name_char_ok(s[i]) ||
-		    (!topic && (s[i] == '.' || s[i] == '|')))
+		if (topic ? name_char_ok(s[i]) : name_node_char_ok(s[i]))
 			continue;
 		snprintf(buf, len, "%s \"%s\" has an invalid character at "
 		    "byte %zu", what, s, i);

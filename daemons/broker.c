@@ -129,9 +129,10 @@ static const char *const broker_flush_types[] = {
 /* Every key of the broker's configuration file; see petrel.conf(5). */
 static const struct conf_key broker_keys[] = {
 	{ "brokerClusterName", CONF_STRING, 1, BROKER_NAME_MAX,
-	  "DefaultCluster", offsetof(struct broker_conf, cluster), 0, NULL },
+	  "DefaultCluster", offsetof(struct broker_conf, cluster), CONF_NODE,
+	  NULL },
 	{ "brokerName", CONF_STRING, 1, BROKER_NAME_MAX, "broker-a",
-	  offsetof(struct broker_conf, name), 0, NULL },
+	  offsetof(struct broker_conf, name), CONF_NODE, NULL },
 	{ "brokerId", CONF_INT, 0, 1000000, "0",
 	  offsetof(struct broker_conf, id), 0, NULL },
 	{ "namesrvAddr", CONF_STRING, 1, 4096, "127.0.0.1:9876",

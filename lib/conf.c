@@ -4,9 +4,10 @@
  * caller (a daemon) keeps.  Every line is a blank, a comment ('#' as its
  * first non-blank character) or "key = value"; keys are case-sensitive.
  * Unknown keys (with the nearest known key suggested), duplicate keys,
- * malformed values, values out of range and hosts of CONF_HOST keys that
+ * malformed values, values out of range, hosts of CONF_HOST keys that
  * a socket could not use as they are (rpc_resolve(): numeric addresses
- * and "localhost") are all errors, reported as "file:line: message", up
+ * and "localhost") and CONF_NODE names the name server would refuse
+ * (lib/name.h) are all errors, reported as "file:line: message", up
  * to CONF_MAX_ERRORS of them per file.  Lines may be of any length;
  * nothing is ever truncated silently.
  */
@@ -25,6 +26,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "name.h"
 #include "rpc.h"
 #include "xmalloc.h"
 
@@ -312,6 +314,17 @@ conf_format(enum conf_type type, int64_t v)
 	return (s);
 }
 
+/* The first byte of s a cluster or broker name may not hold, or its end. */
+static size_t
+conf_node_bad(const char *s)
+{
+	size_t	i;
+
+	for (i = 0; s[i] != '\0' && name_node_char_ok(s[i]); i++)
+		continue;
+	return (i);
+}
+
 /* Check a value against a key and store it; 0, or -1 with cause. */
 static int
 conf_apply(const struct conf_key *k, void *conf, const char *value,
@@ -344,6 +357,14 @@ conf_apply(const struct conf_key *k, void *conf, const char *value,
 			free(got);
 			xasprintf(cause, "%s: \"%.*s\" is not a numeric IPv4 or "
 			    "IPv6 address", k->name, CONF_SHOW, value);
+			return (-1);
+		}
+		if ((k->flags & CONF_NODE) && (i = conf_node_bad(value)) !=
+		    len) {
+			xasprintf(cause, "%s: \"%.*s\" has a character a name "
+			    "may not hold at byte %zu (letters, digits, '_', "
+			    "'-', '%%', '.' and '|')", k->name, CONF_SHOW, value,
+			    i);
 			return (-1);
 		}
 		free(*conf_str(k, conf));

@@ -23,6 +23,7 @@ enum conf_type {
 
 #define CONF_RELOAD	0x1	/* may change on reload (SIGHUP) */
 #define CONF_HOST	0x2	/* CONF_STRING: a host rpc_resolve() takes */
+#define CONF_NODE	0x4	/* CONF_STRING: a cluster or broker name */
 
 struct conf_key {
 	const char		 *name;
@@ -31,7 +32,7 @@ struct conf_key {
 	int64_t			  max;
 	const char		 *def;		/* default, as in a file */
 	size_t			  offset;	/* of the field in the struct */
-	int			  flags;	/* CONF_RELOAD, CONF_HOST */
+	int			  flags;	/* CONF_RELOAD, CONF_HOST, CONF_NODE */
 	const char *const	 *choices;	/* CONF_ENUM, NULL-terminated */
 };
 

@@ -23,4 +23,15 @@ name_char_ok(char c)
 	    (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '%');
 }
 
+/*
+ * Whether c may be in a cluster or broker name: a topic's characters,
+ * '.' and '|'.  The name server checks what brokers register with it, the
+ * broker its configuration file.
+ */
+static inline int
+name_node_char_ok(char c)
+{
+	return (name_char_ok(c) || c == '.' || c == '|');
+}
+
 #endif /* NAME_H */

@@ -379,6 +379,70 @@ START_TEST(test_host)
 }
 END_TEST
 
+/*
+ * A CONF_NODE key takes what the name server takes for a cluster or
+ * broker name (a broker named "broker a" started, then never registered).
+ */
+START_TEST(test_node)
+{
+	static const struct conf_key nkeys[] = {
+		{ "clusterName", CONF_STRING, 1, 127, "DefaultCluster", 0,
+		  CONF_NODE, NULL },
+		{ NULL, 0, 0, 0, NULL, 0, 0, NULL }
+	};
+	static const char *const good[] = {
+		"DefaultCluster", "broker-a", "rack1.b_2", "a|b", "%x", NULL
+	};
+	static const struct {
+		const char	*file;
+		const char	*want;
+	} bad[] = {
+		{ "clusterName = broker a\n", "n.conf:1: clusterName: \"broker "
+		  "a\" has a character a name may not hold at byte 6" },
+		{ "\nclusterName = b/c\n", "n.conf:2: clusterName: \"b/c\" has "
+		  "a character a name may not hold at byte 1" },
+		{ "clusterName = \xc3\xa9\n", "n.conf:1: clusterName: "
+		  "\"\xc3\xa9\" has a character a name may not hold at byte 0" },
+	};
+	const char	*rule = " (letters, digits, '_', '-', '%', '.' and '|')";
+	char		*cluster, *cause, *s, *want;
+	size_t		 i;
+
+	for (i = 0; good[i] != NULL; i++) {
+		cluster = NULL;
+		conf_defaults(nkeys, &cluster);
+		xasprintf(&s, "clusterName = %s\n", good[i]);
+		ck_assert_int_eq(conf_parse(nkeys, &cluster, "n.conf", s,
+		    strlen(s), &cause), 0);
+		ck_assert_str_eq(cluster, good[i]);
+		conf_free(nkeys, &cluster);
+		free(s);
+	}
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		cluster = NULL;
+		conf_defaults(nkeys, &cluster);
+		cause = NULL;
+		ck_assert_int_eq(conf_parse(nkeys, &cluster, "n.conf",
+		    bad[i].file, strlen(bad[i].file), &cause), -1);
+		xasprintf(&want, "%s%s", bad[i].want, rule);
+		ck_assert_str_eq(cause, want);
+		free(want);
+		free(cause);
+		ck_assert_str_eq(cluster, "DefaultCluster");
+		conf_free(nkeys, &cluster);
+	}
+
+	/* The command line's way in checks the same. */
+	cluster = NULL;
+	conf_defaults(nkeys, &cluster);
+	ck_assert_int_eq(conf_set(nkeys, &cluster, "clusterName", "a:b",
+	    &cause), -1);
+	free(cause);
+	ck_assert_str_eq(cluster, "DefaultCluster");
+	conf_free(nkeys, &cluster);
+}
+END_TEST
+
 START_TEST(test_many_errors)
 {
 	struct tconf	 t;
@@ -555,6 +619,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_duplicate_key);
 	tcase_add_test(tc, test_bad_values);
 	tcase_add_test(tc, test_host);
+	tcase_add_test(tc, test_node);
 	tcase_add_test(tc, test_many_errors);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("use");

@@ -28,6 +28,7 @@ int	namesrv_main(int, char **);
 
 #include <sys/socket.h>
 
+#include "name.h"
 #include "rpc.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -126,6 +127,11 @@ fuzz_string(const struct conf_key *k, const char *s)
 	if (len != 0 && (s[0] == ' ' || s[0] == '\t' || s[len - 1] == ' ' ||
 	    s[len - 1] == '\t'))
 		fatalx("%s: \"%s\" is not trimmed", k->name, s);
+	for (i = 0; (k->flags & CONF_NODE) && i < len; i++) {
+		if (!name_node_char_ok(s[i]))
+			fatalx("%s: \"%s\" is no cluster or broker name",
+			    k->name, s);
+	}
 }
 
 /* Every value of an accepted configuration is one its key allows. */
