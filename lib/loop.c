@@ -157,8 +157,9 @@ loop_spin(struct loop *l)
 			break;
 		if (l->work != work)
 			deadline = clock_mono_us() + l->busy_poll_us;
-		else
-			sched_yield();
+		else if (atomic_load_explicit(&l->wakes,
+		    memory_order_relaxed) == NULL)
+			sched_yield();	/* unless a wake came meanwhile */
 	}
 	/*
 	 * A thread that saw the loop spinning left its wake on the list;
