@@ -205,7 +205,7 @@ broker_split_addrs(const char *list, char **out, size_t max, char **cause)
 		s += strspn(s, " \t");
 		for (end = s + strlen(s); end > s && (end[-1] == ' ' ||
 		    end[-1] == '\t'); end--)
-			;
+			continue;
 		*end = '\0';
 		if (*s == '\0')
 			continue;
