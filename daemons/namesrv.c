@@ -27,6 +27,7 @@
 #include "log.h"
 #include "msg.h"
 #include "namesrv.h"
+#include "namesrv_conf.h"
 #include "xmalloc.h"
 
 #include "proto/frame.pb-c.h"
@@ -35,18 +36,7 @@
 
 #define NAMESRV_PROG	"petrel-namesrv"
 #define NAMESRV_CONF	SYSCONFDIR "/petrel/namesrv.conf"
-#define NAMESRV_KVFILE	"kvConfig"
-#define NAMESRV_DATADIR	"petrel-data/namesrv"
 
-struct namesrv_conf {
-	char	*listen_address;
-	int64_t	 listen_port;
-	char	*kv_config_path;
-	int64_t	 scan_interval;
-	int64_t	 broker_expire;
-	int64_t	 max_frame;
-	int	 log_level;
-};
 
 struct namesrv {
 	struct daemon_args	 args;
@@ -59,70 +49,6 @@ struct namesrv {
 	uint32_t		 port;		/* bound */
 };
 
-static const char *const namesrv_log_levels[] = {
-	"warning", "info", "debug", NULL
-};
-
-/* Every key of the name server's configuration file; see petrel.conf(5). */
-static const struct conf_key namesrv_keys[] = {
-	{ "listenAddress", CONF_STRING, 1, 255, "0.0.0.0",
-	  offsetof(struct namesrv_conf, listen_address), CONF_HOST, NULL },
-	{ "listenPort", CONF_INT, 0, 65535, "9876",
-	  offsetof(struct namesrv_conf, listen_port), 0, NULL },
-	{ "kvConfigPath", CONF_STRING, 0, PATH_MAX - 16, "",
-	  offsetof(struct namesrv_conf, kv_config_path), 0, NULL },
-	{ "scanNotActiveBrokerInterval", CONF_DURATION, 10, 3600000, "10s",
-	  offsetof(struct namesrv_conf, scan_interval), CONF_RELOAD, NULL },
-	{ "brokerChannelExpiredTime", CONF_DURATION, 10, 86400000, "120s",
-	  offsetof(struct namesrv_conf, broker_expire), CONF_RELOAD, NULL },
-	{ "maxFrameSize", CONF_SIZE, 4096, 1LL << 30, "16m",
-	  offsetof(struct namesrv_conf, max_frame), 0, NULL },
-	{ "logLevel", CONF_ENUM, 0, 0, "info",
-	  offsetof(struct namesrv_conf, log_level), CONF_RELOAD,
-	  namesrv_log_levels },
-	{ NULL, 0, 0, 0, NULL, 0, 0, NULL }
-};
-
-/*
- * Build a configuration: defaults, the file (a missing default file is
- * fine, a missing -f file is not), then the command line.  Fills the
- * defaults that depend on the environment.  0, or -1 with cause.
- */
-static int
-namesrv_load(struct namesrv *ns, struct namesrv_conf *c, char **cause)
-{
-	const char	*state;
-	char		 port[16], *dir, *p;
-
-	memset(c, 0, sizeof *c);
-	conf_defaults(namesrv_keys, c);
-	if ((ns->args.conf_given || access(ns->args.conf, F_OK) == 0) &&
-	    conf_load(namesrv_keys, c, ns->args.conf, cause) != 0)
-		goto fail;
-	if (ns->args.port != -1) {
-		snprintf(port, sizeof port, "%ld", ns->args.port);
-		if (conf_set(namesrv_keys, c, "listenPort", port, cause) != 0)
-			goto fail;
-	}
-	if (*c->kv_config_path == '\0') {
-		/* $STATE_DIRECTORY may list several; the first is ours. */
-		state = getenv("STATE_DIRECTORY");
-		if (state != NULL && *state != '\0') {
-			dir = xstrdup(state);
-			if ((p = strchr(dir, ':')) != NULL)
-				*p = '\0';
-		} else
-			dir = xstrdup(NAMESRV_DATADIR);
-		free(c->kv_config_path);
-		xasprintf(&c->kv_config_path, "%s/%s", dir, NAMESRV_KVFILE);
-		free(dir);
-	}
-	return (0);
-
-fail:
-	conf_free(namesrv_keys, c);
-	return (-1);
-}
 
 /* The verbosity: the file's logLevel, raised by each -v. */
 static int
@@ -222,7 +148,7 @@ namesrv_reload(void *arg)
 	int64_t			 expire = ns->conf.broker_expire;
 	char			*cause;
 
-	if (namesrv_load(ns, &next, &cause) != 0) {
+	if (namesrv_conf_load(&next, &ns->args, &cause) != 0) {
 		log_warnx("%s", cause);
 		log_warnx("reload failed: keeping the running configuration");
 		free(cause);
@@ -262,7 +188,7 @@ main(int argc, char **argv)
 	if (rc != -1)
 		return (rc);
 	log_init(NAMESRV_PROG, LOG_LEVEL_INFO + ns.args.verbose);
-	if (namesrv_load(&ns, &ns.conf, &cause) != 0) {
+	if (namesrv_conf_load(&ns.conf, &ns.args, &cause) != 0) {
 		fprintf(stderr, "%s\n", cause);
 		free(cause);
 		return (EX_CONFIG);

@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "actor.h"
+#include "conf.h"
 #include "daemon.h"
 #include "log.h"
 #include "msg.h"
@@ -129,6 +130,52 @@ daemon_usage(const char *name)
 {
 	fprintf(stderr, "usage: %s [-dhnVv] [-f file] [-p port] "
 	    "[--print-config]\n", name);
+}
+
+/*
+ * Build a daemon's configuration in conf (zeroed by the caller) from keys:
+ * defaults, the file (a missing default file is fine, a missing -f file
+ * is not), then the command line's -p.  0, or -1 with cause and conf
+ * freed.
+ */
+int
+daemon_conf_load(const struct conf_key *keys, void *conf,
+    const struct daemon_args *args, char **cause)
+{
+	char	port[16];
+
+	conf_defaults(keys, conf);
+	if ((args->conf_given || access(args->conf, F_OK) == 0) &&
+	    conf_load(keys, conf, args->conf, cause) != 0)
+		goto fail;
+	if (args->port != -1) {
+		snprintf(port, sizeof port, "%ld", args->port);
+		if (conf_set(keys, conf, "listenPort", port, cause) != 0)
+			goto fail;
+	}
+	return (0);
+
+fail:
+	conf_free(keys, conf);
+	return (-1);
+}
+
+/*
+ * Where a daemon keeps its state when its configuration does not say:
+ * the first folder of $STATE_DIRECTORY (systemd's StateDirectory=, which
+ * may list several), else def.  The caller frees it.
+ */
+char *
+daemon_state_dir(const char *def)
+{
+	const char	*state = getenv("STATE_DIRECTORY");
+	char		*dir;
+
+	if (state == NULL || *state == '\0')
+		return (xstrdup(def));
+	dir = xstrdup(state);
+	dir[strcspn(dir, ":")] = '\0';
+	return (dir);
 }
 
 /*

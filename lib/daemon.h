@@ -23,6 +23,8 @@ struct actor;
 struct daemon;
 struct loop;
 
+struct conf_key;
+
 struct daemon_args {
 	const char	*conf;		/* -f FILE, else the default */
 	int		 conf_given;	/* -f was given: the file must exist */
@@ -53,6 +55,9 @@ struct daemon_hooks {
 int		 daemon_parse_args(struct daemon_args *, const char *,
 		    const char *, int, char **);
 void		 daemon_usage(const char *);
+int		 daemon_conf_load(const struct conf_key *, void *,
+		    const struct daemon_args *, char **);
+char		*daemon_state_dir(const char *);
 int		 daemon_notify(const char *, ...)
 		    __attribute__((__format__ (printf, 1, 2)));
 void		 daemon_libevent_init(void);

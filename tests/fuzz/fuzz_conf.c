@@ -1,10 +1,10 @@
 /*
  * libFuzzer target for the configuration files (lib/conf.c): the input is
  * a file given to petrel-broker and to petrel-namesrv with -f.  Each
- * daemon loads it with its own loader, broker_load() and namesrv_load():
+ * daemon loads it with its own loader, broker_conf_load() and
+ * namesrv_conf_load() (daemons/broker_conf.c, daemons/namesrv_conf.c):
  * defaults, conf_load() against the daemon's table of keys, then the
- * checks that span keys.  The two daemons' sources are compiled in here,
- * their main() renamed, so their tables and checks are the ones fuzzed.
+ * checks that span keys.
  *
  * A refused file must say why, naming the file on every line.  An
  * accepted one must hold only values its keys allow, with addresses the
@@ -16,20 +16,23 @@
  */
 #include "config.h"
 
-int	broker_main(int, char **);
-int	namesrv_main(int, char **);
-
-#define main	broker_main
-#include "../../daemons/broker.c"
-#undef main
-#define main	namesrv_main
-#include "../../daemons/namesrv.c"
-#undef main
-
+#include <sys/types.h>
 #include <sys/socket.h>
 
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "broker_conf.h"
+#include "conf.h"
+#include "daemon.h"
+#include "log.h"
 #include "name.h"
+#include "namesrv_conf.h"
 #include "rpc.h"
+#include "xmalloc.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -307,11 +310,10 @@ fuzz_args(struct daemon_args *args)
 static int
 fuzz_broker_load(void *conf, char **cause)
 {
-	struct broker	b;
+	struct daemon_args	args;
 
-	memset(&b, 0, sizeof b);
-	fuzz_args(&b.args);
-	return (broker_load(&b, conf, cause));
+	fuzz_args(&args);
+	return (broker_conf_load(conf, &args, cause));
 }
 
 /* What an accepted broker configuration must also hold. */
@@ -332,11 +334,10 @@ fuzz_broker_check(const void *conf)
 static int
 fuzz_namesrv_load(void *conf, char **cause)
 {
-	struct namesrv	ns;
+	struct daemon_args	args;
 
-	memset(&ns, 0, sizeof ns);
-	fuzz_args(&ns.args);
-	return (namesrv_load(&ns, conf, cause));
+	fuzz_args(&args);
+	return (namesrv_conf_load(conf, &args, cause));
 }
 
 /* What an accepted name server configuration must also hold. */

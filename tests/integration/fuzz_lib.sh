@@ -37,7 +37,7 @@ fuzz_build() {
 
 # Compile $tmp/NAME from the target SOURCE with every library and actor
 # source, the generated protobuf code of $b/proto and their libraries;
-# further arguments are extra compiler flags.
+# further arguments are extra compiler flags and sources.
 fuzz_build_tree() {
 	fbt_name=$1
 	fbt_src=$2
