@@ -156,9 +156,8 @@ route_manager_check_name(const char *what, const char *s, int topic,
 		    NAME_LEN_MAX);
 		return (buf);
 	}
-	for (i = 0; s[i] != '\0'; i++) {
-		if (topic ? name_char_ok(s[i]) : name_node_char_ok(s[i]))
-			continue;
+	i = name_span(s, !topic);
+	if (s[i] != '\0') {
 		snprintf(buf, len, "%s \"%s\" has an invalid character at "
 		    "byte %zu", what, s, i);
 		return (buf);

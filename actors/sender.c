@@ -608,16 +608,6 @@ sender_route(struct sender *s, struct sender_req *r)
 		sender_park(s, r, r->topic);
 }
 
-/* Copy the len bytes of a string field at p into buf (size bytes) as C. */
-static void
-sender_string(char *buf, size_t size, const uint8_t *p, size_t len)
-{
-	if (len >= size)
-		len = size - 1;
-	memcpy(buf, p, len);
-	buf[len] = '\0';
-}
-
 /*
  * Read a SendMessageRequest (batch 0) or a SendBatchRequest of len bytes
  * at body into r and the strings it does not keep.  Its messages are read
@@ -667,14 +657,14 @@ sender_decode(struct sender_req *r, const uint8_t *body, size_t len,
 			return (-1);
 		switch (f.number) {
 		case SEND_F_GROUP:
-			sender_string(group, size, f.data, f.len);
+			msg_wire_string(group, size, f.data, f.len);
 			break;
 		case SEND_F_TOPIC:
-			sender_string(topic, size, f.data, f.len);
+			msg_wire_string(topic, size, f.data, f.len);
 			break;
 		case SEND_F_BORN_HOST:
 			/* Too long for a host: refused whole, never cut. */
-			sender_string(born, size, f.len < size ? f.data :
+			msg_wire_string(born, size, f.len < size ? f.data :
 			    (const uint8_t *)"-", f.len < size ? f.len : 1);
 			break;
 		case SEND_F_QUEUE_ID:

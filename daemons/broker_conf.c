@@ -163,8 +163,7 @@ broker_conf_load(struct broker_conf *c, const struct daemon_args *args,
 {
 	char	*why;
 
-	memset(c, 0, sizeof *c);
-	if (daemon_conf_load(broker_keys, c, args, cause) != 0)
+	if (daemon_conf_load(broker_keys, c, sizeof *c, args, cause) != 0)
 		return (-1);
 	if (broker_split_addrs(c->namesrv_addr, NULL, BROKER_ADDRS,
 	    &why) == -1) {

@@ -51,8 +51,7 @@ namesrv_conf_load(struct namesrv_conf *c, const struct daemon_args *args,
 {
 	char	*dir;
 
-	memset(c, 0, sizeof *c);
-	if (daemon_conf_load(namesrv_keys, c, args, cause) != 0)
+	if (daemon_conf_load(namesrv_keys, c, sizeof *c, args, cause) != 0)
 		return (-1);
 	if (*c->kv_config_path == '\0') {
 		dir = daemon_state_dir(NAMESRV_DATADIR);

@@ -314,17 +314,6 @@ conf_format(enum conf_type type, int64_t v)
 	return (s);
 }
 
-/* The first byte of s a cluster or broker name may not hold, or its end. */
-static size_t
-conf_node_bad(const char *s)
-{
-	size_t	i;
-
-	for (i = 0; s[i] != '\0' && name_node_char_ok(s[i]); i++)
-		continue;
-	return (i);
-}
-
 /* Check a value against a key and store it; 0, or -1 with cause. */
 static int
 conf_apply(const struct conf_key *k, void *conf, const char *value,
@@ -359,7 +348,7 @@ conf_apply(const struct conf_key *k, void *conf, const char *value,
 			    "IPv6 address", k->name, CONF_SHOW, value);
 			return (-1);
 		}
-		if ((k->flags & CONF_NODE) && (i = conf_node_bad(value)) !=
+		if ((k->flags & CONF_NODE) && (i = name_span(value, 1)) !=
 		    len) {
 			xasprintf(cause, "%s: \"%.*s\" has a character a name "
 			    "may not hold at byte %zu (letters, digits, '_', "

@@ -133,17 +133,18 @@ daemon_usage(const char *name)
 }
 
 /*
- * Build a daemon's configuration in conf (zeroed by the caller) from keys:
- * defaults, the file (a missing default file is fine, a missing -f file
- * is not), then the command line's -p.  0, or -1 with cause and conf
- * freed.
+ * Build a daemon's configuration in conf (size bytes, whatever it held)
+ * from keys: defaults, the file (a missing default file is fine, a
+ * missing -f file is not), then the command line's -p.  0, or -1 with
+ * cause and conf freed.
  */
 int
-daemon_conf_load(const struct conf_key *keys, void *conf,
+daemon_conf_load(const struct conf_key *keys, void *conf, size_t size,
     const struct daemon_args *args, char **cause)
 {
 	char	port[16];
 
+	memset(conf, 0, size);
 	conf_defaults(keys, conf);
 	if ((args->conf_given || access(args->conf, F_OK) == 0) &&
 	    conf_load(keys, conf, args->conf, cause) != 0)

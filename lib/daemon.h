@@ -55,7 +55,7 @@ struct daemon_hooks {
 int		 daemon_parse_args(struct daemon_args *, const char *,
 		    const char *, int, char **);
 void		 daemon_usage(const char *);
-int		 daemon_conf_load(const struct conf_key *, void *,
+int		 daemon_conf_load(const struct conf_key *, void *, size_t,
 		    const struct daemon_args *, char **);
 char		*daemon_state_dir(const char *);
 int		 daemon_notify(const char *, ...)

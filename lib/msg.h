@@ -101,6 +101,19 @@ struct msg_field {
 	size_t		 len;
 };
 
+/*
+ * Copy the len bytes of a string field at p into dst (size bytes) as a C
+ * string: cut at size - 1 bytes, or at a NUL, where a decoded string's
+ * char * ends.
+ */
+static inline void
+msg_wire_string(char *dst, size_t size, const uint8_t *p, size_t len)
+{
+	len = strnlen((const char *)p, len < size - 1 ? len : size - 1);
+	memcpy(dst, p, len);
+	dst[len] = '\0';
+}
+
 int	 msg_wire_varint_get(const uint8_t **, const uint8_t *, unsigned int,
 	    uint64_t *);
 int	 msg_wire_next(const uint8_t **, const uint8_t *,

@@ -9,6 +9,8 @@
 #ifndef NAME_H
 #define NAME_H
 
+#include <stddef.h>
+
 #define NAME_LEN_MAX	127	/* bytes of a topic or group name */
 
 /*
@@ -32,6 +34,22 @@ static inline int
 name_node_char_ok(char c)
 {
 	return (name_char_ok(c) || c == '.' || c == '|');
+}
+
+/*
+ * How many bytes at the start of s a topic or group name (node 0), or a
+ * cluster or broker name (node 1), may hold: its length if it may hold
+ * them all.
+ */
+static inline size_t
+name_span(const char *s, int node)
+{
+	size_t	i;
+
+	for (i = 0; s[i] != '\0' && (node ? name_node_char_ok(s[i]) :
+	    name_char_ok(s[i])); i++)
+		continue;
+	return (i);
 }
 
 #endif /* NAME_H */

@@ -837,17 +837,6 @@ client_send_head(uint8_t *buf, size_t size, const char *group,
 	return ((size_t)(p - buf));
 }
 
-/* Copy a string field f into dst of size bytes, as client_copy() does. */
-static void
-msg_result_copy(char *dst, size_t size, const struct msg_field *f)
-{
-	size_t	len = strnlen((const char *)f->data, f->len < size - 1 ?
-	    f->len : size - 1);
-
-	memcpy(dst, f->data, len);
-	dst[len] = '\0';
-}
-
 /*
  * Read the SendResult of len bytes at data into r (msg_id, unique_id,
  * queue_id and queue_offset; strings cut as client_copy() cuts them).  0,
@@ -872,10 +861,11 @@ msg_result_read(const uint8_t *data, size_t len, struct petrel_send_result *r)
 			return (-1);
 		switch (f.number) {
 		case RESULT_F_MSG_ID:
-			msg_result_copy(r->msg_id, sizeof r->msg_id, &f);
+			msg_wire_string(r->msg_id, sizeof r->msg_id, f.data, f.len);
 			break;
 		case RESULT_F_UNIQUE_ID:
-			msg_result_copy(r->unique_id, sizeof r->unique_id, &f);
+			msg_wire_string(r->unique_id, sizeof r->unique_id, f.data,
+			    f.len);
 			break;
 		case RESULT_F_QUEUE_ID:
 			r->queue_id = (uint32_t)f.value;
