@@ -105,6 +105,9 @@ void			 loop_worked(void);
 void			 loop_set_busy_poll(struct loop *, uint64_t);
 void			 loop_wake(struct loop *, struct loop_wake *);
 void			 loop_wake_cancel(struct loop *, struct loop_wake *);
+int			 loop_take(struct loop *);
+int			 loop_await(struct loop *, int (*)(void *), void *,
+			     uint64_t);
 
 /* Actors. */
 struct actor	*actor_spawn(struct loop *, const struct actor_type *,

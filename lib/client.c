@@ -472,25 +472,32 @@ client_wait_done(struct client_wait *w, int code, const char *text)
 		    NULL, 0);
 }
 
+/* Whether w is answered (a loop_lend() condition). */
+static int
+client_wait_done_p(void *arg)
+{
+	struct client_wait	*w = arg;
+
+	return (atomic_load_explicit(&w->state, memory_order_acquire) ==
+	    CLIENT_WAIT_DONE);
+}
+
 /*
- * Wait for w's answer; 0, or -1 with err filled in.  As the loop does, the
- * caller first looks for the answer for the busy poll time (yielding the
- * CPU between looks), then sleeps: waking a sleeping thread costs more
- * than a round trip to the broker.
+ * Wait for w's answer; 0, or -1 with err filled in.  For the busy poll
+ * time the caller runs the client's loop itself while its thread is not
+ * (loop_lend), so it reads the answer from the socket without another
+ * thread waking for it, or else looks for the answer, yielding the CPU
+ * between looks; then it sleeps: waking a sleeping thread costs more than
+ * a round trip to the broker.
  */
 int
-client_wait_for(struct client_wait *w, struct petrel_error *err)
+client_wait_for(struct petrel_client *c, struct client_wait *w,
+    struct petrel_error *err)
 {
 	uint32_t	s = CLIENT_WAIT_PENDING;
-	uint64_t	until;
 	int		code;
 
-	if (client_busy_poll_us != 0) {
-		until = clock_mono_ns() + client_busy_poll_us * 1000;
-		while (atomic_load_explicit(&w->state, memory_order_acquire) !=
-		    CLIENT_WAIT_DONE && clock_mono_ns() < until)
-			sched_yield();
-	}
+	loop_await(c->loop, client_wait_done_p, w, client_busy_poll_us);
 	if (atomic_compare_exchange_strong_explicit(&w->state, &s,
 	    CLIENT_WAIT_SLEEPING, memory_order_acquire, memory_order_acquire))
 		s = CLIENT_WAIT_SLEEPING;

@@ -2,15 +2,16 @@
  * libpetrel's core, shared by the actors of a client's loop (the client
  * actor, producers, consumers) and the API files (lib/petrel_*.c).
  *
- * Threads.  Functions marked "loop" may only be called on the client's
- * loop thread (from an actor handler or an rpc callback); the rest may be
- * called from any thread.  Connections, the route cache and the heartbeat
- * registrations are plain structures of struct petrel_client, touched only
- * on the loop thread.
+ * Threads.  Functions marked "loop" may only be called where the client's
+ * loop runs (from an actor handler or an rpc callback: on the loop's
+ * thread, or on a waiter it is lent to); the rest may be called from any
+ * thread.  Connections, the route cache and the heartbeat registrations
+ * are plain structures of struct petrel_client, touched only by the loop.
  *
  * Waiting.  An API call that must block puts a struct client_wait on its
  * stack, hands its address to an actor inside a message and calls
- * client_wait_for(); the actor answers exactly once with
+ * client_wait_for(), which runs the client's loop meanwhile when it is the
+ * only one waiting (loop_await()); the actor answers exactly once with
  * client_wait_done().  A struct client_gate bounds what an API handle has
  * in flight (async sends), lets a caller wait for it to drain and carries
  * a producer's sends to its actor.
@@ -171,8 +172,8 @@ void			 client_wait_init(struct client_wait *, void *,
 			     size_t);
 void			 client_wait_done(struct client_wait *, int,
 			     const char *);
-int			 client_wait_for(struct client_wait *,
-			     struct petrel_error *);
+int			 client_wait_for(struct petrel_client *,
+			     struct client_wait *, struct petrel_error *);
 void			 client_gate_init(struct client_gate *, size_t);
 void			 client_gate_fini(struct client_gate *);
 int			 client_gate_enter(struct client_gate *, uint32_t);

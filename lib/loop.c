@@ -26,10 +26,29 @@
  * producer's sync sends, the library's loop slept on the lock for one send
  * in eight, and the two client threads and the broker's net thread often
  * ended up on one of the two CPUs while the other idled.
+ *
+ * Lending: a thread waiting for something a busy-polling loop will do (the
+ * answer to a request: loop_await) runs the loop's turns itself while its
+ * own thread waits parked on a futex.  A blocking call then writes its
+ * request and reads the answer on the caller's thread: one thread spins
+ * instead of two, and nobody wakes anybody.  The loop is lent only to a
+ * lone waiter; with several, its thread serves them all, batching their
+ * requests as before.  A waiter asks the spinning thread for the loop
+ * (lend: HELD -> ASKED), which hands it over between turns (LENT) and
+ * parks; the waiter gives it back (FREE) when its answer came, without
+ * waking the thread, so the next call of a caller sending one request
+ * after another takes it straight back (loop_take).  The parked thread
+ * takes the loop back by itself after LOOP_PARK_NS, and at once when
+ * handed a wake or an exit while nobody runs the loop.  Measured with one
+ * producer's sync sends on two vCPUs: 21.6k/s against 18.1k/s, mean of 18
+ * alternating runs of each.
  */
 #include "config.h"
 
+#include <sys/syscall.h>
+
 #include <errno.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -37,6 +56,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -47,6 +68,15 @@
 #include "xmalloc.h"
 
 #define LOOP_MAX_CALLBACKS	64
+#define LOOP_PARK_NS		1000000	/* a parked thread looks again */
+
+/* Who runs a busy-polling loop (struct loop's lend). */
+enum {
+	LOOP_HELD,		/* its own thread */
+	LOOP_ASKED,		/* its own thread; a waiter asked for it */
+	LOOP_LENT,		/* a waiter; its thread is parked */
+	LOOP_FREE,		/* nobody: given back, its thread parked */
+};
 
 struct loop {
 	char			*name;
@@ -58,13 +88,25 @@ struct loop {
 	uint64_t		 work;		/* callbacks that did work */
 	_Atomic(int)		 spinning;	/* between busy-poll turns */
 	_Atomic(struct loop_wake *) wakes;	/* handed over, to activate */
+	_Atomic(uint32_t)	 lend;		/* LOOP_HELD...; a futex */
+	_Atomic(int)		 waiters;	/* in loop_await() */
+	int			 lent_stop;	/* a waiter's turn saw loop_exit */
+	struct event		*ask_ev;	/* wakes the thread to lend */
+	struct loop_wake	 ask;
 };
 
 static void	 loop_threads_init(void);
 static void	 loop_dispatch(struct loop *);
 static int	 loop_turn(struct loop *, int);
+static int	 loop_poll(struct loop *, uint64_t *);
 static int	 loop_spin(struct loop *);
 static void	 loop_take_wakes(struct loop *);
+static int	 loop_park(struct loop *);
+static void	 loop_give_back(struct loop *, int);
+static void	 loop_asked_cb(evutil_socket_t, short, void *);
+static int	 loop_borrow(struct loop *, int (*)(void *), void *);
+static int	 loop_run_lent(struct loop *, int (*)(void *), void *);
+static void	 loop_futex_wake(struct loop *);
 static void	*loop_main(void *);
 
 static pthread_once_t		 loop_once = PTHREAD_ONCE_INIT;
@@ -96,6 +138,9 @@ loop_new(const char *name)
 	if ((l->base = event_base_new_with_config(cfg)) == NULL)
 		fatalx("%s: event_base_new failed", __func__);
 	event_config_free(cfg);
+	if ((l->ask_ev = event_new(l->base, -1, 0, loop_asked_cb, l)) == NULL)
+		fatalx("%s: event_new failed", __func__);
+	l->ask.ev = l->ask_ev;
 	return (l);
 }
 
@@ -138,28 +183,50 @@ loop_turn(struct loop *l, int flags)
 }
 
 /*
+ * A busy-polling turn: take the wakes handed over, run what is ready
+ * without waiting, and put the deadline off by busy_poll_us if that was
+ * work, else yield the CPU (unless a wake came meanwhile).  1 if the loop
+ * was asked to stop.
+ */
+static int
+loop_poll(struct loop *l, uint64_t *deadline)
+{
+	uint64_t	 work = l->work;
+
+	loop_take_wakes(l);
+	if (loop_turn(l, EVLOOP_NONBLOCK))
+		return (1);
+	if (l->work != work)
+		*deadline = clock_mono_us() + l->busy_poll_us;
+	else if (atomic_load_explicit(&l->wakes, memory_order_relaxed) ==
+	    NULL)
+		sched_yield();
+	return (0);
+}
+
+/*
  * Look for work without sleeping until busy_poll_us pass with none,
  * yielding the CPU between looks; 1 if the loop was asked to stop.
  */
 static int
 loop_spin(struct loop *l)
 {
-	uint64_t	 deadline, work;
+	uint64_t	 deadline;
 	int		 stop = 0;
 
 	/* Sequentially consistent, as in loop_wake(). */
 	atomic_store(&l->spinning, 1);
 	deadline = clock_mono_us() + l->busy_poll_us;
 	while (clock_mono_us() < deadline) {
-		work = l->work;
-		loop_take_wakes(l);
-		if ((stop = loop_turn(l, EVLOOP_NONBLOCK)) != 0)
-			break;
-		if (l->work != work)
+		if (atomic_load_explicit(&l->lend, memory_order_relaxed) ==
+		    LOOP_ASKED) {
+			/* Lent; whoever ran it meanwhile did work. */
+			if ((stop = loop_park(l)) != 0)
+				break;
 			deadline = clock_mono_us() + l->busy_poll_us;
-		else if (atomic_load_explicit(&l->wakes,
-		    memory_order_relaxed) == NULL)
-			sched_yield();	/* unless a wake came meanwhile */
+		}
+		if ((stop = loop_poll(l, &deadline)) != 0)
+			break;
 	}
 	/*
 	 * A thread that saw the loop spinning left its wake on the list;
@@ -170,6 +237,175 @@ loop_spin(struct loop *l)
 	atomic_store(&l->spinning, 0);
 	loop_take_wakes(l);
 	return (stop);
+}
+
+static void
+loop_futex_wake(struct loop *l)
+{
+	syscall(SYS_futex, &l->lend, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+/* The ask's event: the loop's turn ends and its spin sees the ask. */
+static void
+loop_asked_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	loop_worked();
+}
+
+/*
+ * Lend the loop to the waiter that asked for it and wait until it is
+ * given back (or nobody has run it for LOOP_PARK_NS); the loop's thread,
+ * spinning.  1 if a waiter's turn saw loop_exit().
+ */
+static int
+loop_park(struct loop *l)
+{
+	struct timespec	ts = { 0, LOOP_PARK_NS };
+	uint32_t	s = LOOP_ASKED;
+
+	/* The waiter may have withdrawn its ask (answered meanwhile). */
+	if (!atomic_compare_exchange_strong(&l->lend, &s, LOOP_LENT))
+		return (0);
+	loop_self = NULL;
+	for (;;) {
+		s = atomic_load(&l->lend);
+		if (s == LOOP_FREE) {
+			if (atomic_compare_exchange_strong(&l->lend, &s,
+			    LOOP_HELD))
+				break;
+			continue;
+		}
+		syscall(SYS_futex, &l->lend, FUTEX_WAIT_PRIVATE, s, &ts, NULL,
+		    0);
+	}
+	loop_self = l;
+	if (l->lent_stop) {
+		l->lent_stop = 0;
+		return (1);
+	}
+	return (0);
+}
+
+/*
+ * Give the loop back (a waiter running it).  Its parked thread looks
+ * again on its own within LOOP_PARK_NS, which costs nothing if the waiter
+ * soon comes back for it; it is woken now if it has work the waiter left
+ * (wakes handed over, events active, an exit) or must go to sleep in
+ * epoll_wait (idle).
+ */
+static void
+loop_give_back(struct loop *l, int now)
+{
+	atomic_store(&l->lend, LOOP_FREE);
+	if (now || atomic_load(&l->wakes) != NULL ||
+	    event_base_get_num_events(l->base, EVENT_BASE_COUNT_ACTIVE) != 0)
+		loop_futex_wake(l);
+}
+
+/*
+ * Take l to run on this thread: at once if a waiter gave it back, else by
+ * asking its thread if this is the only waiter (with more, its thread
+ * serves them all at once, as it would without waiters).  1 if taken;
+ * 0 if not, or if done(arg) came true while asking.
+ */
+static int
+loop_borrow(struct loop *l, int (*done)(void *), void *arg)
+{
+	uint32_t	 s = LOOP_FREE;
+
+	if (atomic_compare_exchange_strong(&l->lend, &s, LOOP_LENT))
+		return (1);
+	if (s != LOOP_HELD || atomic_load(&l->waiters) != 1 ||
+	    !atomic_compare_exchange_strong(&l->lend, &s, LOOP_ASKED))
+		return (0);
+	loop_wake(l, &l->ask);
+	while ((s = atomic_load(&l->lend)) == LOOP_ASKED) {
+		/* Answered meanwhile, or the loop stopped: withdraw. */
+		if ((done(arg) || !loop_running(l)) &&
+		    atomic_compare_exchange_strong(&l->lend, &s, LOOP_HELD))
+			return (0);
+		sched_yield();
+	}
+	return (1);		/* s is LOOP_LENT */
+}
+
+/*
+ * Run l's turns on this thread, which took it, until done(arg) or it has
+ * had no work for its busy-poll time, then give it back; done(arg).
+ */
+static int
+loop_run_lent(struct loop *l, int (*done)(void *), void *arg)
+{
+	uint64_t	 deadline;
+	int		 ok, stop = 0;
+
+	loop_self = l;
+	deadline = clock_mono_us() + l->busy_poll_us;
+	while (!(ok = done(arg)) && clock_mono_us() < deadline) {
+		if ((stop = loop_poll(l, &deadline)) != 0)
+			break;
+	}
+	loop_self = NULL;
+	if (stop) {
+		l->lent_stop = 1;
+		ok = done(arg);
+	}
+	loop_give_back(l, stop || !ok);
+	return (ok);
+}
+
+/*
+ * Wait up to us for done(arg), made true by something l runs (the answer
+ * to a request its actors sent): while nobody else runs l, run its turns
+ * on this thread, as its own thread would, which then waits parked.  The
+ * answer is then read from the socket by the thread waiting for it, not
+ * by a second spinning thread that must then wake it.  Between looks the
+ * CPU is yielded.  Returns done(arg).  Not on a loop's thread, except
+ * after loop_take().
+ */
+int
+loop_await(struct loop *l, int (*done)(void *), void *arg, uint64_t us)
+{
+	uint64_t	 until;
+	int		 ok;
+
+	if (loop_self == l)	/* taken by loop_take() */
+		return (loop_run_lent(l, done, arg) || loop_await(l, done,
+		    arg, us));
+	atomic_fetch_add(&l->waiters, 1);
+	until = clock_mono_us() + us;
+	while (!(ok = done(arg)) && clock_mono_us() < until) {
+		if (l->busy_poll_us != 0 && loop_self == NULL &&
+		    loop_running(l) && loop_borrow(l, done, arg)) {
+			if ((ok = loop_run_lent(l, done, arg)))
+				break;
+			continue;
+		}
+		sched_yield();
+	}
+	atomic_fetch_sub(&l->waiters, 1);
+	return (ok);
+}
+
+/*
+ * Take l if a waiter gave it back and its thread has not taken it yet,
+ * before handing it work to wait for: then the work wakes nobody, and the
+ * loop_lend() that must follow runs it.  1 if taken.
+ */
+int
+loop_take(struct loop *l)
+{
+	uint32_t	s = LOOP_FREE;
+
+	if (loop_self != NULL || atomic_load_explicit(&l->lend,
+	    memory_order_relaxed) != LOOP_FREE ||
+	    !atomic_compare_exchange_strong(&l->lend, &s, LOOP_LENT))
+		return (0);
+	loop_self = l;
+	return (1);
 }
 
 /* Activate the events of the wakes handed over; the loop's thread. */
@@ -216,8 +452,12 @@ loop_wake(struct loop *l, struct loop_wake *w)
 		 * and its exchange of the list: either the loop takes w after
 		 * it stops spinning, or this load sees it stopped.
 		 */
-		if (atomic_load(&l->spinning))
+		if (atomic_load(&l->spinning)) {
+			/* Given back by a waiter: its parked thread takes w. */
+			if (atomic_load(&l->lend) == LOOP_FREE)
+				loop_futex_wake(l);
 			return;
+		}
 	}
 	event_active(w->ev, EV_READ, 0);
 }
@@ -332,6 +572,7 @@ loop_exit(struct loop *l)
 {
 	if (event_base_loopexit(l->base, NULL) != 0)
 		log_warnx("%s: loop %s", __func__, l->name);
+	loop_futex_wake(l);	/* parked, lent to a waiter */
 }
 
 /* Wait for the loop's thread to end; nothing if it has none. */
@@ -359,6 +600,7 @@ loop_free(struct loop *l)
 	if (loop_running(l))
 		fatalx("%s: loop %s is still running", __func__, l->name);
 	loop_join(l);
+	event_free(l->ask_ev);
 	event_base_free(l->base);
 	free(l->name);
 	free(l);

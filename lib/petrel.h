@@ -1,13 +1,14 @@
 /*
  * libpetrel: the Petrel client library (see libpetrel(3)).
  *
- * A client (struct petrel_client) is a loop thread of the library's own
- * with the connections to the name servers and brokers, the route cache
- * (refreshed every 30 s and at once after a failure) and the heartbeats to
- * brokers (every 30 s).  Producers and consumers made from a client are
- * actors on that thread; the calls below only hand them work and, for the
- * blocking ones, wait for the answer.  Every handle may be used from any
- * thread.  One client per process is usually enough.
+ * A client (struct petrel_client) is a loop of the library's own, on a
+ * thread of its own, with the connections to the name servers and brokers,
+ * the route cache (refreshed every 30 s and at once after a failure) and
+ * the heartbeats to brokers (every 30 s).  Producers and consumers made
+ * from a client are actors on that loop; the calls below only hand them
+ * work and, for the blocking ones, wait for the answer (a blocking call
+ * alone in waiting runs the loop itself meanwhile).  Every handle may be
+ * used from any thread.  One client per process is usually enough.
  *
  * Errors: calls return 0 (or a count) on success and -1 on failure with
  * *err filled in (err may be NULL).  Codes are the Status numbers of
@@ -126,7 +127,7 @@ void	petrel_producer_free(struct petrel_producer *);
 /* Blocking: returns once the broker answered (retrying another broker). */
 int	petrel_send(struct petrel_producer *, const struct petrel_msg *,
 	    struct petrel_send_result *, struct petrel_error *);
-/* The callback runs on the library's thread: keep it short. */
+/* The callback runs where the loop runs: keep it short, never block. */
 int	petrel_send_async(struct petrel_producer *, const struct petrel_msg *,
 	    petrel_send_cb, void *, struct petrel_error *);
 int	petrel_send_oneway(struct petrel_producer *, const struct petrel_msg *,

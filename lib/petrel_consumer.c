@@ -192,8 +192,8 @@ consumer_api_start(struct petrel_consumer *pc, uint32_t type,
 		return (-1);
 	}
 	if (client_on_loop(pc->c)) {
-		client_error(err, PETREL_E_NOT_SENT, "blocking call on the "
-		    "library's thread");
+		client_error(err, PETREL_E_NOT_SENT, "blocking call in a "
+		    "callback of the library");
 		return (-1);
 	}
 	pc->actor = actor_spawn(client_loop(pc->c), &consumer_actor,
@@ -242,7 +242,7 @@ consumer_api_start(struct petrel_consumer *pc, uint32_t type,
 		cfg->subscriptions[cfg->n_subscriptions++] = s;
 	}
 	actor_send(pc->actor, cfg);
-	if (client_wait_for(&w, err) != 0) {
+	if (client_wait_for(pc->c, &w, err) != 0) {
 		/* The actor refused its configuration: close it. */
 		consumer_api_close(pc);
 		return (-1);
@@ -372,7 +372,7 @@ petrel_consumer_queues(struct petrel_consumer *pc, struct petrel_queue *qs,
 	m = msg_new(&petrel__consumer_queues__descriptor);
 	m->waiter = (uint64_t)(uintptr_t)&w;
 	actor_send(pc->actor, m);
-	if (client_wait_for(&w, NULL) != 0)
+	if (client_wait_for(pc->c, &w, NULL) != 0)
 		return (0);
 	return (w.n);
 }
@@ -390,7 +390,7 @@ consumer_api_close(struct petrel_consumer *pc)
 	m = msg_new(&petrel__consumer_close__descriptor);
 	m->waiter = (uint64_t)(uintptr_t)&w;
 	actor_send(pc->actor, m);
-	client_wait_for(&w, NULL);
+	client_wait_for(pc->c, &w, NULL);
 	pc->actor = NULL;
 }
 

@@ -75,8 +75,8 @@ petrel_producer_new(struct petrel_client *c,
 		return (NULL);
 	}
 	if (client_on_loop(c)) {
-		client_error(err, PETREL_E_NOT_SENT, "blocking call on the "
-		    "library's thread");
+		client_error(err, PETREL_E_NOT_SENT, "blocking call in a "
+		    "callback of the library");
 		return (NULL);
 	}
 	p = xcalloc(1, sizeof *p);
@@ -95,7 +95,7 @@ petrel_producer_new(struct petrel_client *c,
 	client_wait_init(&w, NULL, 0);
 	cfg->waiter = (uint64_t)(uintptr_t)&w;
 	actor_send(p->actor, cfg);
-	if (client_wait_for(&w, err) != 0) {
+	if (client_wait_for(c, &w, err) != 0) {
 		petrel_producer_free(p);
 		return (NULL);
 	}
@@ -116,7 +116,7 @@ petrel_producer_free(struct petrel_producer *p)
 	client_wait_init(&w, NULL, 0);
 	m->waiter = (uint64_t)(uintptr_t)&w;
 	actor_send(p->actor, m);
-	client_wait_for(&w, NULL);
+	client_wait_for(p->c, &w, NULL);
 	client_gate_fini(&p->gate);
 	free(p);
 }
@@ -130,8 +130,8 @@ producer_api_check(struct petrel_producer *p, struct petrel_error *err)
 		return (-1);
 	}
 	if (client_on_loop(p->c)) {
-		client_error(err, PETREL_E_NOT_SENT, "blocking call on the "
-		    "library's thread");
+		client_error(err, PETREL_E_NOT_SENT, "blocking call in a "
+		    "callback of the library");
 		return (-1);
 	}
 	return (0);
@@ -185,8 +185,9 @@ producer_api_wait(struct petrel_producer *p, struct client_send *s,
 
 	client_wait_init(&w, res, n);
 	s->waiter = &w;
+	loop_take(client_loop(p->c));
 	producer_api_post(p, s, 0);
-	return (client_wait_for(&w, err));
+	return (client_wait_for(p->c, &w, err));
 }
 
 /* Send msg and wait for the broker's answer. */
@@ -233,7 +234,7 @@ producer_api_enter(struct petrel_producer *p, const struct petrel_msg *msg,
 	return (0);
 }
 
-/* Send msg; cb(result, error or NULL, arg) runs on the library's thread. */
+/* Send msg; cb(result, error or NULL, arg) runs where the loop runs. */
 int
 petrel_send_async(struct petrel_producer *p, const struct petrel_msg *msg,
     petrel_send_cb cb, void *arg, struct petrel_error *err)

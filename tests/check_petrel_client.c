@@ -192,30 +192,36 @@ answer_now(void *arg)
 
 START_TEST(test_wait)
 {
+	struct petrel_client	*c;
 	struct client_wait	w;
 	struct petrel_error	err;
 	pthread_t		t;
 	int			i;
 
+	/* Waits run the client's loop meanwhile; nothing is asked of it. */
+	c = petrel_client_new("127.0.0.1:1", &err);
+	ck_assert_ptr_nonnull(c);
+
 	client_wait_init(&w, NULL, 0);
 	pthread_create(&t, NULL, answer_later, &w);
-	ck_assert_int_eq(client_wait_for(&w, &err), -1);
+	ck_assert_int_eq(client_wait_for(c, &w, &err), -1);
 	ck_assert_int_eq(err.code, PETREL_E_TIMEOUT);
 	ck_assert_str_eq(err.text, "too slow");
 	pthread_join(t, NULL);
 
 	client_wait_init(&w, NULL, 0);
 	client_wait_done(&w, PETREL_OK, NULL);
-	ck_assert_int_eq(client_wait_for(&w, &err), 0);
+	ck_assert_int_eq(client_wait_for(c, &w, &err), 0);
 
 	/* Answer and wait racing: every wait ends with its own answer. */
 	for (i = 0; i < 2000; i++) {
 		client_wait_init(&w, NULL, 0);
 		pthread_create(&t, NULL, answer_now, &w);
-		ck_assert_int_eq(client_wait_for(&w, &err), -1);
+		ck_assert_int_eq(client_wait_for(c, &w, &err), -1);
 		ck_assert_int_eq(err.code, PETREL_E_BUSY);
 		pthread_join(t, NULL);
 	}
+	petrel_client_free(c);
 }
 END_TEST
 
