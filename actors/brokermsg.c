@@ -154,14 +154,15 @@ brokermsg_parse_host(const char *s, uint8_t *host, uint32_t *port)
 {
 	char		 buf[BROKERMSG_HOST_MAX], *colon, *addr, *end;
 	unsigned long	 p;
+	size_t		 len;
 
 	memset(host, 0, 16);
 	*port = 0;
 	if (*s == '\0')
 		return (0);
-	if (strlen(s) >= sizeof buf)
+	if ((len = strlen(s)) >= sizeof buf)
 		return (-1);
-	snprintf(buf, sizeof buf, "%s", s);
+	memcpy(buf, s, len + 1);
 	if ((colon = strrchr(buf, ':')) == NULL || colon[1] == '\0')
 		return (-1);
 	*colon = '\0';

@@ -342,16 +342,15 @@ sender_unready(struct sender *s, const struct envelope *env)
 }
 
 /*
- * Check what a single or batch send has in common.  NULL if good, else a
- * reason in buf.
+ * Check what a single or batch send has in common, parsing born into r.
+ * NULL if good, else a reason in buf.
  */
 static const char *
-sender_check_send(const char *group, const char *topic, int32_t qid,
+sender_check_send(struct sender_req *r, const char *group, const char *topic,
     const char *born, char *buf, size_t len)
 {
 	const char	*why;
-	uint8_t		 host[16];
-	uint32_t	 port;
+	int32_t		 qid = r->qid;
 	size_t		 rl = strlen(BROKER_RETRY_PREFIX);
 
 	if ((why = brokerlib_check_name("producer_group", group,
@@ -370,7 +369,7 @@ sender_check_send(const char *group, const char *topic, int32_t qid,
 		snprintf(buf, len, "queue_id %" PRId32 ": -1 or a queue", qid);
 		return (buf);
 	}
-	if (brokermsg_parse_host(born, host, &port) != 0) {
+	if (brokermsg_parse_host(born, r->born, &r->born_port) != 0) {
 		snprintf(buf, len, "born_host \"%.64s\" is not host:port",
 		    born);
 		return (buf);
@@ -740,7 +739,7 @@ sender_on_send(void *state, ProtobufCMessage *m, const struct envelope *env)
 	    topic, born, sizeof group, illegal, sizeof illegal, &which) != 0)
 		why = "request body does not decode";
 	if (why == NULL)
-		why = sender_check_send(group, topic, r->qid, born, buf,
+		why = sender_check_send(r, group, topic, born, buf,
 		    sizeof buf);
 	if (why == NULL && !batch && r->nouts == 0)
 		why = "message is missing";
@@ -783,7 +782,6 @@ sender_on_send(void *state, ProtobufCMessage *m, const struct envelope *env)
 		r->topic = xstrdup(topic);
 		if (!batch)
 			r->delay = r->outs[0].delay_level;
-		brokermsg_parse_host(born, r->born, &r->born_port);
 		sender_route(s, r);
 	}
 	return (ACTOR_KEPT);
