@@ -10,8 +10,8 @@
  * tag, broadcast, from (first, last or a time in ms), push, later (answer
  * LATER to every message with reconsume times below it), rebalance_ms,
  * rebalance (average or circle), max_reconsume, offset_file, count,
- * idle_ms, threads, orderly, batch, pull_batch, max_unprocessed and
- * log (a file every process appends its message lines to with one
+ * idle_ms, threads, orderly, batch, pull_batch, max_unprocessed, lock_ms
+ * and log (a file every process appends its message lines to with one
  * write each, so their order across consumers can be checked).
  *
  * hold=1 (pull API): keep every polled message undone until SIGUSR1, then
@@ -233,6 +233,8 @@ main(int argc, char **argv)
 			o.pull_batch = (uint32_t)atoi(v);
 		else if (strncmp(argv[i], "max_unprocessed=", 16) == 0)
 			o.max_unprocessed = (uint32_t)atoi(v);
+		else if (strncmp(argv[i], "lock_ms=", 8) == 0)
+			o.lock_ms = (uint32_t)atoi(v);
 		else if (strncmp(argv[i], "rebalance=", 10) == 0) {
 			if (strcmp(v, "circle") == 0)
 				o.rebalance = PETREL_AVERAGE_CIRCLE;
