@@ -20,14 +20,15 @@
  * Orderly (as RocketMQ's ConsumeMessageOrderlyService): in clustering a
  * queue newly owned is first locked on its broker (CODE_LOCK_BATCH_MQ),
  * and only then asked where to start and pulled; every owned queue's lock
- * is renewed every 20 s (the broker keeps one 60 s) and one not renewed
- * for 30 s is not consumed.  Pulled messages wait on the queue (held) and
- * go to the box one batch at a time: the next only once the last came
- * back, so callbacks of a queue run one at a time in offset order.  A
- * batch done LATER is handed out again after a second (reconsume times
- * counted here) until max_reconsume, then sent to the DLQ.  A queue given
- * up waits for its batch, commits its offset, then is unlocked
- * (CODE_UNLOCK_BATCH_MQ); closing unlocks every queue after the commits.
+ * is renewed every lock_ms (20 s by default; the broker keeps one 60 s)
+ * and one not renewed for 30 s is not consumed.  Pulled messages wait on
+ * the queue (held) and go to the box one batch at a time: the next only
+ * once the last came back, so callbacks of a queue run one at a time in
+ * offset order.  A batch done LATER is handed out again after a second
+ * (reconsume times counted here) until max_reconsume, then sent to the
+ * DLQ.  A queue given up waits for its batch, commits its offset, then is
+ * unlocked (CODE_UNLOCK_BATCH_MQ); closing unlocks every queue after the
+ * commits.
  *
  * Pulls: one at a time per queue, long polling (suspended 15 s at the
  * broker), carrying the offset to commit.  An answer is decoded in place
@@ -185,6 +186,7 @@ struct consumer {
 	int			 orderly;	/* one batch a queue at a time */
 	int			 locks;		/* orderly clustering: lock */
 	uint32_t		 batch;		/* orderly: messages handed out */
+	uint32_t		 lock_ms;	/* between lock renewals */
 	uint64_t		 lock_seq;
 	uint64_t		 relock_at;	/* monotonic ms */
 	uint64_t		 ref;		/* actor_ref(self) */
@@ -529,6 +531,7 @@ consumer_on_config(void *state, ProtobufCMessage *m,
 	c->locks = c->orderly &&
 	    c->model == PETREL__MESSAGE_MODEL__MESSAGE_MODEL_CLUSTERING;
 	c->batch = cfg->consume_batch != 0 ? cfg->consume_batch : 1;
+	c->lock_ms = cfg->lock_ms != 0 ? cfg->lock_ms : CONSUMER_LOCK_MS;
 	if (c->max_reconsume == 0)
 		c->max_reconsume = 16;
 	c->ref = actor_ref(c->self);
@@ -565,7 +568,7 @@ consumer_on_config(void *state, ProtobufCMessage *m,
 	actor_timer(c->self, CONSUMER_TICK_COMMIT, CONSUMER_COMMIT_MS, 1);
 	actor_timer(c->self, CONSUMER_TICK_RETRY, CONSUMER_RETRY_MS / 4, 1);
 	if (c->locks)
-		actor_timer(c->self, CONSUMER_TICK_LOCK, CONSUMER_LOCK_MS, 1);
+		actor_timer(c->self, CONSUMER_TICK_LOCK, c->lock_ms, 1);
 	consumer_rebalance(c);
 	if (w != NULL)
 		client_wait_done(w, PETREL_OK, NULL);
@@ -1255,7 +1258,7 @@ consumer_lock_cb(uint32_t status, const char *error, ProtobufCMessage *body,
 
 /*
  * Lock owned queues on their brokers, one LockBatch per broker: with all,
- * every queue (the renewal every CONSUMER_LOCK_MS); else those waiting
+ * every queue (the renewal every lock_ms); else those waiting
  * for a lock or whose lock went stale.
  */
 static void

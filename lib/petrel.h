@@ -187,6 +187,8 @@ struct petrel_consumer_options {
 						   $HOME/.petrel */
 	uint32_t		 rebalance_ms;	/* between rebalances, 20000 */
 	uint32_t		 pull_batch;	/* messages a pull, 32 */
+	uint32_t		 lock_ms;	/* orderly: renew the queue
+						   locks, 20000 */
 };
 
 /* Called on a consumer thread with n messages of one queue. */

@@ -34,6 +34,8 @@
 #define CONSUMER_BATCH_MAX	1024
 #define CONSUMER_SUBS_MAX	256
 #define CONSUMER_POLL_CHUNK	256
+#define CONSUMER_LOCK_MS_MIN	100	/* renewals of orderly queue locks */
+#define CONSUMER_LOCK_MS_MAX	29999	/* under the 30 s a lock lives */
 
 struct consumer_api_sub {
 	char	*topic;
@@ -72,6 +74,7 @@ petrel_consumer_options_init(struct petrel_consumer_options *o)
 	o->max_reconsume = 16;
 	o->rebalance_ms = 20000;
 	o->pull_batch = 32;
+	o->lock_ms = 20000;
 }
 
 /* Whether s is a topic or group name a client may use. */
@@ -107,6 +110,13 @@ petrel_consumer_new(struct petrel_client *c,
 		client_error(err, PETREL_E_BAD_REQUEST, "threads at most %d, "
 		    "batch and pull_batch at most %d", CONSUMER_THREADS_MAX,
 		    CONSUMER_BATCH_MAX);
+		return (NULL);
+	}
+	if (o->lock_ms != 0 && (o->lock_ms < CONSUMER_LOCK_MS_MIN ||
+	    o->lock_ms > CONSUMER_LOCK_MS_MAX)) {
+		client_error(err, PETREL_E_BAD_REQUEST, "lock_ms %u: from %d "
+		    "to %d (a lock not renewed for 30 s is lost)", o->lock_ms,
+		    CONSUMER_LOCK_MS_MIN, CONSUMER_LOCK_MS_MAX);
 		return (NULL);
 	}
 	pc = xcalloc(1, sizeof *pc);
@@ -233,6 +243,7 @@ consumer_api_start(struct petrel_consumer *pc, uint32_t type,
 	cfg->pull_batch = pc->o.pull_batch;
 	cfg->orderly = pc->o.orderly != 0;
 	cfg->consume_batch = pc->o.batch;
+	cfg->lock_ms = pc->o.lock_ms;
 	cfg->consume_type = type;
 	cfg->subscriptions = xcalloc(pc->nsubs, sizeof *cfg->subscriptions);
 	for (i = 0; i < pc->nsubs; i++) {

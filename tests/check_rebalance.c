@@ -126,6 +126,32 @@ START_TEST(test_average_examples)
 }
 END_TEST
 
+/* The layouts tests/integration/consumer_circle.sh expects of members. */
+START_TEST(test_circle_examples)
+{
+	static const size_t	 three[3][3] = { { 0, 3, 6 }, { 1, 4, 7 },
+				     { 2, 5, 0 } };
+	size_t			 owned[MAXQ], n, i, m;
+
+	/* 8 queues, 3 members: 0 3 6, 1 4 7, 2 5 */
+	for (m = 0; m < 3; m++) {
+		n = rebalance_allocate(REBALANCE_AVERAGE_CIRCLE, 3, m, 8,
+		    owned);
+		ck_assert_uint_eq(n, m < 2 ? 3 : 2);
+		for (i = 0; i < n; i++)
+			ck_assert_uint_eq(owned[i], three[m][i]);
+	}
+	/* 8 queues, 2 members: the even ones, the odd ones */
+	for (m = 0; m < 2; m++) {
+		n = rebalance_allocate(REBALANCE_AVERAGE_CIRCLE, 2, m, 8,
+		    owned);
+		ck_assert_uint_eq(n, 4);
+		for (i = 0; i < n; i++)
+			ck_assert_uint_eq(owned[i], m + 2 * i);
+	}
+}
+END_TEST
+
 START_TEST(test_bad_input)
 {
 	size_t	owned[4];
@@ -239,6 +265,7 @@ rebalance_suite(void)
 	tcase_add_test(tc, test_average_properties);
 	tcase_add_test(tc, test_circle_properties);
 	tcase_add_test(tc, test_average_examples);
+	tcase_add_test(tc, test_circle_examples);
 	tcase_add_test(tc, test_bad_input);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("sort");

@@ -9,9 +9,17 @@
  * usage: consumer_driver NAMESRV GROUP TOPIC [name=value ...] with names
  * tag, broadcast, from (first, last or a time in ms), push, later (answer
  * LATER to every message with reconsume times below it), rebalance_ms,
- * max_reconsume, offset_file, count, idle_ms, threads, orderly, batch and
- * log (a file every process appends its message lines to with one write
- * each, so their order across consumers can be checked).
+ * rebalance (average or circle), max_reconsume, offset_file, count,
+ * idle_ms, threads, orderly, batch, pull_batch, max_unprocessed, lock_ms
+ * and log (a file every process appends its message lines to with one
+ * write each, so their order across consumers can be checked).
+ *
+ * hold=1 (pull API): keep every polled message undone until SIGUSR1, then
+ * hand them all back and the later ones at once; prints "H queue n" each
+ * time the number a queue holds changes, and "R" once they are released.
+ * work_ms=N (push API): each callback takes N ms; at the end prints
+ * "P all queue", the most callbacks that ran at once in all and for any
+ * one queue.
  */
 #include "config.h"
 
@@ -27,16 +35,23 @@
 #include "log.h"
 #include "petrel.h"
 
-static volatile sig_atomic_t	 stop;
-static pthread_mutex_t		 out_lock = PTHREAD_MUTEX_INITIALIZER;
-static long			 seen, later = -1;
-static int			 log_fd = -1;
+#define QUEUES_MAX	256
 
+static volatile sig_atomic_t	 stop, release;
+static pthread_mutex_t		 out_lock = PTHREAD_MUTEX_INITIALIZER;
+static long			 seen, later = -1, work_ms;
+static int			 log_fd = -1;
+static long			 running, running_q[QUEUES_MAX];
+static long			 peak, peak_q;
+
+/* SIGTERM and SIGINT stop; SIGUSR1 releases the messages held. */
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGUSR1)
+		release = 1;
+	else
+		stop = 1;
 }
 
 static uint64_t
@@ -78,18 +93,49 @@ print_msg(struct petrel_msg *m)
 	return (PETREL_CONSUME_SUCCESS);
 }
 
+/* Count a callback of queue qid in (1) or out (-1), keeping the peaks. */
+static void
+count_running(uint32_t qid, long d)
+{
+	qid %= QUEUES_MAX;
+	pthread_mutex_lock(&out_lock);
+	running += d;
+	running_q[qid] += d;
+	if (running > peak)
+		peak = running;
+	if (running_q[qid] > peak_q)
+		peak_q = running_q[qid];
+	pthread_mutex_unlock(&out_lock);
+}
+
+/* The push callback: print each message, taking work_ms over them. */
 static enum petrel_consume_status
 listener(struct petrel_msg *const *msgs, size_t n, void *arg)
 {
 	enum petrel_consume_status	st = PETREL_CONSUME_SUCCESS;
+	uint32_t			qid = petrel_msg_queue_id(msgs[0]);
 	size_t				i;
 
 	(void)arg;
+	count_running(qid, 1);
+	if (work_ms > 0)
+		usleep((useconds_t)work_ms * 1000);
 	for (i = 0; i < n; i++) {
 		if (print_msg(msgs[i]) == PETREL_CONSUME_LATER)
 			st = PETREL_CONSUME_LATER;
 	}
+	count_running(qid, -1);
 	return (st);
+}
+
+/* Print how many messages of queue qid are held, n. */
+static void
+print_held(uint32_t qid, long n)
+{
+	pthread_mutex_lock(&out_lock);
+	printf("H %u %ld\n", qid, n);
+	fflush(stdout);
+	pthread_mutex_unlock(&out_lock);
 }
 
 /* Print the queues owned if they changed since last. */
@@ -121,11 +167,14 @@ main(int argc, char **argv)
 	struct petrel_client		*c;
 	struct petrel_consumer		*pc;
 	struct petrel_error		 err;
-	struct petrel_msg		*msgs[64];
+	struct petrel_msg		*msgs[64], **held = NULL;
 	const char			*tag = "*", *v;
 	char				 last[8192] = "";
 	long				 count = -1, idle = -1;
-	int				 push = 0, i, n;
+	long				 nheld_q[QUEUES_MAX];
+	size_t				 nheld = 0, sizeheld = 0, j;
+	int				 push = 0, hold = 0, i, n;
+	uint32_t			 qid;
 	uint64_t			 lastmsg, lastq = 0;
 
 	if (argc < 4) {
@@ -137,6 +186,8 @@ main(int argc, char **argv)
 	    LOG_LEVEL_DEBUG : LOG_LEVEL_WARN);
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
+	signal(SIGUSR1, on_signal);
+	memset(nheld_q, 0, sizeof nheld_q);
 	petrel_consumer_options_init(&o);
 	o.group = argv[2];
 	o.rebalance_ms = 1000;
@@ -178,6 +229,23 @@ main(int argc, char **argv)
 			o.orderly = atoi(v);
 		else if (strncmp(argv[i], "batch=", 6) == 0)
 			o.batch = (uint32_t)atoi(v);
+		else if (strncmp(argv[i], "pull_batch=", 11) == 0)
+			o.pull_batch = (uint32_t)atoi(v);
+		else if (strncmp(argv[i], "max_unprocessed=", 16) == 0)
+			o.max_unprocessed = (uint32_t)atoi(v);
+		else if (strncmp(argv[i], "lock_ms=", 8) == 0)
+			o.lock_ms = (uint32_t)atoi(v);
+		else if (strncmp(argv[i], "rebalance=", 10) == 0) {
+			if (strcmp(v, "circle") == 0)
+				o.rebalance = PETREL_AVERAGE_CIRCLE;
+			else if (strcmp(v, "average") == 0)
+				o.rebalance = PETREL_AVERAGE;
+			else
+				return (64);
+		} else if (strncmp(argv[i], "hold=", 5) == 0)
+			hold = atoi(v);
+		else if (strncmp(argv[i], "work_ms=", 8) == 0)
+			work_ms = atol(v);
 		else if (strncmp(argv[i], "log=", 4) == 0) {
 			log_fd = open(v, O_WRONLY | O_APPEND | O_CREAT, 0644);
 			if (log_fd == -1) {
@@ -187,6 +255,10 @@ main(int argc, char **argv)
 		}
 		else
 			return (64);
+	}
+	if (hold && push) {
+		fprintf(stderr, "hold is for the pull API\n");
+		return (64);
 	}
 	if ((c = petrel_client_new(argv[1], &err)) == NULL) {
 		fprintf(stderr, "client: %s\n", err.text);
@@ -221,15 +293,49 @@ main(int argc, char **argv)
 		}
 		if (n > 0)
 			lastmsg = now_ms();
-		for (i = 0; i < n; i++)
-			petrel_consumer_done(pc, msgs[i], print_msg(msgs[i]));
+		if (hold && release) {
+			/* Told: every message held is done, the rest at once. */
+			for (j = 0; j < nheld; j++)
+				petrel_consumer_done(pc, held[j],
+				    PETREL_CONSUME_SUCCESS);
+			nheld = 0;
+			hold = 0;
+			pthread_mutex_lock(&out_lock);
+			printf("R\n");
+			fflush(stdout);
+			pthread_mutex_unlock(&out_lock);
+		}
+		for (i = 0; i < n; i++) {
+			if (!hold) {
+				petrel_consumer_done(pc, msgs[i],
+				    print_msg(msgs[i]));
+				continue;
+			}
+			print_msg(msgs[i]);
+			if (nheld == sizeheld) {
+				sizeheld = sizeheld == 0 ? 256 : sizeheld * 2;
+				held = realloc(held, sizeheld * sizeof *held);
+				if (held == NULL) {
+					perror("realloc");
+					return (1);
+				}
+			}
+			held[nheld++] = msgs[i];
+			qid = petrel_msg_queue_id(msgs[i]) % QUEUES_MAX;
+			print_held(qid, ++nheld_q[qid]);
+		}
 		if (count >= 0 && seen >= count)
 			break;
 		if (idle >= 0 && now_ms() - lastmsg >= (uint64_t)idle)
 			break;
 	}
+	for (j = 0; j < nheld; j++)
+		petrel_consumer_done(pc, held[j], PETREL_CONSUME_LATER);
+	free(held);
 	petrel_consumer_free(pc);
 	petrel_client_free(c);
+	if (push)
+		printf("P %ld %ld\n", peak, peak_q);
 	printf("END %ld\n", seen);
 	return (0);
 }

@@ -6,6 +6,8 @@ depend on libpetrel's producer:
   consumer_tool.py PORT send TOPIC COUNT PREFIX [TAG]   bodies PREFIX-<i>
   consumer_tool.py PORT offset GROUP TOPIC QUEUES       sum of committed
   consumer_tool.py PORT count TOPIC QUEUES              messages stored
+  consumer_tool.py PORT lock GROUP CLIENT TOPIC BROKER QUEUE...
+                                          the queues locked, one a line
 """
 
 import sys
@@ -40,6 +42,10 @@ def main(argv):
         for q in range(int(argv[4])):
             total += b.max_offset(argv[3], q)
         print(total)
+    elif verb == "lock":
+        for q in b.lock(argv[3], argv[4], argv[5], argv[6],
+                        [int(x) for x in argv[7:]]):
+            print(q)
     return 0
 
 
