@@ -34,6 +34,12 @@ struct cli_conn;
 #define CLI_DEFAULT_TIMEOUT	3000		/* ms */
 #define CLI_MAX_TIMEOUT		3600000		/* ms */
 
+/* The times format_parse_time() takes, for help and for errors. */
+#define CLI_TIME_HELP	"epoch ms, ISO 8601, \"YYYY-MM-DD HH:MM:SS\" " \
+	"(local) or \"now\""
+#define CLI_TIME_FORMS	"epoch ms, YYYY-MM-DD[THH:MM[:SS[.mmm]]][Z|+HH:MM] " \
+	"or \"now\""
+
 /* Global state of one invocation. */
 struct cli {
 	struct rpc		**namesrv;	/* one per address, in order */
@@ -88,6 +94,8 @@ struct cmd_option {
 struct cmd_args {
 	const struct cmd_entry	*entry;
 	const char		*values[CMD_MAX_OPTIONS]; /* "" for a switch */
+	const char		*namesrv;	/* -n after the verb */
+	const char		*timeout;	/* -t after the verb */
 	int			 argc;
 	char			**argv;
 };
@@ -175,7 +183,13 @@ int		 cli_first_report(struct cli *, struct cli_first *,
 
 /* cli/cmd_consume.c */
 struct petrel_consumer_options;
+struct petrel_client;
+struct petrel_consumer;
 char		*cmd_consume_namesrv(struct cli *);
+int		 cmd_consume_open(struct cli *, struct cmd_args *,
+		     const char *, const char *,
+		     const struct petrel_consumer_options *,
+		     struct petrel_client **, struct petrel_consumer **);
 const char	*cmd_consume_options_parse(struct cmd_args *,
 		     struct petrel_consumer_options *);
 
@@ -217,7 +231,7 @@ extern const struct cmd_entry	cmd_kv_delete_entry;
 extern const struct cmd_entry	cmd_kv_list_entry;
 extern const struct cmd_entry	cmd_bench_store_entry;
 extern const struct cmd_entry	cmd_bench_runtime_entry;
-struct petrel_client *cmd_send_client(struct cli *, const char *, char **);
+struct petrel_client *cmd_send_client(struct cli *, char **);
 extern const struct cmd_entry	cmd_send_entry;
 extern const struct cmd_entry	cmd_bench_produce_entry;
 

@@ -86,12 +86,21 @@ const struct cmd_entry cmd_global_entry = {
 	.flags = CMD_GLOBAL
 };
 
-/* The options every verb takes besides its own. */
-static const struct cmd_option cmd_verb_options[] = {
+/*
+ * The options every verb takes besides its own; a verb that asks a server
+ * also takes the global -n and -t (cmd_server_options), so they may come
+ * before the command or after it.
+ */
+static const struct cmd_option cmd_server_options[] = {
+	{ "namesrv", 'n', "host:port[;...]",
+	  "name servers to ask, in order (as before the command)" },
+	{ "timeout", 't', "ms", "wait this long for each name server "
+	  "(as before the command)" },
 	{ "json", 0, NULL, "print one JSON document instead of text" },
 	{ "help", 'h', NULL, "print this help and exit" },
 	{ NULL, 0, NULL, NULL }
 };
+static const struct cmd_option *const cmd_verb_options = cmd_server_options + 2;
 
 #define CMD_OPT_JSON	1000	/* getopt_long's value for --json */
 #define CMD_HELP_WIDTH	24	/* widest option column in help */
@@ -113,6 +122,16 @@ static void	 cmd_complete_options(FILE *, const char *,
 		     const struct cmd_option *, const struct cmd_option *);
 static int	 cmd_takes_arg(const struct cmd_option *,
 		     const struct cmd_option *, const char *);
+static const struct cmd_option *cmd_common_options(const struct cmd_entry *);
+
+/* The options entry takes besides its own: with -n and -t if it asks. */
+static const struct cmd_option *
+cmd_common_options(const struct cmd_entry *entry)
+{
+	if (entry->flags & CMD_LOCAL)
+		return (cmd_verb_options);
+	return (cmd_server_options);
+}
 
 /* Append a formatted string to *s (which may be NULL). */
 static void
@@ -269,7 +288,8 @@ cmd_find(int argc, char **argv, const struct cmd_entry **entry, int *used,
 /*
  * Parse the options and arguments of entry: argv[0] is its last command
  * word.  Options may follow arguments, and every verb also takes --json
- * (which sets cli->json) and -h.  For cmd_global_entry, argv[0] is the
+ * (which sets cli->json) and -h, and one that asks a server -n and -t
+ * (into args->namesrv and args->timeout).  For cmd_global_entry, argv[0] is the
  * program and parsing stops at the first argument, the command.  Returns
  * CMD_PARSE_OK with args filled in, CMD_PARSE_HELP for a verb's -h, or
  * CMD_PARSE_ERROR with *cause set.  A CMD_RAW entry gets every word after
@@ -279,8 +299,8 @@ int
 cmd_parse(const struct cmd_entry *entry, struct cli *cli, int argc,
     char **argv, struct cmd_args *args, char **cause)
 {
-	struct option			 longopts[CMD_MAX_OPTIONS + 3];
-	char				 optstring[CMD_MAX_OPTIONS * 2 + 4];
+	struct option			 longopts[CMD_MAX_OPTIONS + 5];
+	char				 optstring[CMD_MAX_OPTIONS * 2 + 8];
 	const struct cmd_option		*o;
 	char				*name, *verb, *p;
 	size_t				 n = 0, i;
@@ -319,14 +339,18 @@ cmd_parse(const struct cmd_entry *entry, struct cli *cli, int argc,
 				*p++ = ':';
 		}
 	}
-	*p = '\0';
 	i = n;
-	if (!global) {
-		longopts[i++] = (struct option){ "json", no_argument, NULL,
-		    CMD_OPT_JSON };
-		longopts[i++] = (struct option){ "help", no_argument, NULL,
-		    'h' };
+	for (o = global ? NULL : cmd_common_options(entry); o != NULL &&
+	    o->name != NULL; o++) {
+		longopts[i++] = (struct option){ o->name, o->arg != NULL ?
+		    required_argument : no_argument, NULL, o->letter != 0 ?
+		    o->letter : CMD_OPT_JSON };
+		if (o->letter != 0 && o->letter != 'h') {
+			*p++ = (char)o->letter;
+			*p++ = ':';
+		}
 	}
+	*p = '\0';
 	longopts[i] = (struct option){ NULL, 0, NULL, 0 };
 
 	if (global)
@@ -348,6 +372,15 @@ cmd_parse(const struct cmd_entry *entry, struct cli *cli, int argc,
 			goto out;
 		case CMD_OPT_JSON:
 			cli->json = 1;
+			continue;
+		case 'n':
+		case 't':
+			if (global)
+				break;
+			if (ch == 'n')
+				args->namesrv = optarg;
+			else
+				args->timeout = optarg;
 			continue;
 		case '?':
 			cmd_bad_option(cause, name, argv[optind - 1], longopts);
@@ -521,7 +554,8 @@ cmd_help(FILE *f, const struct cmd_entry *entry)
 	free(usage);
 	fprintf(f, "%c%s.\n", toupper((unsigned char)entry->help[0]),
 	    entry->help + 1);
-	cmd_print_options(f, "Options", entry->options, cmd_verb_options);
+	cmd_print_options(f, "Options", entry->options,
+	    cmd_common_options(entry));
 }
 
 /* Help for a noun: each of its verbs. */
@@ -763,11 +797,12 @@ cmd_complete(FILE *f, int argc, char **argv)
 	}
 
 	/* The verb's options and arguments. */
-	if (argc - 2 >= i && cmd_takes_arg(entry->options, NULL,
-	    argv[argc - 2]))
+	if (argc - 2 >= i && cmd_takes_arg(entry->options,
+	    cmd_common_options(entry), argv[argc - 2]))
 		return;
 	if (cur[0] == '-') {
-		cmd_complete_options(f, cur, entry->options, cmd_verb_options);
+		cmd_complete_options(f, cur, entry->options,
+		    cmd_common_options(entry));
 		return;
 	}
 	/* After "help", complete the command it is asked about. */

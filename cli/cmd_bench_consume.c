@@ -27,8 +27,8 @@ static const struct cmd_option cmd_bench_consume_options[] = {
 	{ "topic", 0, "topic", "the topic to consume (required)" },
 	{ "group", 'g', "group", "the consumer group (required)" },
 	{ "count", 'c', "n", "messages to consume (required)" },
-	{ "from", 0, "first|last|ms", "where a new group starts; default "
-	    "first" },
+	{ "from", 0, "first|last|time", "where a new group starts (as for "
+	    "consume); default first" },
 	{ NULL, 0, NULL, NULL }
 };
 
@@ -128,11 +128,11 @@ cmd_bench_consume_exec(struct cli *cli, struct cmd_args *args)
 	struct cmd_bench_consume_hist	 h;
 	struct json			*j;
 	const char			*why, *topic, *s;
-	char				*ns, *end;
+	char				*end;
 	uint64_t			 count, seen = 0, errors = 0;
 	uint64_t			 start, last, lastseen = 0, now, wall, st;
 	double				 secs, rate;
-	int				 n, i;
+	int				 n, i, rc;
 
 	topic = cmd_get(args, "topic");
 	s = cmd_get(args, "count");
@@ -149,22 +149,9 @@ cmd_bench_consume_exec(struct cli *cli, struct cmd_args *args)
 		o.from = PETREL_FROM_FIRST;
 	o.pull_batch = 256;
 	o.max_unprocessed = 4096;
-	ns = cmd_consume_namesrv(cli);
-	c = petrel_client_new(ns, &err);
-	free(ns);
-	if (c == NULL)
-		return (cli_fail(cli, (uint32_t)err.code, "client", "%s",
-		    err.text));
-	if ((pc = petrel_consumer_new(c, &o, &err)) == NULL ||
-	    petrel_consumer_subscribe(pc, topic, "*", &err) != 0 ||
-	    petrel_consumer_start(pc, &err) != 0) {
-		petrel_consumer_free(pc);
-		petrel_client_free(c);
-		if (err.code == PETREL_E_BAD_REQUEST)
-			return (cli_bad_args(cli, args, "%s", err.text));
-		return (cli_fail(cli, (uint32_t)err.code, "bench", "%s",
-		    err.text));
-	}
+	if ((rc = cmd_consume_open(cli, args, topic, "*", &o, &c, &pc)) !=
+	    EX_OK)
+		return (rc);
 	memset(&h, 0, sizeof h);
 	start = last = clock_mono_us();
 	while (seen < count) {

@@ -34,7 +34,6 @@
 static int	cmd_bench_produce_exec(struct cli *, struct cmd_args *);
 
 static const struct cmd_option cmd_bench_produce_options[] = {
-	{ "namesrv", 'n', "ADDR", "the name servers (default petrel's)" },
 	{ "topic", 0, "TOPIC", "the topic to send to (required)" },
 	{ "size", 0, "BYTES", "bytes in each body (default 1024)" },
 	{ "threads", 0, "N", "sending threads (default 1)" },
@@ -265,8 +264,7 @@ cmd_bench_produce_exec(struct cli *cli, struct cmd_args *args)
 		return (cli_bad_args(cli, args, "--count or --duration, not "
 		    "both"));
 
-	if ((c = cmd_send_client(cli, cmd_get(args, "namesrv"),
-	    &cause)) == NULL) {
+	if ((c = cmd_send_client(cli, &cause)) == NULL) {
 		rc = cli_error(cli, EX_USAGE, "usage", "%s", cause);
 		free(cause);
 		return (rc);

@@ -19,8 +19,10 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "json.h"
 #include "petrel.h"
+#include "proto/frame.pb-c.h"
 #include "rpc.h"
 #include "xmalloc.h"
 
@@ -30,8 +32,9 @@ static const struct cmd_option cmd_consume_options[] = {
 	{ "group", 'g', "group", "consume as this consumer group (required)" },
 	{ "tag", 0, "expr", "only messages with these tags: \"TagA || TagB\"" },
 	{ "count", 'c', "n", "exit after n messages" },
-	{ "from", 0, "first|last|ms", "where a new group starts: the first "
-	    "message, new messages only (the default), or a time in ms" },
+	{ "from", 0, "first|last|time", "where a new group starts: the first "
+	    "message, new messages only (the default), or a time: "
+	    CLI_TIME_HELP },
 	{ "broadcast", 0, NULL, "see every message, offsets in a local file" },
 	{ NULL, 0, NULL, NULL }
 };
@@ -217,15 +220,69 @@ cmd_consume_options_parse(struct cmd_args *args,
 			o->from = PETREL_FROM_FIRST;
 		else if (strcmp(from, "last") == 0)
 			o->from = PETREL_FROM_LAST;
-		else if (cmd_consume_count(from, &ms) == 0) {
+		else if (format_parse_time(from, clock_wall_ms(), &ms) == 0) {
 			o->from = PETREL_FROM_TIME;
 			o->from_ms = ms;
 		} else
-			return ("--from takes first, last or a time in ms");
+			return ("--from takes first, last or a time: "
+			    CLI_TIME_FORMS);
 	}
 	if (cmd_has(args, "broadcast"))
 		o->model = PETREL_BROADCASTING;
 	return (NULL);
+}
+
+/*
+ * A client and a started consumer of topic (tag: NULL for every message)
+ * with options o, into *c and *pc.  The topic's route is asked first,
+ * like every verb asks, so that no name server (EX_UNAVAILABLE, or
+ * EX_TEMPFAIL when one does not answer within -t) and a topic that no
+ * broker serves (1) end the command at once instead of leaving the
+ * consumer waiting for a route forever.  Returns EX_OK or the exit code
+ * after saying why.
+ */
+int
+cmd_consume_open(struct cli *cli, struct cmd_args *args, const char *topic,
+    const char *tag, const struct petrel_consumer_options *o,
+    struct petrel_client **c, struct petrel_consumer **pc)
+{
+	struct petrel_error	 err;
+	struct cli_targets	 ts;
+	uint32_t		 status;
+	char			*error = NULL;
+	int			 rc = EX_OK;
+
+	*pc = NULL;
+	if ((*c = cmd_send_client(cli, &error)) == NULL) {
+		rc = cli_error(cli, EX_USAGE, "usage", "%s", error);
+		free(error);
+		return (rc);
+	}
+	/* Subscribing checks the topic and tags without asking anyone. */
+	if ((*pc = petrel_consumer_new(*c, o, &err)) == NULL ||
+	    petrel_consumer_subscribe(*pc, topic, tag, &err) != 0) {
+		rc = err.code == PETREL_E_BAD_REQUEST ? cli_bad_args(cli, args,
+		    "%s", err.text) : cli_fail(cli, (uint32_t)err.code,
+		    err.text, "consume %s", topic);
+		goto fail;
+	}
+	memset(&ts, 0, sizeof ts);
+	status = cli_targets_route(cli, topic, &ts, &error);
+	cli_targets_free(&ts);
+	if (status != PETREL__STATUS__STATUS_OK) {
+		rc = cli_fail(cli, status, error, "consume %s", topic);
+		free(error);
+		goto fail;
+	}
+	if (petrel_consumer_start(*pc, &err) == 0)
+		return (EX_OK);
+	rc = cli_fail(cli, (uint32_t)err.code, err.text, "consume %s", topic);
+fail:
+	petrel_consumer_free(*pc);
+	petrel_client_free(*c);
+	*pc = NULL;
+	*c = NULL;
+	return (rc);
 }
 
 static int
@@ -237,7 +294,6 @@ cmd_consume_exec(struct cli *cli, struct cmd_args *args)
 	struct petrel_error		 err;
 	struct petrel_msg		*msgs[64];
 	const char			*why, *s;
-	char				*ns;
 	uint64_t			 count = 0, seen = 0;
 	int				 n, i, rc = EX_OK, tty;
 	size_t				 max;
@@ -248,28 +304,9 @@ cmd_consume_exec(struct cli *cli, struct cmd_args *args)
 	    cmd_consume_count(s, &count) != 0)
 		return (cli_bad_args(cli, args, "--count takes a number above "
 		    "0"));
-	ns = cmd_consume_namesrv(cli);
-	c = petrel_client_new(ns, &err);
-	free(ns);
-	if (c == NULL)
-		return (cli_fail(cli, (uint32_t)err.code, "client", "%s",
-		    err.text));
-	if ((pc = petrel_consumer_new(c, &o, &err)) == NULL ||
-	    petrel_consumer_subscribe(pc, args->argv[0], cmd_get(args, "tag"),
-	    &err) != 0) {
-		petrel_consumer_free(pc);
-		petrel_client_free(c);
-		if (err.code == PETREL_E_BAD_REQUEST)
-			return (cli_bad_args(cli, args, "%s", err.text));
-		return (cli_fail(cli, (uint32_t)err.code, "consume", "%s",
-		    err.text));
-	}
-	if (petrel_consumer_start(pc, &err) != 0) {
-		petrel_consumer_free(pc);
-		petrel_client_free(c);
-		return (cli_fail(cli, (uint32_t)err.code, "consume", "%s",
-		    err.text));
-	}
+	if ((rc = cmd_consume_open(cli, args, args->argv[0],
+	    cmd_get(args, "tag"), &o, &c, &pc)) != EX_OK)
+		return (rc);
 	signal(SIGINT, cmd_consume_signal);
 	signal(SIGTERM, cmd_consume_signal);
 	tty = isatty(STDERR_FILENO);

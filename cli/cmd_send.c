@@ -20,7 +20,6 @@
 #include "cli.h"
 #include "json.h"
 #include "petrel.h"
-#include "rpc.h"
 #include "xmalloc.h"
 
 static int	cmd_send_exec(struct cli *, struct cmd_args *);
@@ -58,25 +57,16 @@ struct cmd_send {
  * *cause set.
  */
 struct petrel_client *
-cmd_send_client(struct cli *cli, const char *list, char **cause)
+cmd_send_client(struct cli *cli, char **cause)
 {
 	struct petrel_client	*c;
 	struct petrel_error	 err;
-	char			*s = NULL, *tmp;
-	size_t			 i;
+	char			*list;
 
-	if (list == NULL) {
-		for (i = 0; i < cli->nnamesrv; i++) {
-			xasprintf(&tmp, "%s%s%s", s != NULL ? s : "",
-			    s != NULL ? ";" : "", rpc_address(cli->namesrv[i]));
-			free(s);
-			s = tmp;
-		}
-		list = s;
-	}
-	if ((c = petrel_client_new(list != NULL ? list : "", &err)) == NULL)
+	list = cmd_consume_namesrv(cli);
+	if ((c = petrel_client_new(list, &err)) == NULL)
 		xasprintf(cause, "%s", err.text);
-	free(s);
+	free(list);
 	return (c);
 }
 
@@ -188,7 +178,7 @@ cmd_send_exec(struct cli *cli, struct cmd_args *args)
 	if (rc != EX_OK)
 		return (rc);
 
-	if ((c = cmd_send_client(cli, NULL, &cause)) == NULL) {
+	if ((c = cmd_send_client(cli, &cause)) == NULL) {
 		rc = cli_error(cli, EX_USAGE, "usage", "%s", cause);
 		free(cause);
 		return (rc);

@@ -81,6 +81,39 @@ expect_grep err 'no name server address given'
 expect 64 "$PETREL" -t
 expect_grep err 'needs an argument'
 
+# -n and -t may also follow the verb of every command that asks a server,
+# with the same checks; the command's own usage line comes with the error.
+usage_error cluster list -t 0
+expect_grep err 'bad timeout "0"'
+expect_grep err '^usage: petrel cluster list'
+usage_error bench consume --topic T -g G -c 1 --timeout x
+expect_grep err 'bad timeout "x"'
+usage_error cluster list -n
+expect_grep err 'cluster list: option "-n" needs an argument'
+usage_error bench produce --topic T --namesrv
+expect_grep err 'option "--namesrv" needs an argument'
+usage_error route T -n nonsense
+expect_grep err 'bad name server address: nonsense'
+usage_error consume T -g G --namesrv ' ; '
+expect_grep err 'no name server address given'
+# The command asks no server: no -n.
+usage_error help -n 127.0.0.1:1
+expect_grep err 'unknown option "-n"'
+"$PETREL" __commands >"$tmp/commands" || fail "__commands"
+while read -r cmd; do
+	case $cmd in
+	help|"bench store"|"bench runtime")
+		continue ;;
+	esac
+	# shellcheck disable=SC2086
+	expect 0 "$PETREL" $cmd -n 127.0.0.1:1 --timeout 5 --help
+	expect_grep out '^  -n, --namesrv host:port'
+	expect_grep out '^  -t, --timeout ms'
+	# shellcheck disable=SC2086
+	expect 0 "$PETREL" __complete $cmd --name
+	expect_out "--namesrv"
+done <"$tmp/commands"
+
 # In JSON mode the error is one JSON document on stderr.
 expect 64 "$PETREL" $dead --json kv get onlyone
 expect_jq err '.error.code == "usage" and
