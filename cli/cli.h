@@ -76,6 +76,14 @@ struct cli_first {
 	size_t			 failed;
 };
 
+/* A progress line on stderr, kept only when stderr is a terminal. */
+struct cli_progress {
+	int			 tty;
+	int			 shown;
+	uint64_t		 last_us;	/* when last written */
+};
+#define CLI_PROGRESS_US		100000		/* at most 10 a second */
+
 /* An option of a verb, or a global option. */
 struct cmd_option {
 	const char	*name;		/* long name, without the dashes */
@@ -174,6 +182,10 @@ uint32_t	 cli_targets_route(struct cli *, const char *,
 		     struct cli_targets *, char **);
 void		 cli_json_error(struct json *, uint32_t, const char *);
 const char	*cli_check_name(const char *);
+void		 cli_progress_init(struct cli_progress *);
+void		 cli_progress(struct cli_progress *, const char *, ...)
+		     __attribute__((__format__ (printf, 2, 3)));
+void		 cli_progress_done(struct cli_progress *);
 int		 cli_check_address(const char *, char **);
 void		 cli_first_note(struct cli_first *, uint32_t, const char *,
 		     const char *, const char *);

@@ -242,6 +242,7 @@ cmd_bench_produce_exec(struct cli *cli, struct cmd_args *args)
 	struct petrel_error		 err;
 	struct json			*j;
 	struct timespec			 tick = { 1, 0 };
+	struct cli_progress		 pr;
 	uint64_t			 t0, now, done, last = 0, lsum = 0, sum;
 	long				 size, threads, window, count, duration;
 	long				 i, sec;
@@ -294,6 +295,7 @@ cmd_bench_produce_exec(struct cli *cli, struct cmd_args *args)
 		if (pthread_create(&ts[i].tid, NULL, bench_main, &ts[i]) != 0)
 			fatalx("pthread_create failed");
 	}
+	cli_progress_init(&pr);
 	for (sec = 1;; sec++) {
 		nanosleep(&tick, NULL);
 		done = atomic_load(&b.done);
@@ -305,13 +307,16 @@ cmd_bench_produce_exec(struct cli *cli, struct cmd_args *args)
 			    (double)(done - last) : 0.0,
 			    (unsigned long long)atomic_load(&b.errors));
 			fflush(stdout);
-		}
+		} else		/* nothing on stdout until the end */
+			cli_progress(&pr, "%lds: %llu messages", sec,
+			    (unsigned long long)done);
 		last = done;
 		lsum = sum;
 		if ((b.count != 0 && done >= b.count) ||
 		    (b.count == 0 && sec >= duration))
 			break;
 	}
+	cli_progress_done(&pr);
 	atomic_store(&b.stop, 1);
 	for (i = 0; i < threads; i++) {
 		pthread_join(ts[i].tid, NULL);

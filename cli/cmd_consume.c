@@ -15,8 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "clock.h"
@@ -93,65 +91,6 @@ cmd_consume_count(const char *s, uint64_t *n)
 	return (0);
 }
 
-/* Whether len bytes of s are valid UTF-8. */
-static int
-cmd_consume_utf8(const unsigned char *s, size_t len)
-{
-	size_t	i = 0, n, k;
-
-	while (i < len) {
-		if (s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if ((s[i] & 0xe0) == 0xc0 && s[i] >= 0xc2)
-			n = 1;
-		else if ((s[i] & 0xf0) == 0xe0)
-			n = 2;
-		else if ((s[i] & 0xf8) == 0xf0 && s[i] <= 0xf4)
-			n = 3;
-		else
-			return (0);
-		for (k = 1; k <= n; k++) {
-			if (i + k >= len || (s[i + k] & 0xc0) != 0x80)
-				return (0);
-		}
-		i += n + 1;
-	}
-	return (1);
-}
-
-/* Base64 of len bytes of p; the caller frees it. */
-static char *
-cmd_consume_base64(const unsigned char *p, size_t len)
-{
-	static const char	 tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
-	char			*out, *o;
-	size_t			 i;
-	uint32_t		 v;
-
-	o = out = xmalloc((len + 2) / 3 * 4 + 1);
-	for (i = 0; i + 2 < len; i += 3) {
-		v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-		*o++ = tab[v >> 18];
-		*o++ = tab[(v >> 12) & 63];
-		*o++ = tab[(v >> 6) & 63];
-		*o++ = tab[v & 63];
-	}
-	if (i < len) {
-		v = (uint32_t)p[i] << 16;
-		if (i + 1 < len)
-			v |= (uint32_t)p[i + 1] << 8;
-		*o++ = tab[v >> 18];
-		*o++ = tab[(v >> 12) & 63];
-		*o++ = i + 1 < len ? tab[(v >> 6) & 63] : '=';
-		*o++ = '=';
-	}
-	*o = '\0';
-	return (out);
-}
-
 /* Print one message as text or a JSON line; 0 or -1 (stdout failed). */
 static int
 cmd_consume_print(struct cli *cli, struct petrel_msg *m)
@@ -163,7 +102,7 @@ cmd_consume_print(struct cli *cli, struct petrel_msg *m)
 	int		 utf8, rc;
 
 	body = petrel_msg_body(m, &len);
-	utf8 = cmd_consume_utf8(body, len);
+	utf8 = format_utf8(body, len);
 	nkeys = petrel_msg_nkeys(m);
 	if (!cli->json) {
 		if (printf("%s %u %" PRIu64 " %s %s ", petrel_msg_topic(m),
@@ -174,7 +113,7 @@ cmd_consume_print(struct cli *cli, struct petrel_msg *m)
 		if (utf8)
 			fwrite(body, 1, len, stdout);
 		else {
-			b64 = cmd_consume_base64(body, len);
+			b64 = format_base64(body, len);
 			printf("base64:%s", b64);
 			free(b64);
 		}
@@ -194,7 +133,7 @@ cmd_consume_print(struct cli *cli, struct petrel_msg *m)
 	if (utf8)
 		json_stringn(j, "body", body, len);
 	else {
-		b64 = cmd_consume_base64(body, len);
+		b64 = format_base64(body, len);
 		json_string(j, "body_base64", b64);
 		free(b64);
 	}
@@ -292,10 +231,11 @@ cmd_consume_exec(struct cli *cli, struct cmd_args *args)
 	struct petrel_client		*c;
 	struct petrel_consumer		*pc;
 	struct petrel_error		 err;
+	struct cli_progress		 pr;
 	struct petrel_msg		*msgs[64];
 	const char			*why, *s;
 	uint64_t			 count = 0, seen = 0;
-	int				 n, i, rc = EX_OK, tty;
+	int				 n, i, rc = EX_OK;
 	size_t				 max;
 
 	if ((why = cmd_consume_options_parse(args, &o)) != NULL)
@@ -309,7 +249,7 @@ cmd_consume_exec(struct cli *cli, struct cmd_args *args)
 		return (rc);
 	signal(SIGINT, cmd_consume_signal);
 	signal(SIGTERM, cmd_consume_signal);
-	tty = isatty(STDERR_FILENO);
+	cli_progress_init(&pr);
 	while (!cmd_consume_stop && (count == 0 || seen < count)) {
 		max = nitems(msgs);
 		if (count != 0 && count - seen < max)
@@ -334,11 +274,10 @@ cmd_consume_exec(struct cli *cli, struct cmd_args *args)
 		if (rc != EX_OK)
 			break;
 		seen += (uint64_t)n;
-		if (tty && n > 0)
-			fprintf(stderr, "\r%" PRIu64 " messages", seen);
+		if (n > 0)
+			cli_progress(&pr, "%" PRIu64 " messages", seen);
 	}
-	if (tty && seen > 0)
-		fputc('\n', stderr);
+	cli_progress_done(&pr);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	petrel_consumer_free(pc);
