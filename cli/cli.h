@@ -144,6 +144,8 @@ char		*cmd_usage(const struct cmd_entry *);
 void		 cmd_help(FILE *, const struct cmd_entry *);
 void		 cmd_help_noun(FILE *, const char *);
 void		 cmd_help_all(FILE *);
+int		 cmd_help_print(struct cli *, const char *,
+		     const struct cmd_entry *);
 void		 cmd_list_options(FILE *);
 void		 cmd_list_commands(FILE *);
 void		 cmd_complete(FILE *, int, char **);

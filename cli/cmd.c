@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "json.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -609,6 +610,79 @@ cmd_help_all(FILE *f)
 	    "or see petrel(1).\n");
 }
 
+/* The options of one or two tables as JSON objects in array "options". */
+static void
+cmd_json_options(struct json *j, const struct cmd_option *a,
+    const struct cmd_option *b)
+{
+	const struct cmd_option	*tables[2] = { a, b }, *o;
+	char			 letter[2] = { 0, 0 };
+	size_t			 t;
+
+	json_array_open(j, "options");
+	for (t = 0; t < 2; t++) {
+		for (o = tables[t]; o != NULL && o->name != NULL; o++) {
+			json_object_open(j, NULL);
+			json_string(j, "name", o->name);
+			letter[0] = (char)o->letter;
+			if (o->letter != 0)
+				json_string(j, "letter", letter);
+			if (o->arg != NULL)
+				json_string(j, "arg", o->arg);
+			json_string(j, "help", o->help);
+			json_object_close(j);
+		}
+	}
+	json_array_close(j);
+}
+
+/*
+ * Help as text, or with --json as one object: the global usage and
+ * options, then each command (only entry's, or only noun's if given) with
+ * its usage line, what it does and its options.  Returns an exit code.
+ */
+int
+cmd_help_print(struct cli *cli, const char *noun,
+    const struct cmd_entry *entry)
+{
+	const struct cmd_entry	**e;
+	struct json		 *j;
+	char			 *s;
+
+	if (!cli->json) {
+		if (entry != NULL)
+			cmd_help(stdout, entry);
+		else if (noun != NULL)
+			cmd_help_noun(stdout, noun);
+		else
+			cmd_help_all(stdout);
+		return (0);
+	}
+	j = cli_json_new(cli);
+	json_object_open(j, NULL);
+	json_string(j, "usage", CMD_GLOBAL_USAGE);
+	cmd_json_options(j, cmd_global_options, NULL);
+	json_array_open(j, "commands");
+	for (e = cmd_table; *e != NULL; e++) {
+		if ((entry != NULL && *e != entry) ||
+		    (noun != NULL && strcmp((*e)->noun, noun) != 0))
+			continue;
+		json_object_open(j, NULL);
+		s = cmd_name(*e);
+		json_string(j, "command", s);
+		free(s);
+		s = cmd_usage(*e);
+		json_string(j, "usage", s);
+		free(s);
+		json_string(j, "help", (*e)->help);
+		cmd_json_options(j, (*e)->options, cmd_common_options(*e));
+		json_object_close(j);
+	}
+	json_array_close(j);
+	json_object_close(j);
+	return (cli_json_print(cli, j));
+}
+
 /* petrel help [COMMAND [VERB]]. */
 static int
 cmd_help_exec(struct cli *cli, struct cmd_args *args)
@@ -617,10 +691,8 @@ cmd_help_exec(struct cli *cli, struct cmd_args *args)
 	char			*usage;
 	int			 rc;
 
-	if (args->argc == 0) {
-		cmd_help_all(stdout);
-		return (0);
-	}
+	if (args->argc == 0)
+		return (cmd_help_print(cli, NULL, NULL));
 	if (!cmd_noun_exists(args->argv[0])) {
 		usage = cmd_usage(&cmd_help_entry);
 		rc = cli_usage_error(cli, usage, "help: unknown command \"%s\"",
@@ -637,11 +709,7 @@ cmd_help_exec(struct cli *cli, struct cmd_args *args)
 		free(usage);
 		return (rc);
 	}
-	if (entry == NULL)
-		cmd_help_noun(stdout, args->argv[0]);
-	else
-		cmd_help(stdout, entry);
-	return (0);
+	return (cmd_help_print(cli, args->argv[0], entry));
 }
 
 /* Every long option of petrel, one "--name" a line, each once. */

@@ -109,7 +109,7 @@ main(int argc, char **argv)
 	if (cmd_has(&args, "json"))
 		cli.json = 1;
 	if (cmd_has(&args, "help")) {
-		cmd_help_all(stdout);
+		rc = cmd_help_print(&cli, NULL, NULL);
 		goto out;
 	}
 	if (cmd_has(&args, "version")) {
@@ -127,7 +127,7 @@ main(int argc, char **argv)
 
 	switch (cmd_find(argc, argv, &entry, &used, &cause, &usage)) {
 	case CMD_PARSE_HELP:
-		cmd_help_noun(stdout, argv[0]);
+		rc = cmd_help_print(&cli, argv[0], NULL);
 		goto out;
 	case CMD_PARSE_ERROR:
 		rc = cli_usage_error(&cli, usage, "%s", cause);
@@ -136,7 +136,7 @@ main(int argc, char **argv)
 	switch (cmd_parse(entry, &cli, argc - used + 1, argv + used - 1, &args,
 	    &cause)) {
 	case CMD_PARSE_HELP:
-		cmd_help(stdout, entry);
+		rc = cmd_help_print(&cli, NULL, entry);
 		goto out;
 	case CMD_PARSE_ERROR:
 		usage = cmd_usage(entry);

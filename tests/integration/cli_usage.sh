@@ -28,6 +28,25 @@ expect_grep out '^petrel [0-9]+\.[0-9]+\.[0-9]+$'
 expect 0 "$PETREL" --version
 expect 0 "$PETREL" --json --version
 expect_jq out '.name == "petrel" and (.version | test("^[0-9]+[.][0-9]+[.][0-9]+$"))'
+# Help in JSON: every command with its usage and options, or those asked.
+expect 0 "$PETREL" --json help
+expect_jq out '.usage == "petrel [-hV] [--json] [-n host:port[;...]] [-t ms] command [args]" and
+    (.commands | length) == 24 and
+    (.commands | map(.command) | index("bench consume")) != null and
+    (.commands[] | select(.command == "bench consume") | .options |
+	map(.name) | index("namesrv")) != null and
+    (.options | map(select(.letter == "n")) | length) == 1'
+"$PETREL" __commands | wc -l | grep -qx 24 || fail "not 24 commands"
+expect 0 "$PETREL" help --json kv get
+expect_jq out '(.commands | map(.command)) == ["kv get"] and
+    .commands[0].usage == "petrel kv get NAMESPACE KEY"'
+expect 0 "$PETREL" --json kv -h
+expect_jq out '(.commands | map(.command)) ==
+    ["kv get", "kv put", "kv delete", "kv list"]'
+expect 0 "$PETREL" --json -h
+expect_jq out '(.commands | length) == 24'
+expect 0 "$PETREL" --json bench store -h
+expect_jq out '.commands[0].command == "bench store"'
 
 # Usage errors: 64, a reason and a usage line, nothing on stdout.  None of
 # these may try to reach a name server (there is none on this port).
