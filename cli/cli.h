@@ -37,8 +37,8 @@ struct cli_conn;
 /* The times format_parse_time() takes, for help and for errors. */
 #define CLI_TIME_HELP	"epoch ms, ISO 8601, \"YYYY-MM-DD HH:MM:SS\" " \
 	"(local) or \"now\""
-#define CLI_TIME_FORMS	"epoch ms, YYYY-MM-DD[THH:MM[:SS[.mmm]]][Z|+HH:MM] " \
-	"or \"now\""
+#define CLI_TIME_FORMS	"epoch ms, " \
+	"YYYY-MM-DD[THH:MM[:SS[.mmm]]][Z|+HH:MM] or \"now\""
 
 /* Global state of one invocation. */
 struct cli {
@@ -82,7 +82,7 @@ struct cli_progress {
 	int			 shown;
 	uint64_t		 last_us;	/* when last written */
 };
-#define CLI_PROGRESS_US		100000		/* at most 10 a second */
+#define CLI_PROGRESS_US	100000		/* at most 10 a second */
 
 /* An option of a verb, or a global option. */
 struct cmd_option {

@@ -101,7 +101,8 @@ static const struct cmd_option cmd_server_options[] = {
 	{ "help", 'h', NULL, "print this help and exit" },
 	{ NULL, 0, NULL, NULL }
 };
-static const struct cmd_option *const cmd_verb_options = cmd_server_options + 2;
+static const struct cmd_option *const cmd_verb_options =
+    cmd_server_options + 2;
 
 #define CMD_OPT_JSON	1000	/* getopt_long's value for --json */
 #define CMD_HELP_WIDTH	24	/* widest option column in help */
@@ -290,8 +291,8 @@ cmd_find(int argc, char **argv, const struct cmd_entry **entry, int *used,
  * Parse the options and arguments of entry: argv[0] is its last command
  * word.  Options may follow arguments, and every verb also takes --json
  * (which sets cli->json) and -h, and one that asks a server -n and -t
- * (into args->namesrv and args->timeout).  For cmd_global_entry, argv[0] is the
- * program and parsing stops at the first argument, the command.  Returns
+ * (into args->namesrv and args->timeout).  For cmd_global_entry, argv[0]
+ * is the program and parsing stops at the first argument, the command.  Returns
  * CMD_PARSE_OK with args filled in, CMD_PARSE_HELP for a verb's -h, or
  * CMD_PARSE_ERROR with *cause set.  A CMD_RAW entry gets every word after
  * argv[0] as its arguments, untouched; only a word -h or --help is read.
@@ -329,6 +330,10 @@ cmd_parse(const struct cmd_entry *entry, struct cli *cli, int argc,
 	for (o = entry->options; o != NULL && o->name != NULL; o++, n++) {
 		if (n == CMD_MAX_OPTIONS)
 			fatalx("%s: too many options", entry->noun);
+		if (!global && (~entry->flags & CMD_LOCAL) &&
+		    (o->letter == 'n' || o->letter == 't'))
+			fatalx("%s: -%c is petrel's own", entry->noun,
+			    o->letter);
 		longopts[n].name = o->name;
 		longopts[n].has_arg = o->arg != NULL ? required_argument :
 		    no_argument;

@@ -225,7 +225,7 @@ cmd_bench_consume_exec(struct cli *cli, struct cmd_args *args)
 			petrel_consumer_done(pc, msgs[i],
 			    PETREL_CONSUME_SUCCESS);
 		}
-		/* Text has its line a second on stdout; JSON waits for the end. */
+		/* Text prints a line a second; JSON waits for the end. */
 		if (cli->json)
 			cli_progress(&pr, "%" PRIu64 " of %" PRIu64 " messages",
 			    seen, count);

@@ -1,8 +1,9 @@
 /*
  * petrel: the command-line tool.  main() parses the global options, finds
  * the command in the table of cli/cmd.c, parses its options (-n and -t
- * may come again there), points it at the name servers and runs it.  The exit code is the command's, from
- * sysexits(3); see EXIT STATUS in petrel(1).
+ * may come again there), points it at the name servers and runs it.  The
+ * exit code is the command's, from sysexits(3); see EXIT STATUS in
+ * petrel(1).
  *
  * Three hidden commands serve the tooling: "__options" lists every long
  * option (the man page test), "__commands" every command and "__complete
