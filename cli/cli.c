@@ -2,7 +2,8 @@
  * What every petrel subcommand shares: the name server list, one request
  * sent to the name servers in turn until one answers (lib/rpc.h), the
  * mapping of answers to sysexits(3) exit codes, and the output of results
- * and errors as human text or as one JSON document (lib/json.h).
+ * and errors as human text or as one JSON document (lib/json.h), and the
+ * progress line long commands keep on a terminal's stderr.
  *
  * A name server that cannot be reached (refused, closed, timed out or
  * talking nonsense) is skipped for the next one in the list; an answer of
@@ -29,6 +30,7 @@
 #include <event2/event.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "json.h"
 #include "log.h"
 #include "msg.h"
@@ -805,4 +807,51 @@ cli_check_address(const char *address, char **cause)
 	rc = rpc_resolve(host, port, &ss, &len, cause);
 	free(host);
 	return (rc);
+}
+
+/*
+ * Start a progress line: shown on stderr only when it is a terminal, so
+ * nothing changes for pipes, files and scripts.
+ */
+void
+cli_progress_init(struct cli_progress *p)
+{
+	memset(p, 0, sizeof *p);
+	p->tty = isatty(STDERR_FILENO);
+}
+
+/*
+ * Rewrite the progress line with a printf format, at most once every
+ * CLI_PROGRESS_US so a fast loop does not flood the terminal.
+ */
+void
+cli_progress(struct cli_progress *p, const char *fmt, ...)
+{
+	va_list		ap;
+	uint64_t	now;
+
+	if (!p->tty)
+		return;
+	now = clock_mono_us();
+	if (p->shown && now - p->last_us < CLI_PROGRESS_US)
+		return;
+	p->last_us = now;
+	p->shown = 1;
+	fputc('\r', stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\033[K", stderr);
+	fflush(stderr);
+}
+
+/* Clear the progress line, if one was shown, before the command ends. */
+void
+cli_progress_done(struct cli_progress *p)
+{
+	if (!p->shown)
+		return;
+	fputs("\r\033[K", stderr);
+	fflush(stderr);
+	p->shown = 0;
 }

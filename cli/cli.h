@@ -34,6 +34,12 @@ struct cli_conn;
 #define CLI_DEFAULT_TIMEOUT	3000		/* ms */
 #define CLI_MAX_TIMEOUT		3600000		/* ms */
 
+/* The times format_parse_time() takes, for help and for errors. */
+#define CLI_TIME_HELP	"epoch ms, ISO 8601, \"YYYY-MM-DD HH:MM:SS\" " \
+	"(local) or \"now\""
+#define CLI_TIME_FORMS	"epoch ms, " \
+	"YYYY-MM-DD[THH:MM[:SS[.mmm]]][Z|+HH:MM] or \"now\""
+
 /* Global state of one invocation. */
 struct cli {
 	struct rpc		**namesrv;	/* one per address, in order */
@@ -70,6 +76,14 @@ struct cli_first {
 	size_t			 failed;
 };
 
+/* A progress line on stderr, kept only when stderr is a terminal. */
+struct cli_progress {
+	int			 tty;
+	int			 shown;
+	uint64_t		 last_us;	/* when last written */
+};
+#define CLI_PROGRESS_US	100000		/* at most 10 a second */
+
 /* An option of a verb, or a global option. */
 struct cmd_option {
 	const char	*name;		/* long name, without the dashes */
@@ -88,6 +102,8 @@ struct cmd_option {
 struct cmd_args {
 	const struct cmd_entry	*entry;
 	const char		*values[CMD_MAX_OPTIONS]; /* "" for a switch */
+	const char		*namesrv;	/* -n after the verb */
+	const char		*timeout;	/* -t after the verb */
 	int			 argc;
 	char			**argv;
 };
@@ -128,6 +144,8 @@ char		*cmd_usage(const struct cmd_entry *);
 void		 cmd_help(FILE *, const struct cmd_entry *);
 void		 cmd_help_noun(FILE *, const char *);
 void		 cmd_help_all(FILE *);
+int		 cmd_help_print(struct cli *, const char *,
+		     const struct cmd_entry *);
 void		 cmd_list_options(FILE *);
 void		 cmd_list_commands(FILE *);
 void		 cmd_complete(FILE *, int, char **);
@@ -166,6 +184,10 @@ uint32_t	 cli_targets_route(struct cli *, const char *,
 		     struct cli_targets *, char **);
 void		 cli_json_error(struct json *, uint32_t, const char *);
 const char	*cli_check_name(const char *);
+void		 cli_progress_init(struct cli_progress *);
+void		 cli_progress(struct cli_progress *, const char *, ...)
+		     __attribute__((__format__ (printf, 2, 3)));
+void		 cli_progress_done(struct cli_progress *);
 int		 cli_check_address(const char *, char **);
 void		 cli_first_note(struct cli_first *, uint32_t, const char *,
 		     const char *, const char *);
@@ -175,7 +197,13 @@ int		 cli_first_report(struct cli *, struct cli_first *,
 
 /* cli/cmd_consume.c */
 struct petrel_consumer_options;
+struct petrel_client;
+struct petrel_consumer;
 char		*cmd_consume_namesrv(struct cli *);
+int		 cmd_consume_open(struct cli *, struct cmd_args *,
+		     const char *, const char *,
+		     const struct petrel_consumer_options *,
+		     struct petrel_client **, struct petrel_consumer **);
 const char	*cmd_consume_options_parse(struct cmd_args *,
 		     struct petrel_consumer_options *);
 
@@ -217,7 +245,7 @@ extern const struct cmd_entry	cmd_kv_delete_entry;
 extern const struct cmd_entry	cmd_kv_list_entry;
 extern const struct cmd_entry	cmd_bench_store_entry;
 extern const struct cmd_entry	cmd_bench_runtime_entry;
-struct petrel_client *cmd_send_client(struct cli *, const char *, char **);
+struct petrel_client *cmd_send_client(struct cli *, char **);
 extern const struct cmd_entry	cmd_send_entry;
 extern const struct cmd_entry	cmd_bench_produce_entry;
 

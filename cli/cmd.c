@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "json.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -86,12 +87,22 @@ const struct cmd_entry cmd_global_entry = {
 	.flags = CMD_GLOBAL
 };
 
-/* The options every verb takes besides its own. */
-static const struct cmd_option cmd_verb_options[] = {
+/*
+ * The options every verb takes besides its own; a verb that asks a server
+ * also takes the global -n and -t (cmd_server_options), so they may come
+ * before the command or after it.
+ */
+static const struct cmd_option cmd_server_options[] = {
+	{ "namesrv", 'n', "host:port[;...]",
+	  "name servers to ask, in order (as before the command)" },
+	{ "timeout", 't', "ms", "wait this long for each name server "
+	  "(as before the command)" },
 	{ "json", 0, NULL, "print one JSON document instead of text" },
 	{ "help", 'h', NULL, "print this help and exit" },
 	{ NULL, 0, NULL, NULL }
 };
+static const struct cmd_option *const cmd_verb_options =
+    cmd_server_options + 2;
 
 #define CMD_OPT_JSON	1000	/* getopt_long's value for --json */
 #define CMD_HELP_WIDTH	24	/* widest option column in help */
@@ -113,6 +124,16 @@ static void	 cmd_complete_options(FILE *, const char *,
 		     const struct cmd_option *, const struct cmd_option *);
 static int	 cmd_takes_arg(const struct cmd_option *,
 		     const struct cmd_option *, const char *);
+static const struct cmd_option *cmd_common_options(const struct cmd_entry *);
+
+/* The options entry takes besides its own: with -n and -t if it asks. */
+static const struct cmd_option *
+cmd_common_options(const struct cmd_entry *entry)
+{
+	if (entry->flags & CMD_LOCAL)
+		return (cmd_verb_options);
+	return (cmd_server_options);
+}
 
 /* Append a formatted string to *s (which may be NULL). */
 static void
@@ -269,8 +290,9 @@ cmd_find(int argc, char **argv, const struct cmd_entry **entry, int *used,
 /*
  * Parse the options and arguments of entry: argv[0] is its last command
  * word.  Options may follow arguments, and every verb also takes --json
- * (which sets cli->json) and -h.  For cmd_global_entry, argv[0] is the
- * program and parsing stops at the first argument, the command.  Returns
+ * (which sets cli->json) and -h, and one that asks a server -n and -t
+ * (into args->namesrv and args->timeout).  For cmd_global_entry, argv[0]
+ * is the program and parsing stops at the first argument, the command.  Returns
  * CMD_PARSE_OK with args filled in, CMD_PARSE_HELP for a verb's -h, or
  * CMD_PARSE_ERROR with *cause set.  A CMD_RAW entry gets every word after
  * argv[0] as its arguments, untouched; only a word -h or --help is read.
@@ -279,8 +301,8 @@ int
 cmd_parse(const struct cmd_entry *entry, struct cli *cli, int argc,
     char **argv, struct cmd_args *args, char **cause)
 {
-	struct option			 longopts[CMD_MAX_OPTIONS + 3];
-	char				 optstring[CMD_MAX_OPTIONS * 2 + 4];
+	struct option			 longopts[CMD_MAX_OPTIONS + 5];
+	char				 optstring[CMD_MAX_OPTIONS * 2 + 8];
 	const struct cmd_option		*o;
 	char				*name, *verb, *p;
 	size_t				 n = 0, i;
@@ -308,6 +330,10 @@ cmd_parse(const struct cmd_entry *entry, struct cli *cli, int argc,
 	for (o = entry->options; o != NULL && o->name != NULL; o++, n++) {
 		if (n == CMD_MAX_OPTIONS)
 			fatalx("%s: too many options", entry->noun);
+		if (!global && (~entry->flags & CMD_LOCAL) &&
+		    (o->letter == 'n' || o->letter == 't'))
+			fatalx("%s: -%c is petrel's own", entry->noun,
+			    o->letter);
 		longopts[n].name = o->name;
 		longopts[n].has_arg = o->arg != NULL ? required_argument :
 		    no_argument;
@@ -319,14 +345,18 @@ cmd_parse(const struct cmd_entry *entry, struct cli *cli, int argc,
 				*p++ = ':';
 		}
 	}
-	*p = '\0';
 	i = n;
-	if (!global) {
-		longopts[i++] = (struct option){ "json", no_argument, NULL,
-		    CMD_OPT_JSON };
-		longopts[i++] = (struct option){ "help", no_argument, NULL,
-		    'h' };
+	for (o = global ? NULL : cmd_common_options(entry); o != NULL &&
+	    o->name != NULL; o++) {
+		longopts[i++] = (struct option){ o->name, o->arg != NULL ?
+		    required_argument : no_argument, NULL, o->letter != 0 ?
+		    o->letter : CMD_OPT_JSON };
+		if (o->letter != 0 && o->letter != 'h') {
+			*p++ = (char)o->letter;
+			*p++ = ':';
+		}
 	}
+	*p = '\0';
 	longopts[i] = (struct option){ NULL, 0, NULL, 0 };
 
 	if (global)
@@ -348,6 +378,15 @@ cmd_parse(const struct cmd_entry *entry, struct cli *cli, int argc,
 			goto out;
 		case CMD_OPT_JSON:
 			cli->json = 1;
+			continue;
+		case 'n':
+		case 't':
+			if (global)
+				break;
+			if (ch == 'n')
+				args->namesrv = optarg;
+			else
+				args->timeout = optarg;
 			continue;
 		case '?':
 			cmd_bad_option(cause, name, argv[optind - 1], longopts);
@@ -521,7 +560,8 @@ cmd_help(FILE *f, const struct cmd_entry *entry)
 	free(usage);
 	fprintf(f, "%c%s.\n", toupper((unsigned char)entry->help[0]),
 	    entry->help + 1);
-	cmd_print_options(f, "Options", entry->options, cmd_verb_options);
+	cmd_print_options(f, "Options", entry->options,
+	    cmd_common_options(entry));
 }
 
 /* Help for a noun: each of its verbs. */
@@ -575,6 +615,79 @@ cmd_help_all(FILE *f)
 	    "or see petrel(1).\n");
 }
 
+/* The options of one or two tables as JSON objects in array "options". */
+static void
+cmd_json_options(struct json *j, const struct cmd_option *a,
+    const struct cmd_option *b)
+{
+	const struct cmd_option	*tables[2] = { a, b }, *o;
+	char			 letter[2] = { 0, 0 };
+	size_t			 t;
+
+	json_array_open(j, "options");
+	for (t = 0; t < 2; t++) {
+		for (o = tables[t]; o != NULL && o->name != NULL; o++) {
+			json_object_open(j, NULL);
+			json_string(j, "name", o->name);
+			letter[0] = (char)o->letter;
+			if (o->letter != 0)
+				json_string(j, "letter", letter);
+			if (o->arg != NULL)
+				json_string(j, "arg", o->arg);
+			json_string(j, "help", o->help);
+			json_object_close(j);
+		}
+	}
+	json_array_close(j);
+}
+
+/*
+ * Help as text, or with --json as one object: the global usage and
+ * options, then each command (only entry's, or only noun's if given) with
+ * its usage line, what it does and its options.  Returns an exit code.
+ */
+int
+cmd_help_print(struct cli *cli, const char *noun,
+    const struct cmd_entry *entry)
+{
+	const struct cmd_entry	**e;
+	struct json		 *j;
+	char			 *s;
+
+	if (!cli->json) {
+		if (entry != NULL)
+			cmd_help(stdout, entry);
+		else if (noun != NULL)
+			cmd_help_noun(stdout, noun);
+		else
+			cmd_help_all(stdout);
+		return (0);
+	}
+	j = cli_json_new(cli);
+	json_object_open(j, NULL);
+	json_string(j, "usage", CMD_GLOBAL_USAGE);
+	cmd_json_options(j, cmd_global_options, NULL);
+	json_array_open(j, "commands");
+	for (e = cmd_table; *e != NULL; e++) {
+		if ((entry != NULL && *e != entry) ||
+		    (noun != NULL && strcmp((*e)->noun, noun) != 0))
+			continue;
+		json_object_open(j, NULL);
+		s = cmd_name(*e);
+		json_string(j, "command", s);
+		free(s);
+		s = cmd_usage(*e);
+		json_string(j, "usage", s);
+		free(s);
+		json_string(j, "help", (*e)->help);
+		cmd_json_options(j, (*e)->options, cmd_common_options(*e));
+		json_object_close(j);
+	}
+	json_array_close(j);
+	json_object_close(j);
+	return (cli_json_print(cli, j));
+}
+
 /* petrel help [COMMAND [VERB]]. */
 static int
 cmd_help_exec(struct cli *cli, struct cmd_args *args)
@@ -583,10 +696,8 @@ cmd_help_exec(struct cli *cli, struct cmd_args *args)
 	char			*usage;
 	int			 rc;
 
-	if (args->argc == 0) {
-		cmd_help_all(stdout);
-		return (0);
-	}
+	if (args->argc == 0)
+		return (cmd_help_print(cli, NULL, NULL));
 	if (!cmd_noun_exists(args->argv[0])) {
 		usage = cmd_usage(&cmd_help_entry);
 		rc = cli_usage_error(cli, usage, "help: unknown command \"%s\"",
@@ -603,11 +714,7 @@ cmd_help_exec(struct cli *cli, struct cmd_args *args)
 		free(usage);
 		return (rc);
 	}
-	if (entry == NULL)
-		cmd_help_noun(stdout, args->argv[0]);
-	else
-		cmd_help(stdout, entry);
-	return (0);
+	return (cmd_help_print(cli, args->argv[0], entry));
 }
 
 /* Every long option of petrel, one "--name" a line, each once. */
@@ -763,11 +870,12 @@ cmd_complete(FILE *f, int argc, char **argv)
 	}
 
 	/* The verb's options and arguments. */
-	if (argc - 2 >= i && cmd_takes_arg(entry->options, NULL,
-	    argv[argc - 2]))
+	if (argc - 2 >= i && cmd_takes_arg(entry->options,
+	    cmd_common_options(entry), argv[argc - 2]))
 		return;
 	if (cur[0] == '-') {
-		cmd_complete_options(f, cur, entry->options, cmd_verb_options);
+		cmd_complete_options(f, cur, entry->options,
+		    cmd_common_options(entry));
 		return;
 	}
 	/* After "help", complete the command it is asked about. */

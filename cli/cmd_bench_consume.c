@@ -1,7 +1,8 @@
 /*
  * petrel bench consume --topic T --group G --count N [--json]: drains N
  * messages through libpetrel's pull API as fast as it can (RocketMQ's
- * Consumer benchmark), printing the rate each second, then the totals:
+ * Consumer benchmark), printing each second the rate and the mean and
+ * largest latency from store and from birth to consume, then the totals:
  * messages a second and the latency from store to delivery (p50, p99,
  * p99.9, in microseconds; the broker stores milliseconds, so latencies
  * are counted per millisecond, in a histogram that grows as needed).
@@ -27,8 +28,8 @@ static const struct cmd_option cmd_bench_consume_options[] = {
 	{ "topic", 0, "topic", "the topic to consume (required)" },
 	{ "group", 'g', "group", "the consumer group (required)" },
 	{ "count", 'c', "n", "messages to consume (required)" },
-	{ "from", 0, "first|last|ms", "where a new group starts; default "
-	    "first" },
+	{ "from", 0, "first|last|time", "where a new group starts (as for "
+	    "consume); default first" },
 	{ NULL, 0, NULL, NULL }
 };
 
@@ -97,6 +98,53 @@ cmd_bench_consume_add(struct cmd_bench_consume_hist *h, uint64_t ms)
 }
 
 /*
+ * The latencies of one second's messages, for its line: from store (the
+ * broker's clock) and from birth (the producer's clock) to the moment the
+ * poll returned them, in milliseconds.  RocketMQ's consumer benchmark
+ * prints the same two.
+ */
+struct cmd_bench_consume_second {
+	uint64_t	n;
+	uint64_t	store_sum;
+	uint64_t	store_max;
+	uint64_t	born_sum;
+	uint64_t	born_max;
+};
+
+/* Count one message polled at wall ms into second t. */
+static void
+cmd_bench_consume_second_add(struct cmd_bench_consume_second *t,
+    uint64_t wall, uint64_t store_ms, uint64_t born_ms)
+{
+	uint64_t	s2c = wall > store_ms ? wall - store_ms : 0;
+	uint64_t	b2c = wall > born_ms ? wall - born_ms : 0;
+
+	t->n++;
+	t->store_sum += s2c;
+	t->born_sum += b2c;
+	if (s2c > t->store_max)
+		t->store_max = s2c;
+	if (b2c > t->born_max)
+		t->born_max = b2c;
+}
+
+/* Print second sec's line (rate over us microseconds) and start anew. */
+static void
+cmd_bench_consume_second_print(struct cmd_bench_consume_second *t,
+    uint64_t sec, uint64_t us, uint64_t seen, uint64_t count)
+{
+	double	n = t->n > 0 ? (double)t->n : 1;
+
+	printf("%" PRIu64 "s: %.0f msgs/s, store to consume mean %.1f ms max "
+	    "%" PRIu64 " ms, born to consume mean %.1f ms max %" PRIu64
+	    " ms, %" PRIu64 " of %" PRIu64 "\n", sec, (double)t->n * 1e6 /
+	    (double)us, (double)t->store_sum / n, t->store_max,
+	    (double)t->born_sum / n, t->born_max, seen, count);
+	fflush(stdout);
+	memset(t, 0, sizeof *t);
+}
+
+/*
  * The q-th quantile in microseconds: the latency of rank q * (total - 1),
  * rounded, among all counted in order.
  */
@@ -126,13 +174,15 @@ cmd_bench_consume_exec(struct cli *cli, struct cmd_args *args)
 	struct petrel_error		 err;
 	struct petrel_msg		*msgs[256];
 	struct cmd_bench_consume_hist	 h;
+	struct cmd_bench_consume_second	 sec;
+	struct cli_progress		 pr;
 	struct json			*j;
 	const char			*why, *topic, *s;
-	char				*ns, *end;
+	char				*end;
 	uint64_t			 count, seen = 0, errors = 0;
-	uint64_t			 start, last, lastseen = 0, now, wall, st;
+	uint64_t			 start, last, now, wall, st, nsec = 0;
 	double				 secs, rate;
-	int				 n, i;
+	int				 n, i, rc;
 
 	topic = cmd_get(args, "topic");
 	s = cmd_get(args, "count");
@@ -149,23 +199,12 @@ cmd_bench_consume_exec(struct cli *cli, struct cmd_args *args)
 		o.from = PETREL_FROM_FIRST;
 	o.pull_batch = 256;
 	o.max_unprocessed = 4096;
-	ns = cmd_consume_namesrv(cli);
-	c = petrel_client_new(ns, &err);
-	free(ns);
-	if (c == NULL)
-		return (cli_fail(cli, (uint32_t)err.code, "client", "%s",
-		    err.text));
-	if ((pc = petrel_consumer_new(c, &o, &err)) == NULL ||
-	    petrel_consumer_subscribe(pc, topic, "*", &err) != 0 ||
-	    petrel_consumer_start(pc, &err) != 0) {
-		petrel_consumer_free(pc);
-		petrel_client_free(c);
-		if (err.code == PETREL_E_BAD_REQUEST)
-			return (cli_bad_args(cli, args, "%s", err.text));
-		return (cli_fail(cli, (uint32_t)err.code, "bench", "%s",
-		    err.text));
-	}
+	if ((rc = cmd_consume_open(cli, args, topic, "*", &o, &c, &pc)) !=
+	    EX_OK)
+		return (rc);
 	memset(&h, 0, sizeof h);
+	memset(&sec, 0, sizeof sec);
+	cli_progress_init(&pr);
 	start = last = clock_mono_us();
 	while (seen < count) {
 		n = petrel_consumer_poll(pc, msgs, nitems(msgs), 1000, &err);
@@ -179,21 +218,26 @@ cmd_bench_consume_exec(struct cli *cli, struct cmd_args *args)
 			if (seen < count) {
 				cmd_bench_consume_add(&h, wall > st ?
 				    wall - st : 0);
+				cmd_bench_consume_second_add(&sec, wall, st,
+				    petrel_msg_born_ms(msgs[i]));
 				seen++;
 			}
 			petrel_consumer_done(pc, msgs[i],
 			    PETREL_CONSUME_SUCCESS);
 		}
+		/* Text prints a line a second; JSON waits for the end. */
+		if (cli->json)
+			cli_progress(&pr, "%" PRIu64 " of %" PRIu64 " messages",
+			    seen, count);
 		now = clock_mono_us();
 		if (now - last >= 1000000) {
 			if (!cli->json)
-				printf("%.0f msgs/s, %" PRIu64 " of %" PRIu64
-				    "\n", (double)(seen - lastseen) * 1e6 /
-				    (double)(now - last), seen, count);
+				cmd_bench_consume_second_print(&sec, ++nsec,
+				    now - last, seen, count);
 			last = now;
-			lastseen = seen;
 		}
 	}
+	cli_progress_done(&pr);
 	secs = (double)(clock_mono_us() - start) / 1e6;
 	rate = secs > 0 ? (double)seen / secs : 0;
 	petrel_consumer_free(pc);

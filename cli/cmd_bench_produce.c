@@ -34,7 +34,6 @@
 static int	cmd_bench_produce_exec(struct cli *, struct cmd_args *);
 
 static const struct cmd_option cmd_bench_produce_options[] = {
-	{ "namesrv", 'n', "ADDR", "the name servers (default petrel's)" },
 	{ "topic", 0, "TOPIC", "the topic to send to (required)" },
 	{ "size", 0, "BYTES", "bytes in each body (default 1024)" },
 	{ "threads", 0, "N", "sending threads (default 1)" },
@@ -243,6 +242,7 @@ cmd_bench_produce_exec(struct cli *cli, struct cmd_args *args)
 	struct petrel_error		 err;
 	struct json			*j;
 	struct timespec			 tick = { 1, 0 };
+	struct cli_progress		 pr;
 	uint64_t			 t0, now, done, last = 0, lsum = 0, sum;
 	long				 size, threads, window, count, duration;
 	long				 i, sec;
@@ -265,8 +265,7 @@ cmd_bench_produce_exec(struct cli *cli, struct cmd_args *args)
 		return (cli_bad_args(cli, args, "--count or --duration, not "
 		    "both"));
 
-	if ((c = cmd_send_client(cli, cmd_get(args, "namesrv"),
-	    &cause)) == NULL) {
+	if ((c = cmd_send_client(cli, &cause)) == NULL) {
 		rc = cli_error(cli, EX_USAGE, "usage", "%s", cause);
 		free(cause);
 		return (rc);
@@ -296,6 +295,7 @@ cmd_bench_produce_exec(struct cli *cli, struct cmd_args *args)
 		if (pthread_create(&ts[i].tid, NULL, bench_main, &ts[i]) != 0)
 			fatalx("pthread_create failed");
 	}
+	cli_progress_init(&pr);
 	for (sec = 1;; sec++) {
 		nanosleep(&tick, NULL);
 		done = atomic_load(&b.done);
@@ -307,13 +307,16 @@ cmd_bench_produce_exec(struct cli *cli, struct cmd_args *args)
 			    (double)(done - last) : 0.0,
 			    (unsigned long long)atomic_load(&b.errors));
 			fflush(stdout);
-		}
+		} else		/* nothing on stdout until the end */
+			cli_progress(&pr, "%lds: %llu messages", sec,
+			    (unsigned long long)done);
 		last = done;
 		lsum = sum;
 		if ((b.count != 0 && done >= b.count) ||
 		    (b.count == 0 && sec >= duration))
 			break;
 	}
+	cli_progress_done(&pr);
 	atomic_store(&b.stop, 1);
 	for (i = 0; i < threads; i++) {
 		pthread_join(ts[i].tid, NULL);

@@ -15,12 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "json.h"
 #include "petrel.h"
+#include "proto/frame.pb-c.h"
 #include "rpc.h"
 #include "xmalloc.h"
 
@@ -30,8 +30,9 @@ static const struct cmd_option cmd_consume_options[] = {
 	{ "group", 'g', "group", "consume as this consumer group (required)" },
 	{ "tag", 0, "expr", "only messages with these tags: \"TagA || TagB\"" },
 	{ "count", 'c', "n", "exit after n messages" },
-	{ "from", 0, "first|last|ms", "where a new group starts: the first "
-	    "message, new messages only (the default), or a time in ms" },
+	{ "from", 0, "first|last|time", "where a new group starts: the first "
+	    "message, new messages only (the default), or a time: "
+	    CLI_TIME_HELP },
 	{ "broadcast", 0, NULL, "see every message, offsets in a local file" },
 	{ NULL, 0, NULL, NULL }
 };
@@ -90,65 +91,6 @@ cmd_consume_count(const char *s, uint64_t *n)
 	return (0);
 }
 
-/* Whether len bytes of s are valid UTF-8. */
-static int
-cmd_consume_utf8(const unsigned char *s, size_t len)
-{
-	size_t	i = 0, n, k;
-
-	while (i < len) {
-		if (s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if ((s[i] & 0xe0) == 0xc0 && s[i] >= 0xc2)
-			n = 1;
-		else if ((s[i] & 0xf0) == 0xe0)
-			n = 2;
-		else if ((s[i] & 0xf8) == 0xf0 && s[i] <= 0xf4)
-			n = 3;
-		else
-			return (0);
-		for (k = 1; k <= n; k++) {
-			if (i + k >= len || (s[i + k] & 0xc0) != 0x80)
-				return (0);
-		}
-		i += n + 1;
-	}
-	return (1);
-}
-
-/* Base64 of len bytes of p; the caller frees it. */
-static char *
-cmd_consume_base64(const unsigned char *p, size_t len)
-{
-	static const char	 tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
-	char			*out, *o;
-	size_t			 i;
-	uint32_t		 v;
-
-	o = out = xmalloc((len + 2) / 3 * 4 + 1);
-	for (i = 0; i + 2 < len; i += 3) {
-		v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-		*o++ = tab[v >> 18];
-		*o++ = tab[(v >> 12) & 63];
-		*o++ = tab[(v >> 6) & 63];
-		*o++ = tab[v & 63];
-	}
-	if (i < len) {
-		v = (uint32_t)p[i] << 16;
-		if (i + 1 < len)
-			v |= (uint32_t)p[i + 1] << 8;
-		*o++ = tab[v >> 18];
-		*o++ = tab[(v >> 12) & 63];
-		*o++ = i + 1 < len ? tab[(v >> 6) & 63] : '=';
-		*o++ = '=';
-	}
-	*o = '\0';
-	return (out);
-}
-
 /* Print one message as text or a JSON line; 0 or -1 (stdout failed). */
 static int
 cmd_consume_print(struct cli *cli, struct petrel_msg *m)
@@ -160,7 +102,7 @@ cmd_consume_print(struct cli *cli, struct petrel_msg *m)
 	int		 utf8, rc;
 
 	body = petrel_msg_body(m, &len);
-	utf8 = cmd_consume_utf8(body, len);
+	utf8 = format_utf8(body, len);
 	nkeys = petrel_msg_nkeys(m);
 	if (!cli->json) {
 		if (printf("%s %u %" PRIu64 " %s %s ", petrel_msg_topic(m),
@@ -171,7 +113,7 @@ cmd_consume_print(struct cli *cli, struct petrel_msg *m)
 		if (utf8)
 			fwrite(body, 1, len, stdout);
 		else {
-			b64 = cmd_consume_base64(body, len);
+			b64 = format_base64(body, len);
 			printf("base64:%s", b64);
 			free(b64);
 		}
@@ -191,7 +133,7 @@ cmd_consume_print(struct cli *cli, struct petrel_msg *m)
 	if (utf8)
 		json_stringn(j, "body", body, len);
 	else {
-		b64 = cmd_consume_base64(body, len);
+		b64 = format_base64(body, len);
 		json_string(j, "body_base64", b64);
 		free(b64);
 	}
@@ -217,15 +159,69 @@ cmd_consume_options_parse(struct cmd_args *args,
 			o->from = PETREL_FROM_FIRST;
 		else if (strcmp(from, "last") == 0)
 			o->from = PETREL_FROM_LAST;
-		else if (cmd_consume_count(from, &ms) == 0) {
+		else if (format_parse_time(from, clock_wall_ms(), &ms) == 0) {
 			o->from = PETREL_FROM_TIME;
 			o->from_ms = ms;
 		} else
-			return ("--from takes first, last or a time in ms");
+			return ("--from takes first, last or a time: "
+			    CLI_TIME_FORMS);
 	}
 	if (cmd_has(args, "broadcast"))
 		o->model = PETREL_BROADCASTING;
 	return (NULL);
+}
+
+/*
+ * A client and a started consumer of topic (tag: NULL for every message)
+ * with options o, into *c and *pc.  The topic's route is asked first,
+ * like every verb asks, so that no name server (EX_UNAVAILABLE, or
+ * EX_TEMPFAIL when one does not answer within -t) and a topic that no
+ * broker serves (1) end the command at once instead of leaving the
+ * consumer waiting for a route forever.  Returns EX_OK or the exit code
+ * after saying why.
+ */
+int
+cmd_consume_open(struct cli *cli, struct cmd_args *args, const char *topic,
+    const char *tag, const struct petrel_consumer_options *o,
+    struct petrel_client **c, struct petrel_consumer **pc)
+{
+	struct petrel_error	 err;
+	struct cli_targets	 ts;
+	uint32_t		 status;
+	char			*error = NULL;
+	int			 rc = EX_OK;
+
+	*pc = NULL;
+	if ((*c = cmd_send_client(cli, &error)) == NULL) {
+		rc = cli_error(cli, EX_USAGE, "usage", "%s", error);
+		free(error);
+		return (rc);
+	}
+	/* Subscribing checks the topic and tags without asking anyone. */
+	if ((*pc = petrel_consumer_new(*c, o, &err)) == NULL ||
+	    petrel_consumer_subscribe(*pc, topic, tag, &err) != 0) {
+		rc = err.code == PETREL_E_BAD_REQUEST ? cli_bad_args(cli, args,
+		    "%s", err.text) : cli_fail(cli, (uint32_t)err.code,
+		    err.text, "consume %s", topic);
+		goto fail;
+	}
+	memset(&ts, 0, sizeof ts);
+	status = cli_targets_route(cli, topic, &ts, &error);
+	cli_targets_free(&ts);
+	if (status != PETREL__STATUS__STATUS_OK) {
+		rc = cli_fail(cli, status, error, "consume %s", topic);
+		free(error);
+		goto fail;
+	}
+	if (petrel_consumer_start(*pc, &err) == 0)
+		return (EX_OK);
+	rc = cli_fail(cli, (uint32_t)err.code, err.text, "consume %s", topic);
+fail:
+	petrel_consumer_free(*pc);
+	petrel_client_free(*c);
+	*pc = NULL;
+	*c = NULL;
+	return (rc);
 }
 
 static int
@@ -235,11 +231,11 @@ cmd_consume_exec(struct cli *cli, struct cmd_args *args)
 	struct petrel_client		*c;
 	struct petrel_consumer		*pc;
 	struct petrel_error		 err;
+	struct cli_progress		 pr;
 	struct petrel_msg		*msgs[64];
 	const char			*why, *s;
-	char				*ns;
 	uint64_t			 count = 0, seen = 0;
-	int				 n, i, rc = EX_OK, tty;
+	int				 n, i, rc = EX_OK;
 	size_t				 max;
 
 	if ((why = cmd_consume_options_parse(args, &o)) != NULL)
@@ -248,31 +244,12 @@ cmd_consume_exec(struct cli *cli, struct cmd_args *args)
 	    cmd_consume_count(s, &count) != 0)
 		return (cli_bad_args(cli, args, "--count takes a number above "
 		    "0"));
-	ns = cmd_consume_namesrv(cli);
-	c = petrel_client_new(ns, &err);
-	free(ns);
-	if (c == NULL)
-		return (cli_fail(cli, (uint32_t)err.code, "client", "%s",
-		    err.text));
-	if ((pc = petrel_consumer_new(c, &o, &err)) == NULL ||
-	    petrel_consumer_subscribe(pc, args->argv[0], cmd_get(args, "tag"),
-	    &err) != 0) {
-		petrel_consumer_free(pc);
-		petrel_client_free(c);
-		if (err.code == PETREL_E_BAD_REQUEST)
-			return (cli_bad_args(cli, args, "%s", err.text));
-		return (cli_fail(cli, (uint32_t)err.code, "consume", "%s",
-		    err.text));
-	}
-	if (petrel_consumer_start(pc, &err) != 0) {
-		petrel_consumer_free(pc);
-		petrel_client_free(c);
-		return (cli_fail(cli, (uint32_t)err.code, "consume", "%s",
-		    err.text));
-	}
+	if ((rc = cmd_consume_open(cli, args, args->argv[0],
+	    cmd_get(args, "tag"), &o, &c, &pc)) != EX_OK)
+		return (rc);
 	signal(SIGINT, cmd_consume_signal);
 	signal(SIGTERM, cmd_consume_signal);
-	tty = isatty(STDERR_FILENO);
+	cli_progress_init(&pr);
 	while (!cmd_consume_stop && (count == 0 || seen < count)) {
 		max = nitems(msgs);
 		if (count != 0 && count - seen < max)
@@ -297,11 +274,10 @@ cmd_consume_exec(struct cli *cli, struct cmd_args *args)
 		if (rc != EX_OK)
 			break;
 		seen += (uint64_t)n;
-		if (tty && n > 0)
-			fprintf(stderr, "\r%" PRIu64 " messages", seen);
+		if (n > 0)
+			cli_progress(&pr, "%" PRIu64 " messages", seen);
 	}
-	if (tty && seen > 0)
-		fputc('\n', stderr);
+	cli_progress_done(&pr);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	petrel_consumer_free(pc);

@@ -65,8 +65,8 @@ const struct cmd_entry cmd_group_progress_entry = {
 };
 
 static const struct cmd_option cmd_group_reset_options[] = {
-	{ "to", 0, "time", "the time to go back or forward to: epoch ms, "
-	  "ISO 8601, \"YYYY-MM-DD HH:MM:SS\" (local) or \"now\"" },
+	{ "to", 0, "time", "the time to go back or forward to: "
+	  CLI_TIME_HELP },
 	CMD_OPTION_NO_HEADERS,
 	{ NULL, 0, NULL, NULL }
 };
@@ -563,8 +563,8 @@ cmd_group_reset_exec(struct cli *cli, struct cmd_args *args)
 	if (to == NULL)
 		return (cli_bad_args(cli, args, "--to TIME is needed"));
 	if (format_parse_time(to, clock_wall_ms(), &ms) != 0)
-		return (cli_bad_args(cli, args, "bad time \"%s\": epoch ms, "
-		    "YYYY-MM-DD[THH:MM[:SS[.mmm]]][Z|+HH:MM] or \"now\"", to));
+		return (cli_bad_args(cli, args, "bad time \"%s\": "
+		    CLI_TIME_FORMS, to));
 	status = cli_targets_route(cli, topic, &ts, &error);
 	if (status != PETREL__STATUS__STATUS_OK) {
 		rc = cli_fail(cli, status, error, "group reset %s %s", group,

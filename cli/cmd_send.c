@@ -4,7 +4,8 @@
  * standard input, sent in order, each answered before the next.  Prints a
  * line per message, in JSON mode a JSON object per line (JSON Lines) with
  * msg_id, status, queue_id and queue_offset.  The first failed send stops
- * the command with the exit code of its status.
+ * the command with the exit code of its status.  Reading standard input,
+ * the count sent so far goes to stderr when it is a terminal.
  *
  * cmd_send_client() makes the client every libpetrel verb uses, of the
  * name servers petrel was given.
@@ -20,7 +21,6 @@
 #include "cli.h"
 #include "json.h"
 #include "petrel.h"
-#include "rpc.h"
 #include "xmalloc.h"
 
 static int	cmd_send_exec(struct cli *, struct cmd_args *);
@@ -58,25 +58,16 @@ struct cmd_send {
  * *cause set.
  */
 struct petrel_client *
-cmd_send_client(struct cli *cli, const char *list, char **cause)
+cmd_send_client(struct cli *cli, char **cause)
 {
 	struct petrel_client	*c;
 	struct petrel_error	 err;
-	char			*s = NULL, *tmp;
-	size_t			 i;
+	char			*list;
 
-	if (list == NULL) {
-		for (i = 0; i < cli->nnamesrv; i++) {
-			xasprintf(&tmp, "%s%s%s", s != NULL ? s : "",
-			    s != NULL ? ";" : "", rpc_address(cli->namesrv[i]));
-			free(s);
-			s = tmp;
-		}
-		list = s;
-	}
-	if ((c = petrel_client_new(list != NULL ? list : "", &err)) == NULL)
+	list = cmd_consume_namesrv(cli);
+	if ((c = petrel_client_new(list, &err)) == NULL)
 		xasprintf(cause, "%s", err.text);
-	free(s);
+	free(list);
 	return (c);
 }
 
@@ -155,10 +146,12 @@ cmd_send_exec(struct cli *cli, struct cmd_args *args)
 	struct petrel_producer_options	 o;
 	struct petrel_msg		*probe;
 	struct petrel_error		 err;
+	struct cli_progress		 pr;
 	const char			*v, *why;
 	char				*cause = NULL, *line = NULL, *end;
 	size_t				 cap = 0;
 	ssize_t				 n;
+	unsigned long long		 sent = 0;
 	long				 l;
 	int				 rc = EX_OK;
 
@@ -188,7 +181,7 @@ cmd_send_exec(struct cli *cli, struct cmd_args *args)
 	if (rc != EX_OK)
 		return (rc);
 
-	if ((c = cmd_send_client(cli, NULL, &cause)) == NULL) {
+	if ((c = cmd_send_client(cli, &cause)) == NULL) {
 		rc = cli_error(cli, EX_USAGE, "usage", "%s", cause);
 		free(cause);
 		return (rc);
@@ -204,11 +197,14 @@ cmd_send_exec(struct cli *cli, struct cmd_args *args)
 	if (args->argc == 2 && strcmp(args->argv[1], "-") != 0)
 		rc = cmd_send_one(&s, args->argv[1], strlen(args->argv[1]));
 	else {
+		cli_progress_init(&pr);
 		while (rc == EX_OK && (n = getline(&line, &cap, stdin)) != -1) {
 			if (n > 0 && line[n - 1] == '\n')
 				line[--n] = '\0';
-			rc = cmd_send_one(&s, line, (size_t)n);
+			if ((rc = cmd_send_one(&s, line, (size_t)n)) == EX_OK)
+				cli_progress(&pr, "%llu sent", ++sent);
 		}
+		cli_progress_done(&pr);
 		if (rc == EX_OK && ferror(stdin))
 			rc = cli_error(cli, EX_IOERR, "io_error", "stdin: %s",
 			    strerror(errno));

@@ -1,8 +1,9 @@
 /*
  * petrel: the command-line tool.  main() parses the global options, finds
- * the command in the table of cli/cmd.c, parses its options, points it at
- * the name servers and runs it.  The exit code is the command's, from
- * sysexits(3); see EXIT STATUS in petrel(1).
+ * the command in the table of cli/cmd.c, parses its options (-n and -t
+ * may come again there), points it at the name servers and runs it.  The
+ * exit code is the command's, from sysexits(3); see EXIT STATUS in
+ * petrel(1).
  *
  * Three hidden commands serve the tooling: "__options" lists every long
  * option (the man page test), "__commands" every command and "__complete
@@ -20,7 +21,8 @@
 #include "json.h"
 #include "log.h"
 
-static int	petrel_timeout(struct cli *, const char *);
+static int	petrel_timeout(struct cli *, const struct cmd_entry *,
+		    const char *);
 static int	petrel_hidden(int, char **);
 static int	petrel_version(struct cli *);
 
@@ -42,9 +44,12 @@ petrel_version(struct cli *cli)
 	return (cli_json_print(cli, j));
 }
 
-/* Set the timeout from -t; 0 or EX_USAGE after saying why. */
+/*
+ * Set the timeout from -t, given before the command (entry NULL) or after
+ * entry's words; 0 or EX_USAGE after saying why.
+ */
 static int
-petrel_timeout(struct cli *cli, const char *s)
+petrel_timeout(struct cli *cli, const struct cmd_entry *entry, const char *s)
 {
 	unsigned long long	 ms;
 	char			*end, *usage;
@@ -54,7 +59,7 @@ petrel_timeout(struct cli *cli, const char *s)
 	ms = strtoull(s, &end, 10);
 	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 || ms < 1 ||
 	    ms > CLI_MAX_TIMEOUT) {
-		usage = cmd_usage(NULL);
+		usage = cmd_usage(entry);
 		rc = cli_usage_error(cli, usage, "bad timeout \"%s\": "
 		    "milliseconds from 1 to %d", s, CLI_MAX_TIMEOUT);
 		free(usage);
@@ -105,7 +110,7 @@ main(int argc, char **argv)
 	if (cmd_has(&args, "json"))
 		cli.json = 1;
 	if (cmd_has(&args, "help")) {
-		cmd_help_all(stdout);
+		rc = cmd_help_print(&cli, NULL, NULL);
 		goto out;
 	}
 	if (cmd_has(&args, "version")) {
@@ -113,7 +118,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (cmd_has(&args, "timeout") &&
-	    (rc = petrel_timeout(&cli, cmd_get(&args, "timeout"))) != 0)
+	    (rc = petrel_timeout(&cli, NULL, cmd_get(&args, "timeout"))) != 0)
 		goto out;
 	list = cmd_get(&args, "namesrv");
 	argc = args.argc;
@@ -123,7 +128,7 @@ main(int argc, char **argv)
 
 	switch (cmd_find(argc, argv, &entry, &used, &cause, &usage)) {
 	case CMD_PARSE_HELP:
-		cmd_help_noun(stdout, argv[0]);
+		rc = cmd_help_print(&cli, argv[0], NULL);
 		goto out;
 	case CMD_PARSE_ERROR:
 		rc = cli_usage_error(&cli, usage, "%s", cause);
@@ -132,7 +137,7 @@ main(int argc, char **argv)
 	switch (cmd_parse(entry, &cli, argc - used + 1, argv + used - 1, &args,
 	    &cause)) {
 	case CMD_PARSE_HELP:
-		cmd_help(stdout, entry);
+		rc = cmd_help_print(&cli, NULL, entry);
 		goto out;
 	case CMD_PARSE_ERROR:
 		usage = cmd_usage(entry);
@@ -140,6 +145,12 @@ main(int argc, char **argv)
 		goto out;
 	}
 
+	/* -n and -t after the verb win over those before it. */
+	if (args.timeout != NULL &&
+	    (rc = petrel_timeout(&cli, entry, args.timeout)) != 0)
+		goto out;
+	if (args.namesrv != NULL)
+		list = args.namesrv;
 	if (~entry->flags & CMD_LOCAL) {
 		if (list == NULL || *list == '\0')
 			list = getenv("PETREL_NAMESRV");

@@ -649,6 +649,8 @@ START_TEST(test_complete)
 	char		**perm = W("topic", "create", "--perm", "");
 	char		**reset = W("group", "reset", "G", "T", "--t");
 	char		**query = W("msg", "query", "--");
+	char		**verb_n = W("cluster", "list", "-n", "");
+	char		**verb_t = W("cluster", "list", "--timeout", "");
 	char		*out;
 
 	out = complete(nouns);
@@ -659,18 +661,21 @@ START_TEST(test_complete)
 	check_complete(topic, "create\nupdate\ndelete\nlist\nstatus\n");
 	check_complete(create, "--cluster\n");
 	check_complete(perm, "");
-	check_complete(reset, "--to\n");
+	check_complete(reset, "--to\n--timeout\n");
 	check_complete(query, "--topic\n--key\n--begin\n--end\n--max\n"
-	    "--no-headers\n--json\n--help\n");
+	    "--no-headers\n--namesrv\n--timeout\n--json\n--help\n");
+	check_complete(verb_n, "");
+	check_complete(verb_t, "");
 	check_complete(cl, "cluster\n");
 	check_complete(global, "--json\n");
 	check_complete(after_n, "kv\n");
 	check_complete(n_arg, "");
 	check_complete(verbs, "get\nput\ndelete\nlist\n");
 	check_complete(verb_l, "list\n");
-	check_complete(opts, "--no-headers\n--json\n--help\n");
+	check_complete(opts, "--no-headers\n--namesrv\n--timeout\n--json\n"
+	    "--help\n");
 	check_complete(args, "");
-	check_complete(route, "--no-headers\n");
+	check_complete(route, "--no-headers\n--namesrv\n");
 	check_complete(help, "delete\n");
 	check_complete(unknown, "");
 	check_complete(bench, "--writers\n");

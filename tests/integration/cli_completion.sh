@@ -41,7 +41,8 @@ check "--cluster" topic create Orders --cl
 check "" topic create --perm ""
 check "list progress reset" group ""
 check "--cluster" group list --cl
-check "--to" group reset G T --t
+check "--to --timeout" group reset G T --t
+check "--namesrv" bench consume --topic T --n
 check "get query" msg ""
 check "--key" msg query --topic T --k
 check "status" broker ""
@@ -49,7 +50,7 @@ check "kv" k
 check "get put delete list" kv ""
 check "list" kv l
 check "delete" kv d
-check "--no-headers --json --help" kv list -
+check "--no-headers --namesrv --timeout --json --help" kv list -
 check "--json" --js
 check "--namesrv --timeout --json --help --version" -
 check "cluster consume" -n 127.0.0.1:9876 c

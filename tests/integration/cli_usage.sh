@@ -28,6 +28,25 @@ expect_grep out '^petrel [0-9]+\.[0-9]+\.[0-9]+$'
 expect 0 "$PETREL" --version
 expect 0 "$PETREL" --json --version
 expect_jq out '.name == "petrel" and (.version | test("^[0-9]+[.][0-9]+[.][0-9]+$"))'
+# Help in JSON: every command with its usage and options, or those asked.
+expect 0 "$PETREL" --json help
+expect_jq out '.usage == "petrel [-hV] [--json] [-n host:port[;...]] [-t ms] command [args]" and
+    (.commands | length) == 24 and
+    (.commands | map(.command) | index("bench consume")) != null and
+    (.commands[] | select(.command == "bench consume") | .options |
+	map(.name) | index("namesrv")) != null and
+    (.options | map(select(.letter == "n")) | length) == 1'
+"$PETREL" __commands | wc -l | grep -qx 24 || fail "not 24 commands"
+expect 0 "$PETREL" help --json kv get
+expect_jq out '(.commands | map(.command)) == ["kv get"] and
+    .commands[0].usage == "petrel kv get NAMESPACE KEY"'
+expect 0 "$PETREL" --json kv -h
+expect_jq out '(.commands | map(.command)) ==
+    ["kv get", "kv put", "kv delete", "kv list"]'
+expect 0 "$PETREL" --json -h
+expect_jq out '(.commands | length) == 24'
+expect 0 "$PETREL" --json bench store -h
+expect_jq out '.commands[0].command == "bench store"'
 
 # Usage errors: 64, a reason and a usage line, nothing on stdout.  None of
 # these may try to reach a name server (there is none on this port).
@@ -80,6 +99,39 @@ expect 64 "$PETREL" -n ' ; ' cluster list
 expect_grep err 'no name server address given'
 expect 64 "$PETREL" -t
 expect_grep err 'needs an argument'
+
+# -n and -t may also follow the verb of every command that asks a server,
+# with the same checks; the command's own usage line comes with the error.
+usage_error cluster list -t 0
+expect_grep err 'bad timeout "0"'
+expect_grep err '^usage: petrel cluster list'
+usage_error bench consume --topic T -g G -c 1 --timeout x
+expect_grep err 'bad timeout "x"'
+usage_error cluster list -n
+expect_grep err 'cluster list: option "-n" needs an argument'
+usage_error bench produce --topic T --namesrv
+expect_grep err 'option "--namesrv" needs an argument'
+usage_error route T -n nonsense
+expect_grep err 'bad name server address: nonsense'
+usage_error consume T -g G --namesrv ' ; '
+expect_grep err 'no name server address given'
+# The command asks no server: no -n.
+usage_error help -n 127.0.0.1:1
+expect_grep err 'unknown option "-n"'
+"$PETREL" __commands >"$tmp/commands" || fail "__commands"
+while read -r cmd; do
+	case $cmd in
+	help|"bench store"|"bench runtime")
+		continue ;;
+	esac
+	# shellcheck disable=SC2086
+	expect 0 "$PETREL" $cmd -n 127.0.0.1:1 --timeout 5 --help
+	expect_grep out '^  -n, --namesrv host:port'
+	expect_grep out '^  -t, --timeout ms'
+	# shellcheck disable=SC2086
+	expect 0 "$PETREL" __complete $cmd --name
+	expect_out "--namesrv"
+done <"$tmp/commands"
 
 # In JSON mode the error is one JSON document on stderr.
 expect 64 "$PETREL" $dead --json kv get onlyone
