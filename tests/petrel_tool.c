@@ -16,7 +16,8 @@
  *   petrel_tool NAMESRV threads TOPIC N          8 threads sharing the
  *                                                producer, N sends each
  *
- * Options before NAMESRV: -r RETRIES and -t TIMEOUT_MS of the producer.
+ * Options before NAMESRV: -r RETRIES and -t TIMEOUT_MS of the producer,
+ * -P POLL_NAMESRV_MS and -H HEARTBEAT_MS of the client.
  *
  * A result line is "ok STATUS BROKER QUEUE OFFSET MSG_ID UNIQUE_ID
  * [KEY]" or "error CODE TEXT"; sync sends add "took MS" after each line,
@@ -155,6 +156,7 @@ main(int argc, char **argv)
 	struct petrel_client		*c;
 	struct petrel_producer		*p;
 	struct petrel_producer_options	 o;
+	struct petrel_client_options	 co;
 	struct petrel_send_result	 r, *rs;
 	struct petrel_error		 err;
 	struct petrel_msg		**ms;
@@ -165,8 +167,15 @@ main(int argc, char **argv)
 	long long			 start;
 	int				 rc, ch;
 
-	while ((ch = getopt(argc, argv, "r:t:")) != -1) {
+	petrel_client_options_init(&co);
+	while ((ch = getopt(argc, argv, "H:P:r:t:")) != -1) {
 		switch (ch) {
+		case 'H':
+			co.heartbeat_ms = (uint32_t)atol(optarg);
+			break;
+		case 'P':
+			co.poll_namesrv_ms = (uint32_t)atol(optarg);
+			break;
 		case 'r':
 			retries = atol(optarg);
 			break;
@@ -185,7 +194,7 @@ main(int argc, char **argv)
 	topic = argv[3];
 	n = strtoul(argv[4], NULL, 10);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if ((c = petrel_client_new(argv[1], &err)) == NULL) {
+	if ((c = petrel_client_new_opts(argv[1], &co, &err)) == NULL) {
 		printf("error %d %s\n", err.code, err.text);
 		return (1);
 	}

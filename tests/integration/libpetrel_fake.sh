@@ -3,7 +3,10 @@
 # (libpetrel_fake.py) that fails sends on purpose and counts requests:
 # a retryable failure is tried 1 + retries times (2 by default), another
 # failure once; a send never answered fails with TIMEOUT after the
-# producer's timeout (3 s by default).
+# producer's timeout (3 s by default).  With short client intervals
+# (poll_namesrv_ms, heartbeat_ms) a route that gains queues is used
+# without a failure, and heartbeats come periodically; a failed send
+# makes the client ask for the route again at once.
 . "$top_srcdir/tests/integration/namesrv_lib.sh"
 TOOL=$top_builddir/tests/petrel_tool
 FAKE_PID=
@@ -86,5 +89,47 @@ fk_control send=silent
 grep -q '^error 900 ' "$T/silent1.out" || fk_fail "not TIMEOUT at 1 s"
 ms=$(fk_took "$T/silent1.out")
 [ "$ms" -ge 900 ] && [ "$ms" -le 2500 ] || fk_fail "1 s timeout after $ms ms"
+
+# Route refresh: sends every 50 ms with routes polled every 300 ms; the
+# topic grows from 2 to 4 queues meanwhile.  The new queues are used
+# within a few intervals and no send fails.
+fk_control send=ok queues=2
+"$TOOL" -P 300 "$NS" sync Fk 120 50 >"$T/grow.out" &
+TOOL_PID=$!
+ns_wait 20 sh -c "[ \$(grep -c '^ok' '$T/grow.out') -ge 10 ]" ||
+    fk_fail "sends never got going: $(cat "$T/grow.out")"
+grep -q '^send Fk [23] ' "$T/fake.log" && fk_fail "queue 2 or 3 before"
+printf 'send=ok\nqueues=4\n' >"$T/ctl"
+ns_wait 5 grep -q '^send Fk 3 ' "$T/fake.log" ||
+    fk_fail "queue 3 not used within 5 s: $(tail -n 3 "$T/grow.out")"
+wait "$TOOL_PID" || fk_fail "sends failed: $(grep -v '^ok' "$T/grow.out")"
+grep -q '^sent 120 failed 0$' "$T/grow.out" || fk_fail "not all sent"
+
+# A failed send asks for the route again at once (routes polled every
+# hour): between the failed send and the next one, 500 ms later.  Sends
+# that succeed ask once.
+fk_control send=ok
+"$TOOL" -P 3600000 -r 0 "$NS" sync Fk 2 500 >"$T/once.out" ||
+    fk_fail "sends failed: $(cat "$T/once.out")"
+[ "$(fk_count route)" -eq 1 ] || fk_fail "$(fk_count route) route questions"
+fk_control send=busy
+"$TOOL" -P 3600000 -r 0 "$NS" sync Fk 2 500 >"$T/again.out" &&
+    fk_fail "busy sends succeeded"
+[ "$(grep -v heartbeat "$T/fake.log" | tr '\n' ' ')" = \
+    "route Fk send Fk 0 msg-0 route Fk send Fk 1 msg-1 route Fk " ] ||
+    fk_fail "no route question after a failure: $(cat "$T/fake.log")"
+
+# Heartbeats: every 200 ms, at least 5 come in 3 s; by default only the
+# first one does.
+fk_control send=ok
+"$TOOL" -H 200 "$NS" sync Fk 1 3000 >"$T/hb.out" ||
+    fk_fail "send failed: $(cat "$T/hb.out")"
+[ "$(fk_count heartbeat)" -ge 5 ] ||
+    fk_fail "$(fk_count heartbeat) heartbeats in 3 s"
+fk_control send=ok
+"$TOOL" "$NS" sync Fk 1 3000 >"$T/hb1.out" ||
+    fk_fail "send failed: $(cat "$T/hb1.out")"
+[ "$(fk_count heartbeat)" -eq 1 ] ||
+    fk_fail "$(fk_count heartbeat) heartbeats in 3 s by default"
 
 exit 0
