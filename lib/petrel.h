@@ -4,11 +4,12 @@
  * A client (struct petrel_client) is a loop of the library's own, on a
  * thread of its own, with the connections to the name servers and brokers,
  * the route cache (refreshed every 30 s by default and at once after a
- * failure) and the heartbeats to brokers (every 30 s by default).  Producers and consumers made
- * from a client are actors on that loop; the calls below only hand them
- * work and, for the blocking ones, wait for the answer (a blocking call
- * alone in waiting runs the loop itself meanwhile).  Every handle may be
- * used from any thread.  One client per process is usually enough.
+ * failure) and the heartbeats to brokers (every 30 s by default).
+ * Producers and consumers made from a client are actors on that loop; the
+ * calls below only hand them work and, for the blocking ones, wait for the
+ * answer (a blocking call alone in waiting runs the loop itself
+ * meanwhile).  Every handle may be used from any thread.  One client per
+ * process is usually enough.
  *
  * Errors: calls return 0 (or a count) on success and -1 on failure with
  * *err filled in (err may be NULL).  Codes are the Status numbers of

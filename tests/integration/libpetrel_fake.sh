@@ -62,7 +62,8 @@ NS=127.0.0.1:$(cat "$T/port")
 # the option says; MESSAGE_ILLEGAL is never retried.
 fk_control send=busy
 "$TOOL" "$NS" sync Fk 1 >"$T/busy.out" && fk_fail "a busy send succeeded"
-grep -q '^error 2 ' "$T/busy.out" || fk_fail "not SYSTEM_BUSY: $(cat "$T/busy.out")"
+grep -q '^error 2 ' "$T/busy.out" ||
+    fk_fail "not SYSTEM_BUSY: $(cat "$T/busy.out")"
 [ "$(fk_count send)" -eq 3 ] || fk_fail "$(fk_count send) tries, not 3"
 for r in 0 1 4; do
 	fk_control send=busy
@@ -80,7 +81,8 @@ grep -q '^error 203 ' "$T/ill.out" || fk_fail "not MESSAGE_ILLEGAL"
 # allowed), or after the timeout set.
 fk_control send=silent
 "$TOOL" "$NS" sync Fk 1 >"$T/silent.out" && fk_fail "a silent send succeeded"
-grep -q '^error 900 ' "$T/silent.out" || fk_fail "not TIMEOUT: $(cat "$T/silent.out")"
+grep -q '^error 900 ' "$T/silent.out" ||
+    fk_fail "not TIMEOUT: $(cat "$T/silent.out")"
 ms=$(fk_took "$T/silent.out")
 [ "$ms" -ge 2800 ] && [ "$ms" -le 5000 ] || fk_fail "timed out after $ms ms"
 fk_control send=silent
