@@ -15,6 +15,8 @@
  *                                                properties, delay level
  *   petrel_tool NAMESRV threads TOPIC N          8 threads sharing the
  *                                                producer, N sends each
+ *   petrel_tool NAMESRV athreads TOPIC N         the same with async sends,
+ *                                                then flush (bodies msg-K)
  *
  * Options before NAMESRV: -r RETRIES and -t TIMEOUT_MS of the producer,
  * -P POLL_NAMESRV_MS and -H HEARTBEAT_MS of the client.
@@ -78,6 +80,7 @@ struct tool_thread {
 	const char		*topic;
 	unsigned long		 n;
 	int			 no;
+	int			 async;
 	unsigned long		 sent;
 	unsigned long		 failed;
 };
@@ -109,7 +112,10 @@ tool_selector(uint32_t n, const struct petrel_msg *m, void *arg)
 	return (pick);
 }
 
-/* One thread of the threads command: n sync sends, a line each. */
+/*
+ * One thread of the threads command: n sync sends, a line each; or of
+ * athreads: n async sends, numbered after the other threads'.
+ */
 static void *
 tool_thread(void *arg)
 {
@@ -122,6 +128,21 @@ tool_thread(void *arg)
 	int				 rc;
 
 	for (i = 0; i < tt->n; i++) {
+		if (tt->async) {
+			snprintf(body, sizeof body, "msg-%lu",
+			    tt->no * tt->n + i);
+			m = petrel_msg_new(tt->topic, body, strlen(body));
+			rc = petrel_send_async(tt->p, m, tool_cb,
+			    (void *)(uintptr_t)(tt->no * tt->n + i), &err);
+			petrel_msg_free(m);
+			if (rc != 0) {
+				pthread_mutex_lock(&tool_lock);
+				tt->failed++;
+				printf("error %d %s\n", err.code, err.text);
+				pthread_mutex_unlock(&tool_lock);
+			}
+			continue;
+		}
 		snprintf(body, sizeof body, "t%d-%lu", tt->no, i);
 		m = petrel_msg_new(tt->topic, body, strlen(body));
 		rc = petrel_send(tt->p, m, &r, &err);
@@ -338,7 +359,8 @@ main(int argc, char **argv)
 			failed = 1;
 		}
 		petrel_msg_free(m);
-	} else if (strcmp(cmd, "threads") == 0) {
+	} else if (strcmp(cmd, "threads") == 0 ||
+	    strcmp(cmd, "athreads") == 0) {
 		struct tool_thread	tt[8];
 		pthread_t		tid[8];
 		int			j;
@@ -349,6 +371,7 @@ main(int argc, char **argv)
 			tt[j].topic = topic;
 			tt[j].n = n;
 			tt[j].no = j;
+			tt[j].async = *cmd == 'a';
 			if (pthread_create(&tid[j], NULL, tool_thread,
 			    &tt[j]) != 0)
 				return (1);
@@ -357,6 +380,15 @@ main(int argc, char **argv)
 			pthread_join(tid[j], NULL);
 			sent += tt[j].sent;
 			failed += tt[j].failed;
+		}
+		if (*cmd == 'a') {
+			if (petrel_producer_flush(p, 10000, &err) != 0) {
+				printf("error %d %s\n", err.code, err.text);
+				failed++;
+			}
+			printf("answered %u\n", tool_answered);
+			failed += tool_failed;
+			sent = tool_answered - tool_failed;
 		}
 	} else
 		return (2);

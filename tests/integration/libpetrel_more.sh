@@ -4,7 +4,8 @@
 # message and its arg, and the message lands in the queue it picks; a
 # tag, keys, properties and a delay level are stored as sent (and a
 # delayed message arrives no sooner than its delay); 8 threads sharing one
-# producer all succeed with unique ids and every message stored once.
+# producer, sync or async, all succeed with unique ids and every message
+# stored once.
 . "$top_srcdir/tests/integration/broker_lib.sh"
 TOOL=$top_builddir/tests/petrel_tool
 bk_setup
@@ -91,6 +92,20 @@ awk '/^ok/ { print $4, $5, $7, $8 }' "$T/thr.out" | sort >"$T/thr.res"
 awk '{ print $1, $2, $3, $6 }' "$T/thr.db" | sort >"$T/thr.dbs"
 cmp -s "$T/thr.res" "$T/thr.dbs" ||
     bk_fail "threads: stored messages differ from the results"
+
+# 8 threads, one producer, 2000 async sends each, then a flush: every
+# send answered once, all stored.
+timeout 60 "$TOOL" "$NS" athreads Thr 2000 >"$T/athr.out" 2>&1 ||
+    bk_fail "athreads: exit $?, $(grep -v '^ok' "$T/athr.out" | head -n 5)"
+grep -q '^sent 16000 failed 0$' "$T/athr.out" ||
+    bk_fail "async: $(grep -v '^ok' "$T/athr.out" | head -n 5)"
+[ "$(awk '/^ok/ { print $7 }' "$T/athr.out" | sort -u | wc -l)" -eq 16000 ] ||
+    bk_fail "async unique ids repeat"
+[ "$(awk '/^ok/ { print $8 }' "$T/athr.out" | sort -u | wc -l)" -eq 16000 ] ||
+    bk_fail "async bodies repeat"
+broker dump Thr 4 >"$T/athr.db" || bk_fail "dump failed"
+[ "$(grep -c ' msg-' "$T/athr.db")" -eq 16000 ] ||
+    bk_fail "not 16000 async messages stored"
 
 bk_stop "$BK_PID"
 ns_stop 0
