@@ -6,11 +6,13 @@ usage: libpetrel_fake.py PORTFILE LOG CONTROL
 
 It listens on 127.0.0.1 port 0 and writes the port to PORTFILE once it
 accepts.  As a name server it answers CODE_GET_ROUTE for any topic with
-one broker, fake-a, at its own address; as that broker it answers
+brokers fake-a (and fake-b, ...), all at its own address; as each broker
+it answers
 CODE_SEND_MESSAGE, CODE_SEND_BATCH and CODE_HEARTBEAT.  CONTROL holds
 "key=value" lines read again at every request:
 
-  queues=N      write and read queues of every route (default 4)
+  queues=N      write and read queues of every broker (default 4)
+  brokers=N     brokers in every route (default 1)
   send=HOW      ok (stored in the queue asked for), busy (SYSTEM_BUSY),
                 illegal (MESSAGE_ILLEGAL) or silent (never answered)
 
@@ -39,7 +41,7 @@ STATE = {"offset": 0}
 
 def control(path):
     """The CONTROL file's settings, with defaults."""
-    conf = {"queues": "4", "send": "ok"}
+    conf = {"queues": "4", "brokers": "1", "send": "ok"}
     try:
         with open(path) as f:
             for line in f:
@@ -122,10 +124,12 @@ class Handler(socketserver.BaseRequestHandler):
                 log(srv.log, "route " + q.topic)
                 nq = int(conf["queues"])
                 r = namesrv_pb2.GetRouteResponse()
-                r.queues.add(broker_name="fake-a", read_queues=nq,
-                             write_queues=nq, perm=6)
-                b = r.brokers.add(cluster="fake", broker_name="fake-a")
-                b.addresses.add(broker_id=0, address=srv.address)
+                for i in range(int(conf["brokers"])):
+                    name = "fake-" + chr(ord("a") + i)
+                    r.queues.add(broker_name=name, read_queues=nq,
+                                 write_queues=nq, perm=6)
+                    b = r.brokers.add(cluster="fake", broker_name=name)
+                    b.addresses.add(broker_id=0, address=srv.address)
                 self.answer(req, body=r.SerializeToString())
             elif req.code == Code.Value("CODE_SEND_MESSAGE"):
                 m = broker_pb2.SendMessageRequest()

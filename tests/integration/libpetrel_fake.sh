@@ -4,8 +4,8 @@
 # a retryable failure is tried 1 + retries times (2 by default), another
 # failure once; a send never answered fails with TIMEOUT after the
 # producer's timeout (3 s by default).  With short client intervals
-# (poll_namesrv_ms, heartbeat_ms) a route that gains queues is used
-# without a failure, and heartbeats come periodically; a failed send
+# (poll_namesrv_ms, heartbeat_ms) a route that gains queues or a broker
+# is used without a failure, and heartbeats come periodically; a failed send
 # makes the client ask for the route again at once.
 . "$top_srcdir/tests/integration/namesrv_lib.sh"
 TOOL=$top_builddir/tests/petrel_tool
@@ -106,6 +106,20 @@ ns_wait 5 grep -q '^send Fk 3 ' "$T/fake.log" ||
     fk_fail "queue 3 not used within 5 s: $(tail -n 3 "$T/grow.out")"
 wait "$TOOL_PID" || fk_fail "sends failed: $(grep -v '^ok' "$T/grow.out")"
 grep -q '^sent 120 failed 0$' "$T/grow.out" || fk_fail "not all sent"
+
+# The same when the topic gains a broker, fake-b.
+fk_control send=ok queues=2
+"$TOOL" -P 300 "$NS" sync Fk 120 50 >"$T/growb.out" &
+TOOL_PID=$!
+ns_wait 20 sh -c "[ \$(grep -c '^ok' '$T/growb.out') -ge 10 ]" ||
+    fk_fail "sends never got going: $(cat "$T/growb.out")"
+grep -q '^ok 0 fake-b ' "$T/growb.out" && fk_fail "fake-b used before"
+printf 'send=ok\nqueues=2\nbrokers=2\n' >"$T/ctl"
+ns_wait 5 grep -q '^ok 0 fake-b ' "$T/growb.out" ||
+    fk_fail "fake-b not used within 5 s: $(tail -n 3 "$T/growb.out")"
+wait "$TOOL_PID" ||
+    fk_fail "sends failed: $(grep -v '^ok' "$T/growb.out")"
+grep -q '^sent 120 failed 0$' "$T/growb.out" || fk_fail "not all sent"
 
 # A failed send asks for the route again at once (routes polled every
 # hour): between the failed send and the next one, 500 ms later.  Sends
