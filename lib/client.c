@@ -2,7 +2,8 @@
  * libpetrel's core: a client is a loop thread of the library's own with
  * the connections to name servers and brokers (one struct rpc per
  * address), the route cache and the heartbeats, plus the client actor
- * whose timers refresh the routes and send the heartbeats every 30 s.
+ * whose timers refresh the routes and send the heartbeats (every 30 s by
+ * default, struct petrel_client_options).
  * Producers (actors/producer.c) and consumers are actors on the same loop
  * and use what lib/client.h exports; API calls on other threads hand them
  * messages and wait with struct client_wait.
@@ -10,12 +11,12 @@
  * Routes come from the name servers in turn: the one that answered last
  * is asked first; one that cannot be reached (refused, closed, timed out,
  * garbled) passes the question to the next.  Concurrent questions about a
- * topic share one request.  A cached route is refreshed every 30 s and at
- * once when a user marks it stale after a failure.
+ * topic share one request.  A cached route is refreshed every
+ * poll_namesrv_ms and at once when a user marks it stale after a failure.
  *
  * Heartbeats go to the master of every broker a cached route names, with
- * the producer groups and consumer data registered, every 30 s and at once
- * to a broker first seen or when asked (client_heartbeat_now()).
+ * the producer groups and consumer data registered, every heartbeat_ms and
+ * at once to a broker first seen or when asked (client_heartbeat_now()).
  */
 #include "config.h"
 
@@ -84,6 +85,8 @@ struct petrel_client {
 	struct actor		*actor;
 	char			 id[128];
 	int			 dying;		/* callbacks are ignored */
+	uint32_t		 route_ms;	/* poll_namesrv_ms */
+	uint32_t		 heartbeat_ms;
 
 	struct rpc		**ns;		/* name servers */
 	size_t			  nns;
@@ -173,8 +176,8 @@ client_on_start(void *state, ProtobufCMessage *m, const struct envelope *env)
 	Petrel__ClientStart	*s = (Petrel__ClientStart *)m;
 
 	cs->c = (struct petrel_client *)(uintptr_t)s->client;
-	actor_timer(cs->c->actor, CLIENT_TICK_ROUTES, CLIENT_ROUTE_MS, 1);
-	actor_timer(cs->c->actor, CLIENT_TICK_HEARTBEAT, CLIENT_HEARTBEAT_MS,
+	actor_timer(cs->c->actor, CLIENT_TICK_ROUTES, cs->c->route_ms, 1);
+	actor_timer(cs->c->actor, CLIENT_TICK_HEARTBEAT, cs->c->heartbeat_ms,
 	    1);
 	return (0);
 }
@@ -656,26 +659,60 @@ client_gate_drain(struct client_gate *g, uint32_t ms)
 
 /* ------------------------------------------------------------ client */
 
-/*
- * A client of the name servers in namesrv ("host:port;host:port", commas
- * and spaces work too): starts the library's loop thread.  NULL with err
- * filled in if an address is bad.
- */
+/* The default client options. */
+void
+petrel_client_options_init(struct petrel_client_options *o)
+{
+	memset(o, 0, sizeof *o);
+	o->poll_namesrv_ms = CLIENT_ROUTE_MS;
+	o->heartbeat_ms = CLIENT_HEARTBEAT_MS;
+}
+
+/* A client with the default options: petrel_client_new_opts(). */
 struct petrel_client *
 petrel_client_new(const char *namesrv, struct petrel_error *err)
 {
-	struct petrel_client	*c;
-	Petrel__ClientStart	*s;
-	struct rpc		*rpc;
-	struct sigaction	 sa;
-	char			*copy, *next, *word, *cause = NULL;
+	return (petrel_client_new_opts(namesrv, NULL, err));
+}
+
+/*
+ * A client of the name servers in namesrv ("host:port;host:port", commas
+ * and spaces work too) with options o (NULL for the defaults): starts the
+ * library's loop thread.  NULL with err filled in if an address or an
+ * interval is bad.
+ */
+struct petrel_client *
+petrel_client_new_opts(const char *namesrv,
+    const struct petrel_client_options *o, struct petrel_error *err)
+{
+	struct petrel_client_options	 def;
+	struct petrel_client		*c;
+	Petrel__ClientStart		*s;
+	struct rpc			*rpc;
+	struct sigaction		 sa;
+	char				*copy, *next, *word, *cause = NULL;
 
 	if (namesrv == NULL) {
 		client_error(err, PETREL_E_BAD_REQUEST, "no name server");
 		return (NULL);
 	}
+	if (o == NULL) {
+		petrel_client_options_init(&def);
+		o = &def;
+	}
+	if (o->poll_namesrv_ms < PETREL_INTERVAL_MIN_MS ||
+	    o->poll_namesrv_ms > PETREL_INTERVAL_MAX_MS ||
+	    o->heartbeat_ms < PETREL_INTERVAL_MIN_MS ||
+	    o->heartbeat_ms > PETREL_INTERVAL_MAX_MS) {
+		client_error(err, PETREL_E_BAD_REQUEST, "poll_namesrv_ms and "
+		    "heartbeat_ms must be %d to %d", PETREL_INTERVAL_MIN_MS,
+		    PETREL_INTERVAL_MAX_MS);
+		return (NULL);
+	}
 	pthread_once(&client_once, client_once_init);
 	c = xcalloc(1, sizeof *c);
+	c->route_ms = o->poll_namesrv_ms;
+	c->heartbeat_ms = o->heartbeat_ms;
 	c->loop = loop_new("petrel");
 	loop_set_busy_poll(c->loop, client_busy_poll_us);
 	copy = next = xstrdup(namesrv);

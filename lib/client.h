@@ -33,8 +33,8 @@ struct event_base;
 struct loop;
 struct rpc;
 
-#define CLIENT_ROUTE_MS		30000	/* route refresh */
-#define CLIENT_HEARTBEAT_MS	30000	/* heartbeats to brokers */
+#define CLIENT_ROUTE_MS		30000	/* route refresh, by default */
+#define CLIENT_HEARTBEAT_MS	30000	/* heartbeats to brokers, idem */
 #define CLIENT_RPC_TIMEOUT_MS	3000	/* name server calls, heartbeats */
 #define CLIENT_AVOID_MS		30000	/* a failed broker is avoided */
 #define CLIENT_WAIT_PENDING	0	/* client_wait states */

@@ -3,12 +3,13 @@
  *
  * A client (struct petrel_client) is a loop of the library's own, on a
  * thread of its own, with the connections to the name servers and brokers,
- * the route cache (refreshed every 30 s and at once after a failure) and
- * the heartbeats to brokers (every 30 s).  Producers and consumers made
- * from a client are actors on that loop; the calls below only hand them
- * work and, for the blocking ones, wait for the answer (a blocking call
- * alone in waiting runs the loop itself meanwhile).  Every handle may be
- * used from any thread.  One client per process is usually enough.
+ * the route cache (refreshed every 30 s by default and at once after a
+ * failure) and the heartbeats to brokers (every 30 s by default).
+ * Producers and consumers made from a client are actors on that loop; the
+ * calls below only hand them work and, for the blocking ones, wait for the
+ * answer (a blocking call alone in waiting runs the loop itself
+ * meanwhile).  Every handle may be used from any thread.  One client per
+ * process is usually enough.
  *
  * Errors: calls return 0 (or a count) on success and -1 on failure with
  * *err filled in (err may be NULL).  Codes are the Status numbers of
@@ -57,8 +58,21 @@ const char	*petrel_version(void);
 
 struct petrel_client;
 
+/* RocketMQ's pollNameServerInterval and heartbeatBrokerInterval. */
+struct petrel_client_options {
+	uint32_t	 poll_namesrv_ms;	/* route refresh, 30000 */
+	uint32_t	 heartbeat_ms;		/* heartbeats to brokers, 30000 */
+};
+
+#define PETREL_INTERVAL_MIN_MS	100	/* of either interval */
+#define PETREL_INTERVAL_MAX_MS	3600000
+
+void	petrel_client_options_init(struct petrel_client_options *);
 /* namesrv: "host:port;host:port".  Starts the library's thread. */
 struct petrel_client *petrel_client_new(const char *, struct petrel_error *);
+/* The same with options o (NULL for the defaults). */
+struct petrel_client *petrel_client_new_opts(const char *,
+	    const struct petrel_client_options *, struct petrel_error *);
 /* Stops everything made from the client (after their own free calls). */
 void	petrel_client_free(struct petrel_client *);
 

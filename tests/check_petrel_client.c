@@ -302,6 +302,44 @@ START_TEST(test_no_namesrv)
 }
 END_TEST
 
+/* The two intervals default to 30 s and are range-checked. */
+START_TEST(test_client_options)
+{
+	struct petrel_client_options	 o;
+	struct petrel_client		*c;
+	struct petrel_error		 err;
+	uint32_t			 bad[] = { 0, PETREL_INTERVAL_MIN_MS - 1,
+					     PETREL_INTERVAL_MAX_MS + 1 };
+	size_t				 i;
+
+	petrel_client_options_init(&o);
+	ck_assert_uint_eq(o.poll_namesrv_ms, 30000);
+	ck_assert_uint_eq(o.heartbeat_ms, 30000);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		petrel_client_options_init(&o);
+		o.poll_namesrv_ms = bad[i];
+		memset(&err, 0, sizeof err);
+		ck_assert_ptr_null(petrel_client_new_opts("127.0.0.1:1", &o,
+		    &err));
+		ck_assert_int_eq(err.code, PETREL_E_BAD_REQUEST);
+		ck_assert_ptr_nonnull(strstr(err.text, "poll_namesrv_ms"));
+		petrel_client_options_init(&o);
+		o.heartbeat_ms = bad[i];
+		ck_assert_ptr_null(petrel_client_new_opts("127.0.0.1:1", &o,
+		    &err));
+		ck_assert_int_eq(err.code, PETREL_E_BAD_REQUEST);
+	}
+	o.poll_namesrv_ms = PETREL_INTERVAL_MIN_MS;
+	o.heartbeat_ms = PETREL_INTERVAL_MAX_MS;
+	c = petrel_client_new_opts("127.0.0.1:1", &o, &err);
+	ck_assert_ptr_nonnull(c);
+	petrel_client_free(c);
+	c = petrel_client_new_opts("127.0.0.1:1", NULL, &err);
+	ck_assert_ptr_nonnull(c);
+	petrel_client_free(c);
+}
+END_TEST
+
 Suite *
 petrel_client_suite(void)
 {
@@ -318,6 +356,7 @@ petrel_client_suite(void)
 	tcase_add_test(tc, test_wait);
 	tcase_add_test(tc, test_gate);
 	tcase_add_test(tc, test_no_namesrv);
+	tcase_add_test(tc, test_client_options);
 	suite_add_tcase(s, tc);
 	return (s);
 }
