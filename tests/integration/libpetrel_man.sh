@@ -23,9 +23,10 @@ fail()
 }
 
 # The man pages the build tree installs, as make expands them.
+# shellcheck disable=SC2016 # the $(...) are make's to expand
 printf 'petrel-print-mans:\n\t@echo $(dist_man_MANS) $(man_MANS) $(nodist_man_MANS)\n' \
     >"$tmp/print.mk"
-mans=$(MAKEFLAGS= ${MAKE:-make} -s --no-print-directory -C "$top_builddir" \
+mans=$(MAKEFLAGS='' MFLAGS='' ${MAKE:-make} -s --no-print-directory -C "$top_builddir" \
     -f Makefile -f "$tmp/print.mk" petrel-print-mans) ||
     { echo "FAIL: cannot ask make for the man pages"; exit 1; }
 pages=
@@ -85,6 +86,7 @@ for page in $pages; do
 		}
 	}' "$page"
 done >"$tmp/marks"
+# shellcheck disable=SC2086 # a list of paths
 cat $pages >"$tmp/all"
 
 # Functions: declared names followed by "(", but not by "(*" as the
