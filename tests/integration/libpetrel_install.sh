@@ -5,9 +5,9 @@
 # completion), and a program built against the installed header and
 # library with "pkg-config --cflags --libs petrel" runs: it checks
 # petrel_version, petrel_strerror, a message's accessors and a send to a
-# name server nobody listens on.  A sanitizer build's flags (SAN_CFLAGS,
-# SAN_LDFLAGS) go to the program too: libpetrel.so then needs their
-# runtime.
+# name server nobody listens on.  A sanitizer or coverage build's flags
+# (SAN_CFLAGS, SAN_LDFLAGS, COV_CFLAGS) go to the program too: libpetrel.so
+# then needs their runtime.
 set -u
 : "${top_builddir:?}" "${top_srcdir:?}"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/petrel-install.XXXXXX") || exit 99
@@ -31,7 +31,7 @@ build_make()
 
 # The build's variables, expanded by make, as "name=value" lines.
 VARS="prefix bindir sbindir libdir includedir mandir pkgconfigdir
-systemdsystemunitdir bashcompletiondir VERSION CC SAN_CFLAGS SAN_LDFLAGS
+systemdsystemunitdir bashcompletiondir VERSION CC SAN_CFLAGS SAN_LDFLAGS COV_CFLAGS
 PKG_CONFIG bin_PROGRAMS sbin_PROGRAMS dist_man_MANS man_MANS
 systemdsystemunit_DATA dist_bashcompletion_DATA"
 {
@@ -196,7 +196,7 @@ esac
 [ "$("$PKG_CONFIG" --modversion petrel)" = "$(var VERSION)" ] ||
     fail "petrel.pc's version is not $(var VERSION)"
 # shellcheck disable=SC2046,SC2086 # the compiler and flags are word lists
-$(var CC) -std=c11 -Wall -Wextra -Werror $(var SAN_CFLAGS) \
+$(var CC) -std=c11 -Wall -Wextra -Werror $(var SAN_CFLAGS) $(var COV_CFLAGS) \
     -o "$tmp/prog" "$tmp/prog.c" $flags $(var SAN_LDFLAGS) \
     >"$tmp/cc.log" 2>&1 || {
 	cat "$tmp/cc.log"
