@@ -67,13 +67,15 @@ awk '{
 guard=$(sed -n 's/^#ifndef[[:space:]]*//p' "$tmp/decl" | head -1)
 
 # Each page as "page section macro name" lines: the NAME's .Nm, the
-# SYNOPSIS's .Fn, and every Fn, Dv and Xr of the rest.
+# SYNOPSIS's .Fn (or .Fo), and every Fn, Dv and Xr of the rest.
 for page in $pages; do
 	awk -v page="${page##*/}" '
 	/^\.Sh / { sec = $2; next }
 	/^\./ {
 		for (i = 1; i < NF; i++) {
 			m = $i; sub(/^\./, "", m)
+			if (m == "Fo")		# a long .Fn
+				m = "Fn"
 			if (m != "Nm" && m != "Fn" && m != "Dv" && m != "Xr")
 				continue
 			if (m == "Xr" && $(i + 2) != "3")
