@@ -50,6 +50,21 @@ tool_line(const struct petrel_send_result *r, const char *key)
 	    r->unique_id, key != NULL ? " " : "", key != NULL ? key : "");
 }
 
+/* Print a sync send's outcome and count it in *sent or *failed. */
+static void
+tool_outcome(int rc, const struct petrel_send_result *r,
+    const struct petrel_error *err, const char *key, unsigned long *sent,
+    unsigned long *failed)
+{
+	if (rc == 0) {
+		(*sent)++;
+		tool_line(r, key);
+	} else {
+		(*failed)++;
+		printf("error %d %s\n", err->code, err->text);
+	}
+}
+
 /* An async send's answer: its line, with the body it sent. */
 static void
 tool_cb(const struct petrel_send_result *r, const struct petrel_error *e,
@@ -148,13 +163,7 @@ tool_thread(void *arg)
 		rc = petrel_send(tt->p, m, &r, &err);
 		petrel_msg_free(m);
 		pthread_mutex_lock(&tool_lock);
-		if (rc == 0) {
-			tt->sent++;
-			tool_line(&r, body);
-		} else {
-			tt->failed++;
-			printf("error %d %s\n", err.code, err.text);
-		}
+		tool_outcome(rc, &r, &err, body, &tt->sent, &tt->failed);
 		pthread_mutex_unlock(&tool_lock);
 	}
 	return (NULL);
@@ -245,13 +254,8 @@ main(int argc, char **argv)
 			else
 				rc = petrel_send_ordered(p, m, key, &r, &err);
 			petrel_msg_free(m);
-			if (rc == 0) {
-				sent++;
-				tool_line(&r, *cmd == 'o' ? key : NULL);
-			} else {
-				failed++;
-				printf("error %d %s\n", err.code, err.text);
-			}
+			tool_outcome(rc, &r, &err, *cmd == 'o' ? key : NULL,
+			    &sent, &failed);
 			printf("took %lld\n", tool_ms() - start);
 			if (*cmd == 's' && argc > 5)
 				tool_pause(atol(argv[5]));
@@ -310,13 +314,8 @@ main(int argc, char **argv)
 		for (i = 0; i < n; i++)
 			big[i] = 'a' + (char)(i % 7);
 		m = petrel_msg_new(topic, big, n);
-		if (petrel_send(p, m, &r, &err) == 0) {
-			tool_line(&r, NULL);
-			sent = 1;
-		} else {
-			printf("error %d %s\n", err.code, err.text);
-			failed = 1;
-		}
+		rc = petrel_send(p, m, &r, &err);
+		tool_outcome(rc, &r, &err, NULL, &sent, &failed);
 		petrel_msg_free(m);
 		free(big);
 	} else if (strcmp(cmd, "select") == 0 && argc > 5) {
@@ -329,13 +328,7 @@ main(int argc, char **argv)
 			rc = petrel_send_select(p, m, tool_selector, &ts, &r,
 			    &err);
 			petrel_msg_free(m);
-			if (rc == 0) {
-				sent++;
-				tool_line(&r, body);
-			} else {
-				failed++;
-				printf("error %d %s\n", err.code, err.text);
-			}
+			tool_outcome(rc, &r, &err, body, &sent, &failed);
 		}
 	} else if (strcmp(cmd, "props") == 0 && argc > 4) {
 		struct petrel_msg *m;
@@ -351,13 +344,8 @@ main(int argc, char **argv)
 			printf("error 4 cannot set the message's fields\n");
 			return (1);
 		}
-		if (petrel_send(p, m, &r, &err) == 0) {
-			tool_line(&r, NULL);
-			sent = 1;
-		} else {
-			printf("error %d %s\n", err.code, err.text);
-			failed = 1;
-		}
+		rc = petrel_send(p, m, &r, &err);
+		tool_outcome(rc, &r, &err, NULL, &sent, &failed);
 		petrel_msg_free(m);
 	} else if (strcmp(cmd, "threads") == 0 ||
 	    strcmp(cmd, "athreads") == 0) {

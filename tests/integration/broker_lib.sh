@@ -93,3 +93,19 @@ bk_listed() {
 	    --arg a "127.0.0.1:$2" '[.. | objects | select(.broker_name? == $n)
 	    | .addresses[]?.address] | index($a) != null' >/dev/null
 }
+
+# libpetrel_broker.py against the broker started last: create TOPIC N,
+# dump TOPIC N and the others it knows.
+bk_py() {
+	PYTHONPATH=$top_srcdir/tests/integration "$PYTHON3" \
+	    "$top_srcdir/tests/integration/libpetrel_broker.py" "$BK_PORT" "$@"
+}
+
+# Create topic $1 with $2 queues on the broker started last and wait until
+# the name server routes it.
+bk_topic() {
+	bk_py create "$1" "$2" || bk_fail "cannot create topic $1"
+	ns_wait 10 sh -c "'$PETREL' -n 127.0.0.1:$NS_PORT route $1 \
+	    >/dev/null 2>&1" ||
+	    bk_fail "topic $1 never routed"
+}

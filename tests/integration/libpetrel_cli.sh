@@ -9,11 +9,7 @@ ns_start
 bk_conf broker-a
 bk_start broker-a
 T=$NS_TMP
-PYTHONPATH=$top_srcdir/tests/integration "$PYTHON3" \
-    "$top_srcdir/tests/integration/libpetrel_broker.py" "$BK_PORT" \
-    create Cli 2 || bk_fail "cannot create topic Cli"
-ns_wait 10 sh -c "'$PETREL' -n 127.0.0.1:$NS_PORT route Cli >/dev/null \
-    2>&1" || bk_fail "topic Cli never routed"
+bk_topic Cli 2
 
 # One message, as text.
 bk_petrel send --tag A --key k1 Cli hello >"$T/one.out" ||
@@ -29,9 +25,7 @@ jq -e -s 'length == 3 and all(.[]; .status == "ok" and
     (.msg_id | test("^[0-9A-F]{32}$")) and (.queue_id | type) == "number"
     and (.queue_offset | type) == "number")' "$T/lines.out" >/dev/null ||
     bk_fail "bad JSON Lines: $(cat "$T/lines.out")"
-PYTHONPATH=$top_srcdir/tests/integration "$PYTHON3" \
-    "$top_srcdir/tests/integration/libpetrel_broker.py" "$BK_PORT" \
-    dump Cli 2 >"$T/dump" || bk_fail "dump failed"
+bk_py dump Cli 2 >"$T/dump" || bk_fail "dump failed"
 for b in hello l1 l2 l3; do
 	grep -q " $b\$" "$T/dump" || bk_fail "$b not stored"
 done

@@ -12,9 +12,7 @@ T=$NS_TMP
 for b in broker-a broker-b; do
 	bk_conf $b
 	bk_start $b
-	PYTHONPATH=$top_srcdir/tests/integration "$PYTHON3" \
-	    "$top_srcdir/tests/integration/libpetrel_broker.py" "$BK_PORT" \
-	    create Fail 2 || bk_fail "cannot create topic on $b"
+	bk_py create Fail 2 || bk_fail "cannot create topic on $b"
 done
 B_PID=$BK_PID
 ns_wait 10 sh -c "'$PETREL' -n $NS route Fail --json 2>/dev/null |

@@ -13,17 +13,10 @@ ns_need_python
 ns_start
 bk_conf broker-a
 bk_start broker-a
-PORT=$BK_PORT
 NS=127.0.0.1:$NS_PORT
 T=$NS_TMP
 
-broker() {
-	PYTHONPATH=$top_srcdir/tests/integration "$PYTHON3" \
-	    "$top_srcdir/tests/integration/libpetrel_broker.py" "$PORT" "$@"
-}
-broker create More 4 || bk_fail "cannot create topic More"
-ns_wait 10 sh -c "'$PETREL' -n $NS route More >/dev/null 2>&1" ||
-    bk_fail "topic More never routed"
+bk_topic More 4
 
 # A selector: called once a send with the 4 queues, the message and the
 # arg given; each result (and the stored message) in the queue it picked,
@@ -51,7 +44,7 @@ END {
 		exit 1
 	}
 }' "$T/sel.out" >"$T/sel.bad" || bk_fail "selector: $(cat "$T/sel.bad")"
-broker dump More 4 >"$T/sel.db" || bk_fail "dump failed"
+bk_py dump More 4 >"$T/sel.db" || bk_fail "dump failed"
 awk '/^ok/ { print $4, $5, $7, $8 }' "$T/sel.out" | sort >"$T/sel.res"
 awk '{ print $1, $2, $3, $6 }' "$T/sel.db" | sort >"$T/sel.dbs"
 [ -s "$T/sel.res" ] && cmp -s "$T/sel.res" "$T/sel.dbs" ||
@@ -59,15 +52,13 @@ awk '{ print $1, $2, $3, $6 }' "$T/sel.db" | sort >"$T/sel.dbs"
 
 # Tag, keys, properties, delay level.
 PYTHONPATH=$top_srcdir/tests/integration "$PYTHON3" \
-    "$top_srcdir/tests/integration/libpetrel_props.py" "$PORT" "$TOOL" \
+    "$top_srcdir/tests/integration/libpetrel_props.py" "$BK_PORT" "$TOOL" \
     "$NS" More 4 >"$T/props.out" 2>&1 ||
     bk_fail "props: $(cat "$T/props.out")"
 cat "$T/props.out"
 
 # 8 threads, one producer, 50 sync sends each.
-broker create Thr 4 || bk_fail "cannot create topic Thr"
-ns_wait 10 sh -c "'$PETREL' -n $NS route Thr >/dev/null 2>&1" ||
-    bk_fail "topic Thr never routed"
+bk_topic Thr 4
 timeout 60 "$TOOL" "$NS" threads Thr 50 >"$T/thr.out" 2>&1 ||
     bk_fail "threads: exit $?, $(grep -c '^ok' "$T/thr.out") results, \
 $(grep -v '^ok' "$T/thr.out" | head -n 5)"
@@ -87,7 +78,7 @@ for t in 0 1 2 3 4 5 6 7; do
 	done
 done | sort >"$T/thr.want"
 cmp -s "$T/thr.bodies" "$T/thr.want" || bk_fail "bodies lost or repeated"
-broker dump Thr 4 >"$T/thr.db" || bk_fail "dump failed"
+bk_py dump Thr 4 >"$T/thr.db" || bk_fail "dump failed"
 awk '/^ok/ { print $4, $5, $7, $8 }' "$T/thr.out" | sort >"$T/thr.res"
 awk '{ print $1, $2, $3, $6 }' "$T/thr.db" | sort >"$T/thr.dbs"
 cmp -s "$T/thr.res" "$T/thr.dbs" ||
@@ -103,7 +94,7 @@ grep -q '^sent 16000 failed 0$' "$T/athr.out" ||
     bk_fail "async unique ids repeat"
 [ "$(awk '/^ok/ { print $8 }' "$T/athr.out" | sort -u | wc -l)" -eq 16000 ] ||
     bk_fail "async bodies repeat"
-broker dump Thr 4 >"$T/athr.db" || bk_fail "dump failed"
+bk_py dump Thr 4 >"$T/athr.db" || bk_fail "dump failed"
 [ "$(grep -c ' msg-' "$T/athr.db")" -eq 16000 ] ||
     bk_fail "not 16000 async messages stored"
 

@@ -10,17 +10,10 @@ ns_need_python
 ns_start
 bk_conf broker-a
 bk_start broker-a
-PORT=$BK_PORT
 NS=127.0.0.1:$NS_PORT
 T=$NS_TMP
 
-broker() {
-	PYTHONPATH=$top_srcdir/tests/integration "$PYTHON3" \
-	    "$top_srcdir/tests/integration/libpetrel_broker.py" "$PORT" "$@"
-}
-broker create Lib 4 || bk_fail "cannot create topic Lib"
-ns_wait 10 sh -c "'$PETREL' -n $NS route Lib >/dev/null 2>&1" ||
-    bk_fail "topic Lib never routed"
+bk_topic Lib 4
 
 # Sync: 20 sends, answered in order, read back byte for byte.
 "$TOOL" "$NS" sync Lib 20 >"$T/sync.out" 2>&1 ||
@@ -35,7 +28,7 @@ awk '/^ok/ { print $7 }' "$T/sync.out" | grep -Eqv '^[0-9A-F]{32}$' &&
     bk_fail "unique ids repeat"
 [ "$(awk '/^ok/ { print $4 }' "$T/sync.out" | sort -u | wc -l)" -eq 4 ] ||
     bk_fail "sends did not go round the 4 queues"
-broker dump Lib 4 >"$T/dump1" || bk_fail "dump failed"
+bk_py dump Lib 4 >"$T/dump1" || bk_fail "dump failed"
 for i in 0 5 19; do
 	u=$(awk -v n=$((i + 1)) '/^ok/ && ++k == n { print $7 }' "$T/sync.out")
 	grep -q " $u 0 [0-9]* msg-$i\$" "$T/dump1" ||
@@ -52,7 +45,7 @@ awk '/^ok/ { sub("msg-", "", $8); print $8, $4, $5 }' "$T/async.out" |
     sort -n | awk 'NR > 1 && $2 == q && $3 == o + 1 { n++ }
     { q = $2; o = $3 } END { exit n > 0 ? 0 : 1 }' ||
     bk_fail "a burst of async sends was not batched"
-broker dump Lib 4 >"$T/dump0" || bk_fail "dump failed"
+bk_py dump Lib 4 >"$T/dump0" || bk_fail "dump failed"
 awk '/^ok/ { print $4, $5, $7, $8 }' "$T/async.out" | sort >"$T/async.res"
 awk '$6 ~ /^msg-/ { print $1, $2, $3, $6 }' "$T/dump0" | sort >"$T/async.db"
 [ "$(comm -23 "$T/async.res" "$T/async.db" | wc -l)" -eq 0 ] ||
@@ -62,7 +55,7 @@ $(comm -23 "$T/async.res" "$T/async.db" | head -3)"
 "$TOOL" "$NS" oneway Lib 500 >"$T/oneway.out" || bk_fail "oneway failed"
 ns_wait 10 sh -c "[ \$(PYTHONPATH=$top_srcdir/tests/integration \
     '$PYTHON3' '$top_srcdir/tests/integration/libpetrel_broker.py' \
-    $PORT dump Lib 4 | wc -l) -eq 3520 ]" ||
+    $BK_PORT dump Lib 4 | wc -l) -eq 3520 ]" ||
     bk_fail "not 3520 messages stored"
 
 # A batch: one queue, consecutive offsets.
@@ -79,7 +72,7 @@ ns_wait 10 sh -c "[ \$(PYTHONPATH=$top_srcdir/tests/integration \
 # A large body is stored compressed (flag 1) and smaller.
 "$TOOL" "$NS" big Lib 100000 >"$T/big.out" || bk_fail "big send failed"
 u=$(awk '/^ok/ { print $7 }' "$T/big.out")
-broker dump Lib 4 >"$T/dump2" || bk_fail "dump failed"
+bk_py dump Lib 4 >"$T/dump2" || bk_fail "dump failed"
 grep -q " $u 1 " "$T/dump2" || bk_fail "big body not compressed"
 
 bk_stop "$BK_PID"
