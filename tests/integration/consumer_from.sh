@@ -36,13 +36,16 @@ cn_stop l1
 
 # From a time between two sends (store times are the wall clock).
 _ms() { "$PYTHON3" -c 'import time; print(int(time.time() * 1000))'; }
+# Wait until the wall clock has passed ms $1.
+_past() {
+	ns_wait 5 sh -c '[ "$("$0" -c \
+	    "import time; print(int(time.time() * 1000))")" -gt "$1" ]' \
+	    "$PYTHON3" "$1" || cn_fail "the clock stands still"
+}
 cn_tool send Since 30 early || cn_fail "send"
-_t0=$(_ms)
-ns_wait 5 sh -c '[ "$("$0" -c "import time; print(int(time.time() * 1000))")" \
-    -gt "$1" ]' "$PYTHON3" "$_t0" || cn_fail "the clock stands still"
+_past "$(_ms)"
 _t=$(_ms)
-ns_wait 5 sh -c '[ "$("$0" -c "import time; print(int(time.time() * 1000))")" \
-    -gt "$1" ]' "$PYTHON3" "$_t" || cn_fail "the clock stands still"
+_past "$_t"
 cn_tool send Since 30 late || cn_fail "send"
 cn_start t1 GSince Since from="$_t"
 ns_wait 20 sh -c '[ "$(grep -c "^M " "$0"/t1.out)" -ge 30 ]' "$NS_TMP" ||
