@@ -255,7 +255,8 @@ scheduler_poll(struct scheduler *s, size_t i, uint64_t now)
 	struct sched_level	*l = &s->levels[i];
 	Petrel__GetRequest	*req;
 
-	if (s->path == NULL || s->stopped || l->busy != 0 || l->offset >= l->end || now < l->wait_until)
+	if (s->path == NULL || s->stopped || l->busy != 0 ||
+	    l->offset >= l->end || now < l->wait_until)
 		return;
 	req = msg_new(&petrel__get_request__descriptor);
 	msg_set_string(&req->topic, BROKER_DELAY_TOPIC);

@@ -4,8 +4,9 @@
  * Producer.  --threads application threads share one producer; each keeps
  * --window sends in flight (1: sync sends with petrel_send(), more: async
  * sends; a thread with a full window sleeps until half of it is answered,
- * then refills it, so it wakes once per half window, not per answer).  Stops after --count messages or --duration seconds; prints a
- * line a second with the rate and the mean latency, then the totals with
+ * then refills it, so it wakes once per half window, not per answer).
+ * Stops after --count messages or --duration seconds; prints a line a
+ * second with the rate and the mean latency, then the totals with
  * percentiles, or in JSON mode one object.
  *
  * Latencies go into one histogram of 1 us buckets up to 1 s, updated with

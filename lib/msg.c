@@ -91,7 +91,7 @@ msg_set_string(char **field, const char *s)
 		*field = xstrdup(s);
 }
 
-/* Move the string *from into *to (freeing what *to held); *from is left empty. */
+/* Move the string *from into *to, freeing what *to held; empty *from. */
 void
 msg_move_string(char **to, char **from)
 {

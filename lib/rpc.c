@@ -8,11 +8,11 @@
  * to the socket at the end of that turn with one writev(2) straight from
  * it: every request made in one loop turn leaves in one write, and the
  * bufferevent arms EPOLLOUT only for what the socket did not take (two
- * epoll_ctl(2) and an epoll_wait(2) less per burst).  Pending requests sit in an id map
- * (lib/idmap.c) and, when they have a deadline, in one binary min-heap
- * ordered by deadline with a single timer armed for the earliest: no event
- * and no allocation per request (finished request records are kept on a
- * free list).
+ * epoll_ctl(2) and an epoll_wait(2) less per burst).  Pending requests sit
+ * in an id map (lib/idmap.c) and, when they have a deadline, in one
+ * binary min-heap ordered by deadline with a single timer armed for the
+ * earliest: no event and no allocation per request (finished request
+ * records are kept on a free list).
  *
  * The connection is made on the first request and again on the first one
  * after it closed.  Each connection has a generation; a request belongs to

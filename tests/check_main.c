@@ -1,7 +1,7 @@
 /*
  * The main of every check program: runs the one suite named by SUITE_FN
- * (set per program in the mk/ fragments), honouring CK_RUN_CASE, CK_FORK and the
- * other CK_ variables, and exits non-zero when a test failed.
+ * (set per program in the mk/ fragments), honouring CK_RUN_CASE, CK_FORK
+ * and the other CK_ variables, and exits non-zero when a test failed.
  */
 #include "config.h"
 
