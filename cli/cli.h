@@ -139,6 +139,8 @@ int		 cmd_find(int, char **, const struct cmd_entry **, int *,
 int		 cmd_parse(const struct cmd_entry *, struct cli *, int, char **,
 		     struct cmd_args *, char **);
 const char	*cmd_get(const struct cmd_args *, const char *);
+long		 cmd_get_number(const struct cmd_args *, const char *, long,
+		     long, long);
 int		 cmd_has(const struct cmd_args *, const char *);
 char		*cmd_usage(const struct cmd_entry *);
 void		 cmd_help(FILE *, const struct cmd_entry *);

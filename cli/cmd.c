@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -448,6 +449,27 @@ cmd_bad_option(char **cause, const char *name, const char *word,
 		xasprintf(cause, "%sunknown option \"-%c\"", name, optopt);
 	else
 		xasprintf(cause, "%sunknown option \"%s\"", name, word);
+}
+
+/*
+ * The named option as a number from min to max, def when not given; -1
+ * when it is not such a number (min and def must not be negative).
+ */
+long
+cmd_get_number(const struct cmd_args *args, const char *name, long def,
+    long min, long max)
+{
+	const char	*v;
+	char		*end;
+	long		 l;
+
+	if ((v = cmd_get(args, name)) == NULL)
+		return (def);
+	errno = 0;
+	l = strtol(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || errno != 0 || l < min || l > max)
+		return (-1);
+	return (l);
 }
 
 /* The value of the named option, "" for a switch, NULL if not given. */

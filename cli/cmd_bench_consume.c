@@ -1,7 +1,8 @@
 /*
  * petrel bench consume --topic T --group G --count N [--json]: drains N
  * messages through libpetrel's pull API as fast as it can (RocketMQ's
- * Consumer benchmark), printing each second the rate and the mean and
+ * Consumer benchmark), or fewer when none comes for --idle seconds (as
+ * Kafka's consumer performance tool's --timeout), printing each second the rate and the mean and
  * largest latency from store and from birth to consume, then the totals:
  * messages a second and the latency from store to delivery (p50, p99,
  * p99.9, in microseconds; the broker stores milliseconds, so latencies
@@ -30,6 +31,8 @@ static const struct cmd_option cmd_bench_consume_options[] = {
 	{ "count", 'c', "n", "messages to consume (required)" },
 	{ "from", 0, "first|last|time", "where a new group starts (as for "
 	    "consume); default first" },
+	{ "idle", 0, "S", "stop when no message came for S seconds (default "
+	    "10; 0: wait for ever)" },
 	{ NULL, 0, NULL, NULL }
 };
 
@@ -177,22 +180,23 @@ cmd_bench_consume_exec(struct cli *cli, struct cmd_args *args)
 	struct cmd_bench_consume_second	 sec;
 	struct cli_progress		 pr;
 	struct json			*j;
-	const char			*why, *topic, *s;
-	char				*end;
+	const char			*why, *topic;
 	uint64_t			 count, seen = 0, errors = 0;
 	uint64_t			 start, last, now, wall, st, nsec = 0;
+	uint64_t			 got;		/* the last message */
+	long				 n64, idle;
 	double				 secs, rate;
-	int				 n, i, rc;
+	int				 n, i, rc, stalled;
 
 	topic = cmd_get(args, "topic");
-	s = cmd_get(args, "count");
-	if (topic == NULL || s == NULL)
+	if (topic == NULL || cmd_get(args, "count") == NULL)
 		return (cli_bad_args(cli, args, "--topic and --count are "
 		    "required"));
-	count = strtoull(s, &end, 10);
-	if (*s == '\0' || *s == '-' || *end != '\0' || count == 0 ||
-	    count > 100000000)
+	if ((n64 = cmd_get_number(args, "count", 0, 1, 100000000)) == -1)
 		return (cli_bad_args(cli, args, "--count: 1-100000000"));
+	count = (uint64_t)n64;
+	if ((idle = cmd_get_number(args, "idle", 10, 0, 86400)) == -1)
+		return (cli_bad_args(cli, args, "--idle: 0-86400 seconds"));
 	if ((why = cmd_consume_options_parse(args, &o)) != NULL)
 		return (cli_bad_args(cli, args, "%s", why));
 	if (cmd_get(args, "from") == NULL)
@@ -205,13 +209,18 @@ cmd_bench_consume_exec(struct cli *cli, struct cmd_args *args)
 	memset(&h, 0, sizeof h);
 	memset(&sec, 0, sizeof sec);
 	cli_progress_init(&pr);
-	start = last = clock_mono_us();
+	start = last = got = clock_mono_us();
 	while (seen < count) {
 		n = petrel_consumer_poll(pc, msgs, nitems(msgs), 1000, &err);
 		if (n < 0) {
 			errors++;
 			break;
 		}
+		if (n > 0)
+			got = clock_mono_us();
+		else if (idle != 0 &&
+		    clock_mono_us() - got >= (uint64_t)idle * 1000000)
+			break;
 		wall = clock_wall_ms();
 		for (i = 0; i < n; i++) {
 			st = petrel_msg_store_ms(msgs[i]);
@@ -238,7 +247,9 @@ cmd_bench_consume_exec(struct cli *cli, struct cmd_args *args)
 		}
 	}
 	cli_progress_done(&pr);
-	secs = (double)(clock_mono_us() - start) / 1e6;
+	/* Stopped for want of messages: the rate up to the last. */
+	stalled = seen < count && errors == 0;
+	secs = (double)((stalled ? got : clock_mono_us()) - start) / 1e6;
 	rate = secs > 0 ? (double)seen / secs : 0;
 	petrel_consumer_free(pc);
 	petrel_client_free(c);
@@ -252,16 +263,22 @@ cmd_bench_consume_exec(struct cli *cli, struct cmd_args *args)
 		json_uint(j, "p99_us", cmd_bench_consume_at(&h, 0.99));
 		json_uint(j, "p999_us", cmd_bench_consume_at(&h, 0.999));
 		json_uint(j, "errors", errors);
+		json_bool(j, "stalled", stalled);
 		json_object_close(j);
 		free(h.n);
-		return (cli_json_print(cli, j));
+		rc = cli_json_print(cli, j);
+	} else {
+		printf("%" PRIu64 " messages in %.3f s: %.0f msgs/s; store to "
+		    "delivery p50 %" PRIu64 " us, p99 %" PRIu64 " us, p99.9 %"
+		    PRIu64 " us; %" PRIu64 " errors\n", seen, secs, rate,
+		    cmd_bench_consume_at(&h, 0.5),
+		    cmd_bench_consume_at(&h, 0.99),
+		    cmd_bench_consume_at(&h, 0.999), errors);
+		free(h.n);
+		rc = errors == 0 ? EX_OK : EX_SOFTWARE;
 	}
-	printf("%" PRIu64 " messages in %.3f s: %.0f msgs/s; store to "
-	    "delivery p50 %" PRIu64 " us, p99 %" PRIu64 " us, p99.9 %" PRIu64
-	    " us; %" PRIu64 " errors\n", seen, secs, rate,
-	    cmd_bench_consume_at(&h, 0.5),
-	    cmd_bench_consume_at(&h, 0.99),
-	    cmd_bench_consume_at(&h, 0.999), errors);
-	free(h.n);
-	return (errors == 0 ? EX_OK : EX_SOFTWARE);
+	if (stalled && rc == EX_OK)
+		rc = cli_error(cli, EX_TEMPFAIL, "stalled", "%" PRIu64 " of %"
+		    PRIu64 " messages: none came for %ld s", seen, count, idle);
+	return (rc);
 }

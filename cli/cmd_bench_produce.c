@@ -14,7 +14,6 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -215,23 +214,6 @@ bench_percentile(struct bench *b, uint64_t total, double q)
 	return (BENCH_BUCKETS);
 }
 
-/* A positive number option, or def; -1 if bad. */
-static long
-bench_number(struct cmd_args *args, const char *name, long def, long max)
-{
-	const char	*v;
-	char		*end;
-	long		 l;
-
-	if ((v = cmd_get(args, name)) == NULL)
-		return (def);
-	errno = 0;
-	l = strtol(v, &end, 10);
-	if (*v == '\0' || *end != '\0' || errno != 0 || l < 1 || l > max)
-		return (-1);
-	return (l);
-}
-
 /* petrel bench produce. */
 static int
 cmd_bench_produce_exec(struct cli *cli, struct cmd_args *args)
@@ -254,11 +236,11 @@ cmd_bench_produce_exec(struct cli *cli, struct cmd_args *args)
 	memset(&b, 0, sizeof b);
 	if ((b.topic = cmd_get(args, "topic")) == NULL)
 		return (cli_bad_args(cli, args, "--topic is required"));
-	size = bench_number(args, "size", 1024, 4 * 1024 * 1024);
-	threads = bench_number(args, "threads", 1, 1024);
-	window = bench_number(args, "window", 1, 65536);
-	count = bench_number(args, "count", 0, 1L << 40);
-	duration = bench_number(args, "duration", 10, 86400);
+	size = cmd_get_number(args, "size", 1024, 1, 4 * 1024 * 1024);
+	threads = cmd_get_number(args, "threads", 1, 1, 1024);
+	window = cmd_get_number(args, "window", 1, 1, 65536);
+	count = cmd_get_number(args, "count", 0, 1, 1L << 40);
+	duration = cmd_get_number(args, "duration", 10, 1, 86400);
 	if (size < 0 || threads < 0 || window < 0 || count < 0 ||
 	    duration < 0)
 		return (cli_bad_args(cli, args, "a number is out of range"));

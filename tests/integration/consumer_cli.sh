@@ -51,6 +51,22 @@ timeout 30 $P --json bench consume --topic Cli -g G3 --count 220 \
     >"$NS_TMP/b.out" || cn_fail "bench consume"
 "$PYTHON3" -c 'import json,sys; m=json.load(open(sys.argv[1]));
 assert m["messages"] == 220 and m["errors"] == 0 and m["msgs_per_sec"] > 0
+assert m["stalled"] is False
 for k in ("p50_us", "p99_us", "p999_us"): assert k in m' "$NS_TMP/b.out" ||
     cn_fail "bad bench output: $(cat "$NS_TMP/b.out")"
+
+# Asked for more than there are: it stops once none came for --idle
+# seconds, with the figures of the 220 and EX_TEMPFAIL.
+_t0=$(date +%s)
+timeout 30 $P --json bench consume --topic Cli -g G4 --count 1000 --idle 1 \
+    >"$NS_TMP/i.out" 2>"$NS_TMP/i.err"
+rc=$?
+[ "$rc" -eq 75 ] || cn_fail "bench consume --idle 1: exit $rc, not 75"
+[ $(($(date +%s) - _t0)) -le 15 ] || cn_fail "bench consume --idle 1 lingered"
+grep -q '"stalled"' "$NS_TMP/i.err" ||
+    cn_fail "no stalled error: $(cat "$NS_TMP/i.err")"
+"$PYTHON3" -c 'import json,sys; m=json.load(open(sys.argv[1]));
+assert m["messages"] == 220 and m["stalled"] is True and m["errors"] == 0
+assert m["msgs_per_sec"] > 0' "$NS_TMP/i.out" ||
+    cn_fail "bad idle bench output: $(cat "$NS_TMP/i.out")"
 exit 0
