@@ -21,7 +21,8 @@
  * queue newly owned is first locked on its broker (CODE_LOCK_BATCH_MQ),
  * and only then asked where to start and pulled; every owned queue's lock
  * is renewed every lock_ms (20 s by default; the broker keeps one 60 s)
- * and one not renewed for 30 s is not consumed.  Pulled messages wait on
+ * and one not renewed for one and a half lock_ms (30 s) is not consumed,
+ * so a short lock_ms suits a broker that keeps locks a short time.  Pulled messages wait on
  * the queue (held) and go to the box one batch at a time: the next only
  * once the last came back, so callbacks of a queue run one at a time in
  * offset order.  A batch done LATER is handed out again after a second
@@ -93,7 +94,6 @@
 #define CONSUMER_PULL_TIMEOUT	(CONSUMER_SUSPEND_MS + 5000)
 #define CONSUMER_RETRY_PREFIX	"%RETRY%"
 #define CONSUMER_LOCK_MS	20000	/* renew the broker's queue locks */
-#define CONSUMER_LOCK_LIVE_MS	30000	/* a lock not renewed is stale */
 #define CONSUMER_SUSPEND_ORDER	1000	/* orderly LATER: pause the queue */
 
 enum consumer_call_kind {
@@ -1234,7 +1234,7 @@ consumer_lock_cb(uint32_t status, const char *error, ProtobufCMessage *body,
 		had = q->locked;
 		q->locked = consumer_lock_has(resp, q);
 		if (q->locked)
-			q->lock_until = call->at + CONSUMER_LOCK_LIVE_MS;
+			q->lock_until = call->at + c->lock_ms * 3 / 2;
 		else if (had)
 			log_info("%s: %s lost the lock of %s %s %u", __func__,
 			    c->group, q->sub->topic, q->broker, q->queue_id);

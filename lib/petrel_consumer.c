@@ -35,7 +35,7 @@
 #define CONSUMER_SUBS_MAX	256
 #define CONSUMER_POLL_CHUNK	256
 #define CONSUMER_LOCK_MS_MIN	100	/* renewals of orderly queue locks */
-#define CONSUMER_LOCK_MS_MAX	29999	/* under the 30 s a lock lives */
+#define CONSUMER_LOCK_MS_MAX	29999	/* the broker keeps a lock 60 s */
 
 struct consumer_api_sub {
 	char	*topic;
@@ -115,8 +115,8 @@ petrel_consumer_new(struct petrel_client *c,
 	if (o->lock_ms != 0 && (o->lock_ms < CONSUMER_LOCK_MS_MIN ||
 	    o->lock_ms > CONSUMER_LOCK_MS_MAX)) {
 		client_error(err, PETREL_E_BAD_REQUEST, "lock_ms %u: from %d "
-		    "to %d (a lock not renewed for 30 s is lost)", o->lock_ms,
-		    CONSUMER_LOCK_MS_MIN, CONSUMER_LOCK_MS_MAX);
+		    "to %d (well within the 60 s a broker keeps a lock)",
+		    o->lock_ms, CONSUMER_LOCK_MS_MIN, CONSUMER_LOCK_MS_MAX);
 		return (NULL);
 	}
 	pc = xcalloc(1, sizeof *pc);
