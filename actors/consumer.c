@@ -18,18 +18,17 @@
  * queue no longer owned has its offset committed and is dropped.
  *
  * Orderly (as RocketMQ's ConsumeMessageOrderlyService): in clustering a
- * queue newly owned is first locked on its broker (CODE_LOCK_BATCH_MQ),
- * and only then asked where to start and pulled; every owned queue's lock
- * is renewed every lock_ms (20 s by default; the broker keeps one 60 s)
- * and one not renewed for one and a half lock_ms (30 s) is not consumed,
- * so a short lock_ms suits a broker that keeps locks a short time.  Pulled messages wait on
- * the queue (held) and go to the box one batch at a time: the next only
- * once the last came back, so callbacks of a queue run one at a time in
+ * queue newly owned is first locked on its broker (CODE_LOCK_BATCH_MQ), and
+ * only then asked where to start and pulled; every owned queue's lock is
+ * renewed every lock_ms (20 s by default; the broker keeps one 60 s) and one
+ * not renewed for one and a half lock_ms (30 s) is not consumed, so a short
+ * lock_ms suits a broker that keeps locks a short time.  Pulled messages
+ * wait on the queue (held) and go to the box one batch at a time: the next
+ * only once the last came back, so callbacks of a queue run one at a time in
  * offset order.  A batch done LATER is handed out again after a second
- * (reconsume times counted here) until max_reconsume, then sent to the
- * DLQ.  A queue given up waits for its batch, commits its offset, then is
- * unlocked (CODE_UNLOCK_BATCH_MQ); closing unlocks every queue after the
- * commits.
+ * (reconsume times counted here) until max_reconsume, then sent to the DLQ.
+ * A queue given up waits for its batch, commits its offset, then is unlocked
+ * (CODE_UNLOCK_BATCH_MQ); closing unlocks every queue after the commits.
  *
  * Pulls: one at a time per queue, long polling (suspended 15 s at the
  * broker), carrying the offset to commit.  An answer is decoded in place

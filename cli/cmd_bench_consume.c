@@ -2,11 +2,12 @@
  * petrel bench consume --topic T --group G --count N [--json]: drains N
  * messages through libpetrel's pull API as fast as it can (RocketMQ's
  * Consumer benchmark), or fewer when none comes for --idle seconds (as
- * Kafka's consumer performance tool's --timeout), printing each second the rate and the mean and
- * largest latency from store and from birth to consume, then the totals:
- * messages a second and the latency from store to delivery (p50, p99,
- * p99.9, in microseconds; the broker stores milliseconds, so latencies
- * are counted per millisecond, in a histogram that grows as needed).
+ * Kafka's consumer performance tool's --timeout), printing each second the
+ * rate and the mean and largest latency from store and from birth to
+ * consume, then the totals: messages a second and the latency from store to
+ * delivery (p50, p99, p99.9, in microseconds; the broker stores
+ * milliseconds, so latencies are counted per millisecond, in a histogram
+ * that grows as needed).
  */
 #include "config.h"
 
