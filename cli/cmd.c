@@ -296,7 +296,8 @@ cmd_find(int argc, char **argv, const struct cmd_entry **entry, int *used,
  * is the program and parsing stops at the first argument, the command.  Returns
  * CMD_PARSE_OK with args filled in, CMD_PARSE_HELP for a verb's -h, or
  * CMD_PARSE_ERROR with *cause set.  A CMD_RAW entry gets every word after
- * argv[0] as its arguments, untouched; only a word -h or --help is read.
+ * argv[0] as its arguments, untouched; only the words -h and --help are
+ * read (and with them --json).
  */
 int
 cmd_parse(const struct cmd_entry *entry, struct cli *cli, int argc,
@@ -307,7 +308,7 @@ cmd_parse(const struct cmd_entry *entry, struct cli *cli, int argc,
 	const struct cmd_option		*o;
 	char				*name, *verb, *p;
 	size_t				 n = 0, i;
-	int				 ch, rc = CMD_PARSE_ERROR;
+	int				 ch, rc = CMD_PARSE_ERROR, help = 0;
 	int				 global = entry->flags & CMD_GLOBAL;
 
 	memset(args, 0, sizeof *args);
@@ -316,8 +317,15 @@ cmd_parse(const struct cmd_entry *entry, struct cli *cli, int argc,
 		for (ch = 1; ch < argc; ch++) {
 			if (strcmp(argv[ch], "-h") == 0 ||
 			    strcmp(argv[ch], "--help") == 0)
-				return (CMD_PARSE_HELP);
+				help = 1;
 		}
+		/* Help in JSON if a word asks for it, else untouched. */
+		for (ch = 1; help && ch < argc; ch++) {
+			if (strcmp(argv[ch], "--json") == 0)
+				cli->json = 1;
+		}
+		if (help)
+			return (CMD_PARSE_HELP);
 		args->argc = argc - 1;
 		args->argv = argv + 1;
 		return (CMD_PARSE_OK);
@@ -375,8 +383,9 @@ cmd_parse(const struct cmd_entry *entry, struct cli *cli, int argc,
 		case 'h':
 			if (global)
 				break;
-			rc = CMD_PARSE_HELP;
-			goto out;
+			/* Read on: a --json after -h counts too. */
+			help = 1;
+			continue;
 		case CMD_OPT_JSON:
 			cli->json = 1;
 			continue;
@@ -390,13 +399,19 @@ cmd_parse(const struct cmd_entry *entry, struct cli *cli, int argc,
 				args->timeout = optarg;
 			continue;
 		case '?':
+			if (help)
+				break;
 			cmd_bad_option(cause, name, argv[optind - 1], longopts);
 			goto out;
 		case ':':
+			if (help)
+				break;
 			xasprintf(cause, "%soption \"%s\" needs an argument",
 			    name, argv[optind - 1]);
 			goto out;
 		}
+		if (ch == '?' || ch == ':')
+			continue;
 		for (i = 0; i < n; i++) {
 			if (longopts[i].val == ch)
 				break;
@@ -404,6 +419,10 @@ cmd_parse(const struct cmd_entry *entry, struct cli *cli, int argc,
 		if (i == n)
 			fatalx("%s: getopt_long returned %d", __func__, ch);
 		args->values[i] = optarg != NULL ? optarg : "";
+	}
+	if (help) {
+		rc = CMD_PARSE_HELP;
+		goto out;
 	}
 	args->argc = argc - optind;
 	args->argv = argv + optind;

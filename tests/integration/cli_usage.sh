@@ -47,6 +47,11 @@ expect 0 "$PETREL" --json -h
 expect_jq out '(.commands | length) == 24'
 expect 0 "$PETREL" --json bench store -h
 expect_jq out '.commands[0].command == "bench store"'
+# -h wins whatever follows it: --json, or an option it does not know.
+expect 0 "$PETREL" bench store -h --json
+expect_jq out '(.commands | map(.command)) == ["bench store"]'
+expect 0 "$PETREL" topic create -h --bogus
+expect_grep out '^usage: petrel topic create'
 
 # Usage errors: 64, a reason and a usage line, nothing on stdout.  None of
 # these may try to reach a name server (there is none on this port).
