@@ -201,7 +201,6 @@ int		 cli_first_report(struct cli *, struct cli_first *,
 struct petrel_consumer_options;
 struct petrel_client;
 struct petrel_consumer;
-char		*cmd_consume_namesrv(struct cli *);
 int		 cmd_consume_open(struct cli *, struct cmd_args *,
 		     const char *, const char *,
 		     const struct petrel_consumer_options *,

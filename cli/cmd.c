@@ -400,18 +400,16 @@ cmd_parse(const struct cmd_entry *entry, struct cli *cli, int argc,
 			continue;
 		case '?':
 			if (help)
-				break;
+				continue;
 			cmd_bad_option(cause, name, argv[optind - 1], longopts);
 			goto out;
 		case ':':
 			if (help)
-				break;
+				continue;
 			xasprintf(cause, "%soption \"%s\" needs an argument",
 			    name, argv[optind - 1]);
 			goto out;
 		}
-		if (ch == '?' || ch == ':')
-			continue;
 		for (i = 0; i < n; i++) {
 			if (longopts[i].val == ch)
 				break;

@@ -190,10 +190,11 @@ cmd_bench_consume_exec(struct cli *cli, struct cmd_args *args)
 	int				 n, i, rc, stalled;
 
 	topic = cmd_get(args, "topic");
-	if (topic == NULL || cmd_get(args, "count") == NULL)
+	n64 = cmd_get_number(args, "count", 0, 1, 100000000);
+	if (topic == NULL || n64 == 0)
 		return (cli_bad_args(cli, args, "--topic and --count are "
 		    "required"));
-	if ((n64 = cmd_get_number(args, "count", 0, 1, 100000000)) == -1)
+	if (n64 == -1)
 		return (cli_bad_args(cli, args, "--count: 1-100000000"));
 	count = (uint64_t)n64;
 	if ((idle = cmd_get_number(args, "idle", 10, 0, 86400)) == -1)
@@ -217,10 +218,10 @@ cmd_bench_consume_exec(struct cli *cli, struct cmd_args *args)
 			errors++;
 			break;
 		}
+		now = clock_mono_us();
 		if (n > 0)
-			got = clock_mono_us();
-		else if (idle != 0 &&
-		    clock_mono_us() - got >= (uint64_t)idle * 1000000)
+			got = now;
+		else if (idle != 0 && now - got >= (uint64_t)idle * 1000000)
 			break;
 		wall = clock_wall_ms();
 		for (i = 0; i < n; i++) {
@@ -239,7 +240,6 @@ cmd_bench_consume_exec(struct cli *cli, struct cmd_args *args)
 		if (cli->json)
 			cli_progress(&pr, "%" PRIu64 " of %" PRIu64 " messages",
 			    seen, count);
-		now = clock_mono_us();
 		if (now - last >= 1000000) {
 			if (!cli->json)
 				cmd_bench_consume_second_print(&sec, ++nsec,
@@ -266,7 +266,6 @@ cmd_bench_consume_exec(struct cli *cli, struct cmd_args *args)
 		json_uint(j, "errors", errors);
 		json_bool(j, "stalled", stalled);
 		json_object_close(j);
-		free(h.n);
 		rc = cli_json_print(cli, j);
 	} else {
 		printf("%" PRIu64 " messages in %.3f s: %.0f msgs/s; store to "
@@ -275,9 +274,9 @@ cmd_bench_consume_exec(struct cli *cli, struct cmd_args *args)
 		    cmd_bench_consume_at(&h, 0.5),
 		    cmd_bench_consume_at(&h, 0.99),
 		    cmd_bench_consume_at(&h, 0.999), errors);
-		free(h.n);
 		rc = errors == 0 ? EX_OK : EX_SOFTWARE;
 	}
+	free(h.n);
 	if (stalled && rc == EX_OK)
 		rc = cli_error(cli, EX_TEMPFAIL, "stalled", "%" PRIu64 " of %"
 		    PRIu64 " messages: none came for %ld s", seen, count, idle);

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,7 +22,6 @@
 #include "json.h"
 #include "petrel.h"
 #include "proto/frame.pb-c.h"
-#include "rpc.h"
 #include "xmalloc.h"
 
 static int	cmd_consume_exec(struct cli *, struct cmd_args *);
@@ -55,40 +55,6 @@ cmd_consume_signal(int sig)
 {
 	(void)sig;
 	cmd_consume_stop = 1;
-}
-
-/*
- * The name servers of cli as libpetrel takes them ("a;b"); the caller
- * frees it.
- */
-char *
-cmd_consume_namesrv(struct cli *cli)
-{
-	char	*s = xstrdup(""), *t;
-	size_t	 i;
-
-	for (i = 0; i < cli->nnamesrv; i++) {
-		xasprintf(&t, "%s%s%s", s, i == 0 ? "" : ";",
-		    rpc_address(cli->namesrv[i]));
-		free(s);
-		s = t;
-	}
-	return (s);
-}
-
-/* Parse a count option into *n (1 or more); 0 or -1. */
-static int
-cmd_consume_count(const char *s, uint64_t *n)
-{
-	char			*end;
-	unsigned long long	 v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (*s == '\0' || *s == '-' || *end != '\0' || errno != 0 || v == 0)
-		return (-1);
-	*n = v;
-	return (0);
 }
 
 /* Print one message as text or a JSON line; 0 or -1 (stdout failed). */
@@ -233,17 +199,18 @@ cmd_consume_exec(struct cli *cli, struct cmd_args *args)
 	struct petrel_error		 err;
 	struct cli_progress		 pr;
 	struct petrel_msg		*msgs[64];
-	const char			*why, *s;
-	uint64_t			 count = 0, seen = 0;
+	const char			*why;
+	uint64_t			 count, seen = 0;
+	long				 l;
 	int				 n, i, rc = EX_OK;
 	size_t				 max;
 
 	if ((why = cmd_consume_options_parse(args, &o)) != NULL)
 		return (cli_bad_args(cli, args, "%s", why));
-	if ((s = cmd_get(args, "count")) != NULL &&
-	    cmd_consume_count(s, &count) != 0)
+	if ((l = cmd_get_number(args, "count", 0, 1, LONG_MAX)) == -1)
 		return (cli_bad_args(cli, args, "--count takes a number above "
 		    "0"));
+	count = (uint64_t)l;
 	if ((rc = cmd_consume_open(cli, args, args->argv[0],
 	    cmd_get(args, "tag"), &o, &c, &pc)) != EX_OK)
 		return (rc);

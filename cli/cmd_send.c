@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "json.h"
 #include "petrel.h"
+#include "rpc.h"
 #include "xmalloc.h"
 
 static int	cmd_send_exec(struct cli *, struct cmd_args *);
@@ -62,9 +63,15 @@ cmd_send_client(struct cli *cli, char **cause)
 {
 	struct petrel_client	*c;
 	struct petrel_error	 err;
-	char			*list;
+	char			*list = xstrdup(""), *t;
+	size_t			 i;
 
-	list = cmd_consume_namesrv(cli);
+	for (i = 0; i < cli->nnamesrv; i++) {
+		xasprintf(&t, "%s%s%s", list, i == 0 ? "" : ";",
+		    rpc_address(cli->namesrv[i]));
+		free(list);
+		list = t;
+	}
 	if ((c = petrel_client_new(list, &err)) == NULL)
 		xasprintf(cause, "%s", err.text);
 	free(list);

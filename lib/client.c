@@ -85,8 +85,7 @@ struct petrel_client {
 	struct actor		*actor;
 	char			 id[128];
 	int			 dying;		/* callbacks are ignored */
-	uint32_t		 route_ms;	/* poll_namesrv_ms */
-	uint32_t		 heartbeat_ms;
+	struct petrel_client_options o;	/* its intervals */
 
 	struct rpc		**ns;		/* name servers */
 	size_t			  nns;
@@ -176,8 +175,9 @@ client_on_start(void *state, ProtobufCMessage *m, const struct envelope *env)
 	Petrel__ClientStart	*s = (Petrel__ClientStart *)m;
 
 	cs->c = (struct petrel_client *)(uintptr_t)s->client;
-	actor_timer(cs->c->actor, CLIENT_TICK_ROUTES, cs->c->route_ms, 1);
-	actor_timer(cs->c->actor, CLIENT_TICK_HEARTBEAT, cs->c->heartbeat_ms,
+	actor_timer(cs->c->actor, CLIENT_TICK_ROUTES, cs->c->o.poll_namesrv_ms,
+	    1);
+	actor_timer(cs->c->actor, CLIENT_TICK_HEARTBEAT, cs->c->o.heartbeat_ms,
 	    1);
 	return (0);
 }
@@ -711,8 +711,7 @@ petrel_client_new_opts(const char *namesrv,
 	}
 	pthread_once(&client_once, client_once_init);
 	c = xcalloc(1, sizeof *c);
-	c->route_ms = o->poll_namesrv_ms;
-	c->heartbeat_ms = o->heartbeat_ms;
+	c->o = *o;
 	c->loop = loop_new("petrel");
 	loop_set_busy_poll(c->loop, client_busy_poll_us);
 	copy = next = xstrdup(namesrv);

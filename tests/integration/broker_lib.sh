@@ -94,6 +94,18 @@ bk_listed() {
 	    | .addresses[]?.address] | index($a) != null' >/dev/null
 }
 
+# A name server and broker-a for a test: NS is the name server's address
+# and T its folder.
+bk_one() {
+	bk_setup
+	ns_need_python
+	ns_start
+	bk_conf broker-a
+	bk_start broker-a
+	NS=127.0.0.1:$NS_PORT
+	T=$NS_TMP
+}
+
 # libpetrel_broker.py against the broker started last: create TOPIC N,
 # dump TOPIC N and the others it knows.
 bk_py() {

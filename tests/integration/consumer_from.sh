@@ -28,8 +28,7 @@ ns_wait 20 sh -c '[ "$(PYTHONPATH=$1/tests/integration "$2" \
     sh "$top_srcdir" "$PYTHON3" "$BK_PORT" ||
     cn_fail "GLast did not start at the end ($(cn_tool offset GLast Last 4))"
 cn_tool send Last 30 new || cn_fail "send"
-ns_wait 20 sh -c '[ "$(grep -c "^M " "$0"/l1.out)" -ge 30 ]' "$NS_TMP" ||
-    cn_fail "the 30 new ones did not arrive"
+cn_wait_seen 20 l1 30 "the 30 new ones did not arrive"
 cn_stop l1
 [ "$(cn_bodies l1)" = "$(_want new 30)" ] ||
     cn_fail "from last: $(cn_bodies l1 | grep -v '^new-' | head -n 3)"
@@ -48,11 +47,9 @@ _t=$(_ms)
 _past "$_t"
 cn_tool send Since 30 late || cn_fail "send"
 cn_start t1 GSince Since from="$_t"
-ns_wait 20 sh -c '[ "$(grep -c "^M " "$0"/t1.out)" -ge 30 ]' "$NS_TMP" ||
-    cn_fail "the 30 stored after $_t did not arrive"
+cn_wait_seen 20 t1 30 "the 30 stored after $_t did not arrive"
 cn_tool send Since 20 more || cn_fail "send"
-ns_wait 20 sh -c '[ "$(grep -c "^M " "$0"/t1.out)" -ge 50 ]' "$NS_TMP" ||
-    cn_fail "the 20 sent later did not arrive"
+cn_wait_seen 20 t1 50 "the 20 sent later did not arrive"
 cn_stop t1
 [ "$(cn_bodies t1)" = "$(_want late 30 more 20)" ] ||
     cn_fail "from $_t: $(cn_bodies t1 | grep -v '^late-\|^more-' | head -n 3)"

@@ -56,6 +56,12 @@ cn_bodies() {
 	done | sort
 }
 
+# Wait up to SECS for consumer NAME to have N messages, else fail with WHY.
+cn_wait_seen() {
+	ns_wait "$1" sh -c '[ "$(grep -c "^M " "$0/$1.out")" -ge "$2" ]' \
+	    "$NS_TMP" "$2" "$3" || cn_fail "$4"
+}
+
 # The latest owned queues of consumer NAME ("broker:qid" lines).
 cn_queues() {
 	grep '^Q ' "$NS_TMP/$1.out" | tail -n 1 | cut -d' ' -f3- | tr ' ' '\n' |

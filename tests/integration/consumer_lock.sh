@@ -21,8 +21,7 @@ done
 
 cn_start o1 GL Locked from=first orderly=1 push=1 lock_ms=500
 cn_wait_owned 20 o1 || cn_fail "o1 does not own every queue"
-ns_wait 20 sh -c '[ "$(grep -c "^M " "$0"/o1.out)" -ge 40 ]' "$NS_TMP" ||
-    cn_fail "o1 did not consume the first 40"
+cn_wait_seen 20 o1 40 "o1 did not consume the first 40"
 # Consumed means locked.  Asked for by another client, again and again
 # for more than twice the broker's expiry: never given.
 _end=$(($(date +%s) + 5))
@@ -36,8 +35,7 @@ while [ "$(date +%s)" -lt "$_end" ]; do
 done
 echo "refused $_asks times in 5 s"
 cn_tool send Locked 40 b || cn_fail "send"
-ns_wait 20 sh -c '[ "$(grep -c "^M " "$0"/o1.out)" -ge 80 ]' "$NS_TMP" ||
-    cn_fail "o1 stopped consuming while holding its locks"
+cn_wait_seen 20 o1 80 "o1 stopped consuming while holding its locks"
 # Gone (its queues unlocked): the other client gets every one.
 cn_stop o1
 _got=$(cn_tool lock GL intruder Locked broker-c 0 1 2 3 | tr '\n' ' ')

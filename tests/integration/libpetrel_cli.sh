@@ -3,12 +3,7 @@
 # broker: one message, lines of stdin in order, JSON Lines, bad arguments
 # (exit 64), an unknown topic, and the bench's JSON totals.
 . "$top_srcdir/tests/integration/broker_lib.sh"
-bk_setup
-ns_need_python
-ns_start
-bk_conf broker-a
-bk_start broker-a
-T=$NS_TMP
+bk_one
 bk_topic Cli 2
 
 # One message, as text.

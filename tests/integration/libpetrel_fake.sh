@@ -92,34 +92,29 @@ grep -q '^error 900 ' "$T/silent1.out" || fk_fail "not TIMEOUT at 1 s"
 ms=$(fk_took "$T/silent1.out")
 [ "$ms" -ge 900 ] && [ "$ms" -le 2500 ] || fk_fail "1 s timeout after $ms ms"
 
-# Route refresh: sends every 50 ms with routes polled every 300 ms; the
-# topic grows from 2 to 4 queues meanwhile.  The new queues are used
-# within a few intervals and no send fails.
-fk_control send=ok queues=2
-"$TOOL" -P 300 "$NS" sync Fk 120 50 >"$T/grow.out" &
-TOOL_PID=$!
-ns_wait 20 sh -c "[ \$(grep -c '^ok' '$T/grow.out') -ge 10 ]" ||
-    fk_fail "sends never got going: $(cat "$T/grow.out")"
-grep -q '^send Fk [23] ' "$T/fake.log" && fk_fail "queue 2 or 3 before"
-printf 'send=ok\nqueues=4\n' >"$T/ctl"
-ns_wait 5 grep -q '^send Fk 3 ' "$T/fake.log" ||
-    fk_fail "queue 3 not used within 5 s: $(tail -n 3 "$T/grow.out")"
-wait "$TOOL_PID" || fk_fail "sends failed: $(grep -v '^ok' "$T/grow.out")"
-grep -q '^sent 120 failed 0$' "$T/grow.out" || fk_fail "not all sent"
-
-# The same when the topic gains a broker, fake-b.
-fk_control send=ok queues=2
-"$TOOL" -P 300 "$NS" sync Fk 120 50 >"$T/growb.out" &
-TOOL_PID=$!
-ns_wait 20 sh -c "[ \$(grep -c '^ok' '$T/growb.out') -ge 10 ]" ||
-    fk_fail "sends never got going: $(cat "$T/growb.out")"
-grep -q '^ok 0 fake-b ' "$T/growb.out" && fk_fail "fake-b used before"
-printf 'send=ok\nqueues=2\nbrokers=2\n' >"$T/ctl"
-ns_wait 5 grep -q '^ok 0 fake-b ' "$T/growb.out" ||
-    fk_fail "fake-b not used within 5 s: $(tail -n 3 "$T/growb.out")"
-wait "$TOOL_PID" ||
-    fk_fail "sends failed: $(grep -v '^ok' "$T/growb.out")"
-grep -q '^sent 120 failed 0$' "$T/growb.out" || fk_fail "not all sent"
+# Route refresh: sends every 50 ms with routes polled every 300 ms, into
+# $T/$1.out; once they go, the fake's route becomes $2 (its control lines).
+# Nothing in file $3 matches $4 before, something matches $5 within 5 s
+# after (what $6 names), and no send fails.
+fk_grow() {
+	fk_control send=ok queues=2
+	"$TOOL" -P 300 "$NS" sync Fk 120 50 >"$T/$1.out" &
+	TOOL_PID=$!
+	ns_wait 20 sh -c "[ \$(grep -c '^ok' '$T/$1.out') -ge 10 ]" ||
+	    fk_fail "sends never got going: $(cat "$T/$1.out")"
+	grep -q "$4" "$3" && fk_fail "$6 used before"
+	printf '%b' "$2" >"$T/ctl"
+	ns_wait 5 grep -q "$5" "$3" ||
+	    fk_fail "$6 not used within 5 s: $(tail -n 3 "$T/$1.out")"
+	wait "$TOOL_PID" ||
+	    fk_fail "sends failed: $(grep -v '^ok' "$T/$1.out")"
+	grep -q '^sent 120 failed 0$' "$T/$1.out" || fk_fail "not all sent"
+}
+# The topic grows from 2 to 4 queues, then gains a broker, fake-b.
+fk_grow grow 'send=ok\nqueues=4\n' "$T/fake.log" '^send Fk [23] ' \
+    '^send Fk 3 ' "queue 3"
+fk_grow growb 'send=ok\nqueues=2\nbrokers=2\n' "$T/growb.out" \
+    '^ok 0 fake-b ' '^ok 0 fake-b ' fake-b
 
 # A failed send asks for the route again at once (routes polled every
 # hour): between the failed send and the next one, 500 ms later.  Sends

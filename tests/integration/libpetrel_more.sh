@@ -8,13 +8,7 @@
 # stored once.
 . "$top_srcdir/tests/integration/broker_lib.sh"
 TOOL=$top_builddir/tests/petrel_tool
-bk_setup
-ns_need_python
-ns_start
-bk_conf broker-a
-bk_start broker-a
-NS=127.0.0.1:$NS_PORT
-T=$NS_TMP
+bk_one
 
 bk_topic More 4
 
